@@ -1,0 +1,5 @@
+#include "pr_spawn.h"
+#include "pr_netns.h"
+#include "pr_caps.h"
+#include "pr_seccomp.h"
+#include "pr_sys.h"

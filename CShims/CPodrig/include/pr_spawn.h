@@ -1,0 +1,127 @@
+#ifndef PR_SPAWN_H
+#define PR_SPAWN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#pragma clang assume_nonnull begin
+
+/// Steps of pr_spawn, reported with the errno of the one that failed.
+typedef enum pr_spawn_step {
+    PR_STEP_NONE = 0,
+    PR_STEP_PIPE,
+    PR_STEP_FORK,
+    PR_STEP_SIGNALS,
+    PR_STEP_SETNS,
+    PR_STEP_UNSHARE,
+    PR_STEP_FORK_AGAIN,
+    PR_STEP_SETSID,
+    PR_STEP_MOUNT_PRIVATE,
+    PR_STEP_MOUNT,
+    PR_STEP_HOSTNAME,
+    PR_STEP_LOOPBACK,
+    PR_STEP_RLIMIT,
+    PR_STEP_CHDIR,
+    PR_STEP_BOUNDING,
+    PR_STEP_KEEPCAPS,
+    PR_STEP_SETGROUPS,
+    PR_STEP_SETGID,
+    PR_STEP_SETUID,
+    PR_STEP_CAPSET,
+    PR_STEP_AMBIENT,
+    PR_STEP_NO_NEW_PRIVS,
+    PR_STEP_SECCOMP,
+    PR_STEP_DUP2,
+    PR_STEP_PDEATHSIG,
+    PR_STEP_EXEC,
+    PR_STEP_COUNT
+} pr_spawn_step;
+
+/// A mount made in the child after it unshared its mount namespace, in order.
+/// `fstype` NULL means a bind mount of `source` (MS_BIND|MS_REC, then a remount for MS_RDONLY).
+typedef struct pr_spawn_mount {
+    const char *_Nullable source;
+    const char *target;
+    const char *_Nullable fstype;
+    unsigned long flags;
+    const char *_Nullable data;
+} pr_spawn_mount;
+
+typedef struct pr_spawn_rlimit {
+    int resource;
+    uint64_t soft;
+    uint64_t hard;
+} pr_spawn_rlimit;
+
+#define PR_SPAWN_MAX_NS 8
+
+typedef struct pr_spawn_attr {
+    /// Absolute path of the program; argv and envp are NULL-terminated.
+    const char *path;
+    char *_Nullable const *_Nonnull argv;
+    char *_Nullable const *_Nullable envp;
+
+    /// Namespaces to join, as fds opened before the fork (setns in this order).
+    int ns_fds[PR_SPAWN_MAX_NS];
+    int ns_types[PR_SPAWN_MAX_NS];
+    int ns_count;
+    /// CLONE_NEW* flags to unshare after joining.
+    int unshare_flags;
+    /// Fork twice and setsid so that the program is not our child (a daemon such as pause).
+    int detach;
+    /// setsid() in the child without detaching.
+    int new_session;
+
+    const char *_Nullable hostname;
+    /// Bring `lo` up in the child's network namespace.
+    int loopback_up;
+    /// Mounts, made only when CLONE_NEWNS is unshared (propagation is made slave first).
+    const pr_spawn_mount *_Nullable mounts;
+    size_t mount_count;
+    const pr_spawn_rlimit *_Nullable rlimits;
+    size_t rlimit_count;
+    const char *_Nullable cwd;
+
+    /// User and groups; applied when set_ids is non-zero.
+    int set_ids;
+    uid_t uid;
+    gid_t gid;
+    const gid_t *_Nullable groups;
+    size_t group_count;
+
+    /// Capability sets as bit masks (bit n = capability n); applied when set_caps is non-zero.
+    int set_caps;
+    uint64_t cap_bounding;
+    uint64_t cap_effective;
+    uint64_t cap_permitted;
+    uint64_t cap_inheritable;
+    uint64_t cap_ambient;
+
+    int no_new_privs;
+    /// A BPF program from pr_seccomp_export (struct sock_filter[]), loaded in the child.
+    const void *_Nullable seccomp_filter;
+    size_t seccomp_filter_len;
+
+    /// fds for the child's stdio; -1 means /dev/null.
+    int stdin_fd;
+    int stdout_fd;
+    int stderr_fd;
+    /// Signal sent to the child when its parent dies (0 = none).
+    int parent_death_signal;
+} pr_spawn_attr;
+
+void pr_spawn_attr_init(pr_spawn_attr *attr);
+
+/// fork → join/unshare namespaces → (fork again for a PID namespace or detach) → set up → execve.
+/// Returns 0 and the pid (in our PID namespace) of the program, or an errno with the failed step.
+/// `is_child` tells whether the program is our direct child (caller must wait for it).
+/// `failed_index` names the namespace, mount or rlimit entry that failed (-1 otherwise).
+int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_step, int *failed_index);
+
+/// A short name of a step, for error messages.
+const char *pr_spawn_step_name(int step);
+
+#pragma clang assume_nonnull end
+
+#endif

@@ -1,0 +1,347 @@
+// fork → namespaces → exec in one function. Everything after fork() is async-signal-safe:
+// raw syscalls only, no malloc, no stdio. Failures travel back as {step, errno} over a
+// CLOEXEC pipe; a successful execve closes the pipe, so EOF with no error message means success.
+#define _GNU_SOURCE
+#include "pr_spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <grp.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+enum { MSG_PID = 1, MSG_ERROR = 2 };
+
+typedef struct {
+    int32_t kind;
+    int32_t step;
+    int32_t err;
+    int32_t pid;
+} spawn_msg;
+
+static const char *const step_names[PR_STEP_COUNT] = {
+    [PR_STEP_NONE] = "none",
+    [PR_STEP_PIPE] = "pipe",
+    [PR_STEP_FORK] = "fork",
+    [PR_STEP_SIGNALS] = "reset signals",
+    [PR_STEP_SETNS] = "setns",
+    [PR_STEP_UNSHARE] = "unshare",
+    [PR_STEP_FORK_AGAIN] = "fork (into PID namespace)",
+    [PR_STEP_SETSID] = "setsid",
+    [PR_STEP_MOUNT_PRIVATE] = "make mounts slave",
+    [PR_STEP_MOUNT] = "mount",
+    [PR_STEP_HOSTNAME] = "sethostname",
+    [PR_STEP_LOOPBACK] = "bring lo up",
+    [PR_STEP_RLIMIT] = "setrlimit",
+    [PR_STEP_CHDIR] = "chdir",
+    [PR_STEP_BOUNDING] = "drop bounding capabilities",
+    [PR_STEP_KEEPCAPS] = "keep capabilities",
+    [PR_STEP_SETGROUPS] = "setgroups",
+    [PR_STEP_SETGID] = "setgid",
+    [PR_STEP_SETUID] = "setuid",
+    [PR_STEP_CAPSET] = "capset",
+    [PR_STEP_AMBIENT] = "raise ambient capabilities",
+    [PR_STEP_NO_NEW_PRIVS] = "no_new_privs",
+    [PR_STEP_SECCOMP] = "load seccomp filter",
+    [PR_STEP_DUP2] = "dup2 stdio",
+    [PR_STEP_PDEATHSIG] = "parent death signal",
+    [PR_STEP_EXEC] = "execve",
+};
+
+const char *pr_spawn_step_name(int step) {
+    if (step < 0 || step >= PR_STEP_COUNT || step_names[step] == NULL) return "unknown step";
+    return step_names[step];
+}
+
+void pr_spawn_attr_init(pr_spawn_attr *attr) {
+    memset(attr, 0, sizeof(*attr));
+    attr->stdin_fd = -1;
+    attr->stdout_fd = -1;
+    attr->stderr_fd = -1;
+}
+
+static void write_all(int fd, const void *buf, size_t len) {
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static __attribute__((noreturn)) void child_fail_at(int pipe_fd, int step, int index) {
+    spawn_msg msg = {MSG_ERROR, step, errno, index};
+    write_all(pipe_fd, &msg, sizeof(msg));
+    _exit(127);
+}
+
+static __attribute__((noreturn)) void child_fail(int pipe_fd, int step) {
+    spawn_msg msg = {MSG_ERROR, step, errno, -1};
+    write_all(pipe_fd, &msg, sizeof(msg));
+    _exit(127);
+}
+
+static int loopback_up(void) {
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    memcpy(ifr.ifr_name, "lo", 3);
+    int rc = ioctl(sock, SIOCGIFFLAGS, &ifr);
+    if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(sock, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(sock);
+    errno = saved;
+    return rc;
+}
+
+static int apply_mount(const pr_spawn_mount *m) {
+    if (m->fstype == NULL) {
+        unsigned long bind = MS_BIND | MS_REC;
+        if (mount(m->source, m->target, NULL, bind, NULL) != 0) return -1;
+        unsigned long extra = m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        if (extra) {
+            if (mount(NULL, m->target, NULL, MS_BIND | MS_REMOUNT | extra, NULL) != 0) return -1;
+        }
+        return 0;
+    }
+    return mount(m->source, m->target, m->fstype, m->flags, m->data);
+}
+
+static int set_caps(const pr_spawn_attr *a) {
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof(data));
+    for (int i = 0; i < 2; i++) {
+        data[i].effective = (uint32_t)(a->cap_effective >> (32 * i));
+        data[i].permitted = (uint32_t)(a->cap_permitted >> (32 * i));
+        data[i].inheritable = (uint32_t)(a->cap_inheritable >> (32 * i));
+    }
+    return (int)syscall(SYS_capset, &hdr, data);
+}
+
+static int load_seccomp(const pr_spawn_attr *a) {
+    struct sock_fprog prog = {
+        .len = (unsigned short)(a->seccomp_filter_len / sizeof(struct sock_filter)),
+        .filter = (struct sock_filter *)a->seccomp_filter,
+    };
+    return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
+}
+
+// Runs in the child (or grandchild); never returns.
+static __attribute__((noreturn)) void child_setup(const pr_spawn_attr *a, int pipe_fd) {
+    if (a->detach || a->new_session) {
+        if (setsid() < 0) child_fail(pipe_fd, PR_STEP_SETSID);
+    }
+    if (a->parent_death_signal && !a->detach) {
+        if (prctl(PR_SET_PDEATHSIG, a->parent_death_signal, 0, 0, 0) != 0)
+            child_fail(pipe_fd, PR_STEP_PDEATHSIG);
+    }
+    if (a->unshare_flags & CLONE_NEWNS) {
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) != 0)
+            child_fail(pipe_fd, PR_STEP_MOUNT_PRIVATE);
+        for (size_t i = 0; i < a->mount_count; i++) {
+            if (apply_mount(&a->mounts[i]) != 0) child_fail_at(pipe_fd, PR_STEP_MOUNT, (int)i);
+        }
+    }
+    if (a->hostname) {
+        if (sethostname(a->hostname, strlen(a->hostname)) != 0) child_fail(pipe_fd, PR_STEP_HOSTNAME);
+    }
+    if (a->loopback_up) {
+        if (loopback_up() != 0) child_fail(pipe_fd, PR_STEP_LOOPBACK);
+    }
+    for (size_t i = 0; i < a->rlimit_count; i++) {
+        struct rlimit rl = {(rlim_t)a->rlimits[i].soft, (rlim_t)a->rlimits[i].hard};
+        if (setrlimit(a->rlimits[i].resource, &rl) != 0) child_fail_at(pipe_fd, PR_STEP_RLIMIT, (int)i);
+    }
+    if (a->cwd) {
+        if (chdir(a->cwd) != 0) child_fail(pipe_fd, PR_STEP_CHDIR);
+    }
+    // Without no_new_privs an unprivileged user cannot load a filter, so load it while we are
+    // still root (as runc does); with no_new_privs load it last, right before execve.
+    int seccomp_early = a->seccomp_filter && !a->no_new_privs;
+    if (seccomp_early) {
+        if (load_seccomp(a) != 0) child_fail(pipe_fd, PR_STEP_SECCOMP);
+    }
+    if (a->set_caps) {
+        for (int cap = 0; cap <= 63; cap++) {
+            if (a->cap_bounding & (1ULL << cap)) continue;
+            if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) <= 0) continue;  // unknown or already gone
+            if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) child_fail(pipe_fd, PR_STEP_BOUNDING);
+        }
+        if (a->set_ids) {
+            if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) child_fail(pipe_fd, PR_STEP_KEEPCAPS);
+        }
+    }
+    if (a->set_ids) {
+        if (setgroups(a->group_count, a->group_count ? a->groups : NULL) != 0)
+            child_fail(pipe_fd, PR_STEP_SETGROUPS);
+        if (setresgid(a->gid, a->gid, a->gid) != 0) child_fail(pipe_fd, PR_STEP_SETGID);
+        if (setresuid(a->uid, a->uid, a->uid) != 0) child_fail(pipe_fd, PR_STEP_SETUID);
+    }
+    if (a->set_caps) {
+        if (set_caps(a) != 0) child_fail(pipe_fd, PR_STEP_CAPSET);
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+            child_fail(pipe_fd, PR_STEP_AMBIENT);
+        for (int cap = 0; cap <= 63; cap++) {
+            if (!(a->cap_ambient & (1ULL << cap))) continue;
+            if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0)
+                child_fail(pipe_fd, PR_STEP_AMBIENT);
+        }
+    }
+    if (a->no_new_privs) {
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(pipe_fd, PR_STEP_NO_NEW_PRIVS);
+    }
+    // stdio: -1 becomes /dev/null. Move the source fds above 2 first so dup2 order cannot clobber.
+    int fds[3] = {a->stdin_fd, a->stdout_fd, a->stderr_fd};
+    for (int i = 0; i < 3; i++) {
+        if (fds[i] < 0) {
+            fds[i] = open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY);
+            if (fds[i] < 0) child_fail(pipe_fd, PR_STEP_DUP2);
+        }
+        if (fds[i] <= 2) {
+            int moved = fcntl(fds[i], F_DUPFD, 3);
+            if (moved < 0) child_fail(pipe_fd, PR_STEP_DUP2);
+            fds[i] = moved;
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        if (dup2(fds[i], i) < 0) child_fail(pipe_fd, PR_STEP_DUP2);
+    }
+    // Everything else closes at exec, including the error pipe (already CLOEXEC).
+    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        for (int fd = 3; fd < 1024; fd++) {
+            if (fd != pipe_fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+    }
+    if (a->seccomp_filter && !seccomp_early) {
+        if (load_seccomp(a) != 0) child_fail(pipe_fd, PR_STEP_SECCOMP);
+    }
+    execve(a->path, a->argv, a->envp ? a->envp : (char *const[]){NULL});
+    child_fail(pipe_fd, PR_STEP_EXEC);
+}
+
+static void reset_signals(int pipe_fd) {
+    // Swift's threads may block signals; a fresh program must start with defaults.
+    sigset_t none;
+    sigemptyset(&none);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        sigaction(sig, &dfl, NULL);  // fails harmlessly for glibc-reserved signals
+    }
+    if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) child_fail(pipe_fd, PR_STEP_SIGNALS);
+}
+
+static __attribute__((noreturn)) void child_main(const pr_spawn_attr *a, int pipe_fd) {
+    reset_signals(pipe_fd);
+    int joins_pidns = 0;
+    for (int i = 0; i < a->ns_count; i++) {
+        if (setns(a->ns_fds[i], a->ns_types[i]) != 0) child_fail_at(pipe_fd, PR_STEP_SETNS, i);
+        if (a->ns_types[i] == CLONE_NEWPID) joins_pidns = 1;
+    }
+    if (a->unshare_flags) {
+        if (unshare(a->unshare_flags) != 0) child_fail(pipe_fd, PR_STEP_UNSHARE);
+    }
+    // setns/unshare of a PID namespace only applies to children: fork once more to enter it.
+    if (joins_pidns || (a->unshare_flags & CLONE_NEWPID) || a->detach) {
+        pid_t grandchild = fork();
+        if (grandchild < 0) child_fail(pipe_fd, PR_STEP_FORK_AGAIN);
+        if (grandchild > 0) {
+            spawn_msg msg = {MSG_PID, 0, 0, grandchild};
+            write_all(pipe_fd, &msg, sizeof(msg));
+            _exit(0);
+        }
+    }
+    child_setup(a, pipe_fd);
+}
+
+int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_step, int *failed_index) {
+    *failed_step = PR_STEP_NONE;
+    *failed_index = -1;
+    *pid = -1;
+    *is_child = 0;
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+        *failed_step = PR_STEP_PIPE;
+        return errno;
+    }
+    pid_t child = fork();
+    if (child < 0) {
+        int err = errno;
+        close(pipefd[0]);
+        close(pipefd[1]);
+        *failed_step = PR_STEP_FORK;
+        return err;
+    }
+    if (child == 0) {
+        close(pipefd[0]);
+        child_main(attr, pipefd[1]);
+    }
+    close(pipefd[1]);
+
+    int forked_again = attr->detach || (attr->unshare_flags & CLONE_NEWPID);
+    for (int i = 0; i < attr->ns_count; i++) {
+        if (attr->ns_types[i] == CLONE_NEWPID) forked_again = 1;
+    }
+    pid_t program = forked_again ? -1 : child;
+    int err = 0;
+    spawn_msg msg;
+    for (;;) {
+        ssize_t n = read(pipefd[0], &msg, sizeof(msg));
+        if (n < 0 && errno == EINTR) continue;
+        if (n != (ssize_t)sizeof(msg)) break;  // EOF: every writer exec'd or exited
+        if (msg.kind == MSG_PID) {
+            program = msg.pid;
+        } else if (msg.kind == MSG_ERROR && err == 0) {
+            err = msg.err ? msg.err : EIO;
+            *failed_step = msg.step;
+            *failed_index = msg.pid;
+        }
+    }
+    close(pipefd[0]);
+
+    if (forked_again) {
+        // The intermediate exits right after forking; reap it. The program itself is now
+        // reparented to init (or to our subreaper), so it is not our child.
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        if (err == 0 && program < 0) {
+            err = ECHILD;
+            *failed_step = PR_STEP_FORK_AGAIN;
+        }
+    } else if (err != 0) {
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+    }
+    if (err != 0) return err;
+    *pid = program;
+    *is_child = forked_again ? 0 : 1;
+    return 0;
+}

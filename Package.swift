@@ -1,0 +1,48 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "podrig",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "podrig", targets: ["podrig"]),
+        .executable(name: "podrig-pause", targets: ["podrig-pause"]),
+        // The library under the CLI: bring pods up and down from another package's tests.
+        .library(name: "Podrig", targets: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C: everything that runs between fork and exec, plus libcap/libseccomp glue.
+        .target(
+            name: "CPodrig",
+            path: "CShims/CPodrig",
+            linkerSettings: [.linkedLibrary("cap"), .linkedLibrary("seccomp")]
+        ),
+        // The pod's namespace holder; statically linked to keep its resident memory tiny.
+        .executableTarget(
+            name: "podrig-pause",
+            path: "CShims/pause",
+            cSettings: [.unsafeFlags(["-Os"])],
+            linkerSettings: [.unsafeFlags(["-static-executable", "-nostartfiles"])]
+        ),
+        .target(name: "PodrigCore", dependencies: ["CPodrig", "Yams"]),
+        .target(name: "PodrigSandbox", dependencies: ["PodrigCore", "CPodrig"]),
+        .target(name: "PodrigCNI", dependencies: ["PodrigCore"]),
+        .target(name: "PodrigPod", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "CPodrig"]),
+        .executableTarget(
+            name: "podrig",
+            dependencies: [
+                "PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "PodrigUnitTests", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod"]),
+        .testTarget(
+            name: "PodrigIntegrationTests",
+            dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "podrig", "podrig-pause"]
+        ),
+    ]
+)

@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPodrig
+
+/// File helpers on raw syscalls: atomic replace, whole-file reads, locks, directories.
+public enum Files {
+    /// Reads a whole file. Missing files throw .notFound.
+    public static func read(_ path: String) throws(PodrigError) -> [UInt8] {
+        let fd = pr_open(path, O_RDONLY | O_CLOEXEC, 0)
+        if fd < 0 {
+            if -fd == ENOENT { throw PodrigError(.notFound, "\(path): no such file") }
+            throw PodrigError.system("open(\(path))", errno: -fd)
+        }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw PodrigError.system("read(\(path))", errno: errno)
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+
+    public static func readString(_ path: String) throws(PodrigError) -> String {
+        String(decoding: try read(path), as: UTF8.self)
+    }
+
+    /// Writes `data` to `path` atomically: a temp file in the same directory, written, fsync'd
+    /// (when `sync`), then renamed over the target. Readers see the old or the new file, never half.
+    public static func writeAtomic(_ path: String, _ data: [UInt8], mode: mode_t = 0o600, sync: Bool = true) throws(PodrigError) {
+        var rnd: UInt64 = 0
+        _ = pr_random(&rnd, 8)
+        let tmp = "\(path).tmp-\(String(rnd, radix: 36))"
+        let fd = pr_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, UInt32(mode))
+        if fd < 0 { throw PodrigError.system("create(\(tmp))", errno: -fd) }
+        var failure: PodrigError?
+        data.withUnsafeBytes { buf in
+            var off = 0
+            while off < buf.count {
+                let n = write(fd, buf.baseAddress! + off, buf.count - off)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = .system("write(\(tmp))", errno: errno)
+                    return
+                }
+                off += n
+            }
+        }
+        if failure == nil, sync, fdatasync(fd) != 0 { failure = .system("fsync(\(tmp))", errno: errno) }
+        close(fd)
+        if failure == nil, rename(tmp, path) != 0 { failure = .system("rename(\(tmp), \(path))", errno: errno) }
+        if let failure {
+            unlink(tmp)
+            throw failure
+        }
+    }
+
+    public static func writeAtomic(_ path: String, _ text: String, mode: mode_t = 0o600, sync: Bool = true) throws(PodrigError) {
+        try writeAtomic(path, Array(text.utf8), mode: mode, sync: sync)
+    }
+
+    /// mkdir -p with the given mode for every directory it creates.
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(PodrigError) {
+        if mkdir(path, mode) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT else { throw PodrigError.system("mkdir(\(path))", errno: errno) }
+        let parent = dirname(of: path)
+        if parent != path, !parent.isEmpty { try makeDirectories(parent, mode: mode) }
+        if mkdir(path, mode) != 0 && errno != EEXIST { throw PodrigError.system("mkdir(\(path))", errno: errno) }
+    }
+
+    public static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Names in a directory (no "." or ".."), unsorted. A missing directory is empty.
+    public static func list(_ path: String) throws(PodrigError) -> [String] {
+        guard let dir = opendir(path) else {
+            if errno == ENOENT { return [] }
+            throw PodrigError.system("opendir(\(path))", errno: errno)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// rm -rf, not following symlinks. Missing paths are fine.
+    public static func removeTree(_ path: String) throws(PodrigError) {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            if errno == ENOENT { return }
+            throw PodrigError.system("lstat(\(path))", errno: errno)
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for name in try list(path) { try removeTree(path + "/" + name) }
+            if rmdir(path) != 0 && errno != ENOENT { throw PodrigError.system("rmdir(\(path))", errno: errno) }
+        } else if unlink(path) != 0 && errno != ENOENT {
+            throw PodrigError.system("unlink(\(path))", errno: errno)
+        }
+    }
+
+    public static func remove(_ path: String) throws(PodrigError) {
+        if unlink(path) != 0 && errno != ENOENT { throw PodrigError.system("unlink(\(path))", errno: errno) }
+    }
+
+    public static func dirname(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    public static func basename(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+}
+
+/// An flock(2) on a file, released on `unlock()` or when the holder exits (so a killed podrig
+/// never leaves a lock behind).
+public final class FileLock {
+    private var fd: Int32
+
+    /// Takes an exclusive (or shared) lock on `path`, creating it; waits unless `wait` is false.
+    public init(_ path: String, exclusive: Bool = true, wait: Bool = true) throws(PodrigError) {
+        fd = pr_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 { throw PodrigError.system("open(\(path))", errno: -fd) }
+        let rc = pr_flock(fd, exclusive ? 1 : 0, wait ? 0 : 1)
+        if rc != 0 {
+            close(fd)
+            fd = -1
+            if rc == EWOULDBLOCK { throw PodrigError(.conflict, "\(path) is locked by another podrig command") }
+            throw PodrigError.system("flock(\(path))", errno: rc)
+        }
+    }
+
+    public func unlock() {
+        if fd >= 0 { close(fd); fd = -1 }
+    }
+
+    deinit { unlock() }
+}

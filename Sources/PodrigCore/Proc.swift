@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPodrig
+
+/// A process named by pid and start time, so a recycled pid is never mistaken for ours.
+public struct ProcessIdentity: Sendable, Codable, Equatable {
+    public var pid: Int32
+    /// Field 22 of /proc/<pid>/stat (clock ticks since boot).
+    public var startTime: UInt64
+
+    public init(pid: Int32, startTime: UInt64) {
+        self.pid = pid
+        self.startTime = startTime
+    }
+
+    /// Reads the identity of a live pid; nil if it is gone.
+    public static func of(_ pid: Int32) -> ProcessIdentity? {
+        guard let st = Proc.stat(pid) else { return nil }
+        return ProcessIdentity(pid: pid, startTime: st.startTime)
+    }
+
+    /// Alive, not a zombie, and the same process that was recorded.
+    public var isAlive: Bool {
+        guard let st = Proc.stat(pid) else { return false }
+        return st.startTime == startTime && st.state != "Z" && st.state != "X"
+    }
+
+    /// Sends `signal` only if the pid is still this process (pidfd, so no race with reuse).
+    @discardableResult
+    public func signal(_ sig: Int32) -> Bool {
+        let fd = pr_pidfd_open(pid)
+        if fd < 0 { return false }
+        defer { close(fd) }
+        guard isAlive else { return false }
+        return pr_pidfd_send_signal(fd, sig) == 0
+    }
+
+    /// SIGTERM, wait up to `grace` seconds, then SIGKILL and wait. Returns when it is gone.
+    public func terminate(grace: Double) {
+        let fd = pr_pidfd_open(pid)
+        if fd < 0 { return }
+        defer { close(fd) }
+        guard isAlive else { return }
+        _ = pr_pidfd_send_signal(fd, SIGTERM)
+        if pr_pidfd_wait(fd, Int32(grace * 1000)) == 1 || !isAlive { return }
+        _ = pr_pidfd_send_signal(fd, SIGKILL)
+        _ = pr_pidfd_wait(fd, 5000)
+    }
+}
+
+public enum Proc {
+    public struct Stat {
+        public var state: Character
+        public var ppid: Int32
+        public var startTime: UInt64
+    }
+
+    /// Parses /proc/<pid>/stat (the comm field may hold spaces and parentheses).
+    public static func stat(_ pid: Int32) -> Stat? {
+        guard let bytes = try? Files.read("/proc/\(pid)/stat"),
+              let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        let rest = String(decoding: bytes[(close + 2)...], as: UTF8.self)
+        let fields = rest.split(separator: " ")
+        // After "comm)": state is field 3, ppid 4, starttime 22 → indices 0, 1, 19.
+        guard fields.count > 19, let state = fields[0].first,
+              let ppid = Int32(fields[1]), let start = UInt64(fields[19]) else { return nil }
+        return Stat(state: state, ppid: ppid, startTime: start)
+    }
+
+    /// The value of a "Key:\tvalue" line in /proc/<pid>/status.
+    public static func status(_ pid: Int32, _ key: String) -> String? {
+        guard let text = try? Files.readString("/proc/\(pid)/status") else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(key + ":") {
+            return line.dropFirst(key.count + 1).trimmingCharacters()
+        }
+        return nil
+    }
+
+    /// Resident memory in KiB (VmRSS), and proportional set size from smaps_rollup when readable.
+    public static func memoryKiB(_ pid: Int32) -> (rss: Int, pss: Int?)? {
+        guard let rss = status(pid, "VmRSS")?.split(separator: " ").first.flatMap({ Int($0) }) else { return nil }
+        var pss: Int?
+        if let text = try? Files.readString("/proc/\(pid)/smaps_rollup") {
+            for line in text.split(separator: "\n") where line.hasPrefix("Pss:") {
+                pss = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
+                break
+            }
+        }
+        return (rss, pss)
+    }
+
+    /// The directory of the running executable (/proc/self/exe), where podrig-pause sits.
+    public static func executableDirectory() -> String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        let path = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return Files.dirname(of: path)
+    }
+}
+
+extension Substring {
+    func trimmingCharacters() -> String {
+        var s = self[...]
+        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\n" { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+extension String {
+    /// Leading and trailing blanks and newlines removed (no Foundation needed).
+    public var trimmed: String {
+        var s = self[...]
+        while let f = s.first, f == " " || f == "\t" || f == "\n" || f == "\r" { s = s.dropFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\n" || l == "\r" { s = s.dropLast() }
+        return String(s)
+    }
+}
