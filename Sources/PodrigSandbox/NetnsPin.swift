@@ -1,0 +1,30 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPodrig
+import PodrigCore
+
+/// Network namespace pins in /run/netns, named podrig-<first 12 of the sandbox ID> so that
+/// `ip netns list` shows them and anyone can tell they are podrig's.
+public enum NetnsPin {
+    public static let defaultDirectory = "/run/netns"
+
+    public static func name(for sandboxID: String) -> String { "podrig-" + sandboxID.prefix(12) }
+
+    public static func pin(pid: Int32, path: String) throws(PodrigError) {
+        let dir = Files.dirname(of: path)
+        var rc = pr_netns_prepare_dir(dir)
+        if rc != 0 { throw PodrigError.system("prepare \(dir) as a shared mount", errno: rc) }
+        rc = pr_netns_pin(pid, path)
+        if rc != 0 { throw PodrigError.system("bind mount /proc/\(pid)/ns/net on \(path)", errno: rc) }
+    }
+
+    public static func unpin(path: String) throws(PodrigError) {
+        let rc = pr_netns_unpin(path)
+        if rc != 0 { throw PodrigError.system("unpin \(path)", errno: rc) }
+    }
+
+    public static func isPinned(path: String) -> Bool {
+        pr_netns_is_pinned(path) == 1
+    }
+}

@@ -1,0 +1,237 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodrigCore
+
+/// The CRI sandbox verbs (RunPodSandbox, StopPodSandbox, RemovePodSandbox, status, list) on
+/// real namespaces, with no daemon: every call works from the state on disk.
+public final class SandboxManager: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// State root (default /run/podrig).
+        public var root: String = "/run/podrig"
+        /// Where netns pins go (default /run/netns, where `ip netns` looks).
+        public var netnsDirectory: String = NetnsPin.defaultDirectory
+        /// podrig-pause; found next to the running executable when nil.
+        public var pausePath: String?
+        /// hostNetwork Pod IPs; discovered from the node's interfaces when nil.
+        public var nodeIPs: [String]?
+        /// How long pause gets to exit on SIGTERM before SIGKILL.
+        public var pauseStopTimeout: Double = 2
+
+        public init() {}
+    }
+
+    public let options: Options
+    public let store: SandboxStore
+    public let network: SandboxNetworkProvider
+    /// Called under the sandbox lock before pause is stopped (the pod layer stops containers here).
+    public var beforeStop: (@Sendable (SandboxRecord) throws(PodrigError) -> Void)?
+    /// Called under the sandbox lock before the state is removed (the pod layer removes containers).
+    public var beforeRemove: (@Sendable (SandboxRecord) throws(PodrigError) -> Void)?
+
+    public init(options: Options = Options(), network: SandboxNetworkProvider = LoopbackOnlyNetwork()) {
+        self.options = options
+        self.store = SandboxStore(root: options.root)
+        self.network = network
+    }
+
+    // MARK: RunPodSandbox
+
+    /// Creates the namespaces, starts pause, pins the netns, attaches the network and records the
+    /// sandbox as READY. On any failure, everything made so far is undone before the error is thrown.
+    public func run(_ config: PodSandboxConfig) throws(PodrigError) -> SandboxRecord {
+        let pausePath = try resolvePause()
+        let id = Identifiers.newID()
+        let lock = try store.create(id)
+        defer { lock.unlock() }
+        let now = Clock.wall()
+        var record = SandboxRecord(id: id, config: config, createdAt: Int64(now.sec) * 1_000_000_000 + Int64(now.nsec))
+        do {
+            try store.save(record)  // first, so a crash from here on leaves something gc can find
+            try startPause(&record, pausePath: pausePath)
+            if config.hostNetwork {
+                record.podIPs = try hostNetworkIPs()
+            } else {
+                record.networkAttached = true  // from here on, cleanup must run detach
+                try store.save(record)
+                let attachment = try network.attach(context(record))
+                record.podIPs = attachment.podIPs
+                record.network = attachment.state
+            }
+            record.state = .ready
+            try store.save(record)
+            return record
+        } catch {
+            cleanUp(record, afterFailure: true)
+            throw error
+        }
+    }
+
+    private func startPause(_ record: inout SandboxRecord, pausePath: String) throws(PodrigError) {
+        let ns = record.config.namespaceOptions
+        var spawn = SpawnOptions(path: pausePath, arguments: ["podrig-pause"])
+        spawn.detach = true
+        spawn.unshare = [.uts]
+        if ns.ipc == .pod { spawn.unshare.append(.ipc) }
+        if ns.pid == .pod { spawn.unshare.append(.pid) }
+        if !record.config.hostNetwork {
+            spawn.unshare.append(.net)
+            spawn.loopbackUp = true
+            record.netnsPath = options.netnsDirectory + "/" + NetnsPin.name(for: record.id)
+        } else {
+            // A hostNetwork pod keeps the node's hostname, as kubelet does.
+            spawn.unshare.removeAll { $0 == .uts }
+        }
+        if !record.config.hostNetwork { spawn.hostname = record.config.hostname }
+        spawn.environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+        let proc = try Spawner.spawn(spawn).pid
+        guard let identity = ProcessIdentity.of(proc) else {
+            throw PodrigError(.system, "pause (pid \(proc)) exited right after it started")
+        }
+        record.pause = identity
+        try store.save(record)
+        if let path = record.netnsPath {
+            try NetnsPin.pin(pid: proc, path: path)
+        }
+        try applySysctls(record)
+    }
+
+    /// Namespaced sysctls (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*) written from
+    /// a child joined to the pod's namespaces.
+    private func applySysctls(_ record: SandboxRecord) throws(PodrigError) {
+        guard !record.config.sysctls.isEmpty, let pause = record.pause else { return }
+        for (key, value) in record.config.sysctls.sorted(by: { $0.key < $1.key }) {
+            let isNet = key.hasPrefix("net.")
+            let isIPC = key.hasPrefix("kernel.shm") || key.hasPrefix("kernel.msg") || key == "kernel.sem" || key.hasPrefix("fs.mqueue.")
+            guard isNet || isIPC else {
+                throw PodrigError.invalid("linux.sysctls: \(key) is not a namespaced sysctl (only net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)")
+            }
+            if isNet && record.config.hostNetwork {
+                throw PodrigError.invalid("linux.sysctls: \(key) cannot be set on a hostNetwork pod")
+            }
+            guard key.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2e || $0 == 0x5f || $0 == 0x2d }) else {
+                throw PodrigError.invalid("linux.sysctls: invalid key \"\(key)\"")
+            }
+            let file = "/proc/sys/" + key.split(separator: ".").joined(separator: "/")
+            var s = SpawnOptions(path: "/bin/sh", arguments: ["sh", "-c", "printf '%s' \"$1\" > \"$2\"", "sh", value, file])
+            s.join = [(isNet ? .net : .ipc, "/proc/\(pause.pid)/ns/\(isNet ? "net" : "ipc")")]
+            let r = try ProcessRunner.run(s, timeout: 10)
+            guard r.status.success else {
+                throw PodrigError(.system, "sysctl \(key)=\(value) in the pod", cause: String(decoding: r.stderr, as: UTF8.self).trimmed)
+            }
+        }
+    }
+
+    private func hostNetworkIPs() throws(PodrigError) -> [String] {
+        let ips = options.nodeIPs ?? NodeAddresses.discover()
+        for ip in ips where IPAddress.family(ip) == nil {
+            throw PodrigError.invalid("node IP \"\(ip)\" is not an IP address")
+        }
+        return ips
+    }
+
+    // MARK: StopPodSandbox
+
+    /// Stops containers (hook), pause, detaches the network and unpins the netns. Stopping a
+    /// stopped sandbox succeeds; a missing one is not found.
+    public func stop(_ id: String) throws(PodrigError) {
+        let lock = try store.lock(id)
+        defer { lock.unlock() }
+        var record = try store.load(id)
+        try beforeStop?(record)
+        try teardown(&record)
+        record.state = .notReady
+        try store.save(record)
+    }
+
+    /// Everything stopp undoes, in containerd's order: pause, network (DEL), netns pin.
+    private func teardown(_ record: inout SandboxRecord) throws(PodrigError) {
+        if let pause = record.pause {
+            pause.terminate(grace: options.pauseStopTimeout)
+        }
+        if record.networkAttached {
+            try network.detach(context(record))
+            record.networkAttached = false
+            record.network = nil
+            try store.save(record)
+        }
+        if let path = record.netnsPath {
+            try NetnsPin.unpin(path: path)
+        }
+    }
+
+    // MARK: RemovePodSandbox
+
+    /// Removes a sandbox's state. A READY sandbox needs `force` (it is stopped first). Removing
+    /// an ID that no longer exists succeeds, as in CRI.
+    public func remove(_ id: String, force: Bool) throws(PodrigError) {
+        let lock: FileLock
+        do {
+            lock = try store.lock(id)
+        } catch {
+            if error.code == .notFound { return }
+            throw error
+        }
+        defer { lock.unlock() }
+        var record: SandboxRecord
+        do {
+            record = try store.load(id)
+        } catch {
+            if error.code == .notFound { try store.remove(id); return }
+            throw error
+        }
+        if record.effectiveState == .ready && !force {
+            throw PodrigError(.conflict, "sandbox \(id.prefix(13)) is ready: stop it first (podrig stopp) or use rmp -f")
+        }
+        try beforeStop?(record)
+        try teardown(&record)
+        try beforeRemove?(record)
+        try store.remove(id)
+    }
+
+    /// Best-effort undo after a failed runp (or for gc of a half-made sandbox): every step runs
+    /// even if an earlier one fails.
+    public func cleanUp(_ record: SandboxRecord, afterFailure: Bool) {
+        var r = record
+        if let pause = r.pause { pause.terminate(grace: afterFailure ? 0 : options.pauseStopTimeout) }
+        if r.networkAttached {
+            do { try network.detach(context(r)) } catch { Log.warn("cleanup of sandbox \(r.id.prefix(13)): \(error)") }
+            r.networkAttached = false
+        }
+        if let path = r.netnsPath {
+            do { try NetnsPin.unpin(path: path) } catch { Log.warn("cleanup of sandbox \(r.id.prefix(13)): \(error)") }
+        }
+        do { try store.remove(r.id) } catch { Log.warn("cleanup of sandbox \(r.id.prefix(13)): \(error)") }
+    }
+
+    // MARK: Queries
+
+    public func resolve(_ prefix: String) throws(PodrigError) -> String {
+        try store.resolve(prefix)
+    }
+
+    public func status(_ id: String) throws(PodrigError) -> SandboxRecord {
+        try store.load(id)
+    }
+
+    public func list(onError: (String, PodrigError) -> Void = { _, _ in }) throws(PodrigError) -> [SandboxRecord] {
+        try store.list(onError: onError)
+    }
+
+    public func context(_ record: SandboxRecord) -> SandboxNetworkContext {
+        SandboxNetworkContext(record: record, directory: store.directory(record.id), root: options.root)
+    }
+
+    // MARK: pause
+
+    /// $PODRIG_PAUSE, the option, or podrig-pause beside the running executable.
+    public func resolvePause() throws(PodrigError) -> String {
+        var candidates: [String] = []
+        if let p = options.pausePath { candidates.append(p) }
+        if let env = getenv("PODRIG_PAUSE") { candidates.append(String(cString: env)) }
+        if let dir = Proc.executableDirectory() { candidates.append(dir + "/podrig-pause") }
+        candidates += ["/usr/local/libexec/podrig/podrig-pause", "/usr/libexec/podrig/podrig-pause", "/usr/local/bin/podrig-pause"]
+        for c in candidates where access(c, X_OK) == 0 { return c }
+        throw PodrigError(.notFound, "podrig-pause not found (looked in: \(candidates.joined(separator: ", "))); build it with `swift build` or set PODRIG_PAUSE")
+    }
+}

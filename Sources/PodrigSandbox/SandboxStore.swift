@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+import PodrigCore
+
+/// Sandbox records on disk: <root>/sandboxes/<id>/sandbox.json, written atomically; a flock on
+/// the sandbox directory serializes commands on one sandbox.
+public struct SandboxStore: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = root
+    }
+
+    public var sandboxesDirectory: String { root + "/sandboxes" }
+
+    public func directory(_ id: String) -> String { sandboxesDirectory + "/" + id }
+
+    public func recordPath(_ id: String) -> String { directory(id) + "/sandbox.json" }
+
+    /// Makes <root> and <root>/sandboxes (0700).
+    public func prepare() throws(PodrigError) {
+        try Files.makeDirectories(sandboxesDirectory, mode: 0o700)
+    }
+
+    /// Creates the directory of a new sandbox and locks it.
+    public func create(_ id: String) throws(PodrigError) -> FileLock {
+        try prepare()
+        let dir = directory(id)
+        if mkdir(dir, 0o700) != 0 {
+            throw errno == EEXIST ? PodrigError(.alreadyExists, "sandbox \(id) already exists") : .system("mkdir(\(dir))", errno: errno)
+        }
+        return try FileLock(dir + "/lock")
+    }
+
+    /// Locks an existing sandbox (waits for other commands on it).
+    public func lock(_ id: String) throws(PodrigError) -> FileLock {
+        let dir = directory(id)
+        guard Files.isDirectory(dir) else { throw PodrigError(.notFound, "sandbox \(id) not found") }
+        let lock = try FileLock(dir + "/lock")
+        // It may have been removed while we waited.
+        guard Files.exists(recordPath(id)) || Files.isDirectory(dir) else {
+            throw PodrigError(.notFound, "sandbox \(id) not found")
+        }
+        return lock
+    }
+
+    public func save(_ record: SandboxRecord) throws(PodrigError) {
+        let data: Data
+        do {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys]
+            data = try enc.encode(record)
+        } catch {
+            throw PodrigError(.internalError, "encoding sandbox \(record.id): \(error)")
+        }
+        try Files.writeAtomic(recordPath(record.id), Array(data))
+    }
+
+    public func load(_ id: String) throws(PodrigError) -> SandboxRecord {
+        let path = recordPath(id)
+        let bytes: [UInt8]
+        do {
+            bytes = try Files.read(path)
+        } catch {
+            if error.code == .notFound { throw PodrigError(.notFound, "sandbox \(id) not found") }
+            throw error
+        }
+        if bytes.isEmpty { throw PodrigError(.invalidInput, "sandbox state \(path) is empty (truncated); `podrig gc` removes it") }
+        do {
+            return try JSONDecoder().decode(SandboxRecord.self, from: Data(bytes))
+        } catch {
+            throw PodrigError(.invalidInput, "sandbox state \(path) is corrupt (\(error)); `podrig gc` removes it")
+        }
+    }
+
+    /// IDs of every sandbox directory (including half-made ones).
+    public func ids() throws(PodrigError) -> [String] {
+        try Files.list(sandboxesDirectory).filter { Identifiers.isHexID($0) }.sorted()
+    }
+
+    /// Every readable record; unreadable ones are reported through `onError` and skipped.
+    public func list(onError: (String, PodrigError) -> Void = { _, _ in }) throws(PodrigError) -> [SandboxRecord] {
+        var out: [SandboxRecord] = []
+        for id in try ids() {
+            do {
+                out.append(try load(id))
+            } catch {
+                if error.code != .notFound || Files.exists(directory(id)) { onError(id, error) }
+            }
+        }
+        return out
+    }
+
+    /// Resolves a full ID or a unique prefix.
+    public func resolve(_ prefix: String) throws(PodrigError) -> String {
+        if Identifiers.isHexID(prefix), Files.isDirectory(directory(prefix)) { return prefix }
+        return try Identifiers.resolve(prefix, among: try ids(), kind: "sandbox")
+    }
+
+    public func remove(_ id: String) throws(PodrigError) {
+        try Files.removeTree(directory(id))
+    }
+}
