@@ -1,0 +1,92 @@
+/// Block-style YAML for people (`-o yaml`), from a JSON value; key order is kept.
+public enum YAMLWriter {
+    public static func write(_ value: JSON) -> String {
+        var out = ""
+        switch value {
+        case .object(let o) where !o.isEmpty: writeObject(o, indent: 0, to: &out)
+        case .array(let a) where !a.isEmpty: writeArray(a, indent: 0, to: &out)
+        default: out += scalar(value) + "\n"
+        }
+        return out
+    }
+
+    private static func pad(_ n: Int) -> String { String(repeating: " ", count: n) }
+
+    private static func writeObject(_ o: JSONObject, indent: Int, to out: inout String) {
+        for (k, v) in o {
+            out += pad(indent) + key(k) + ":"
+            writeValue(v, indent: indent, to: &out)
+        }
+    }
+
+    private static func writeArray(_ a: [JSON], indent: Int, to out: inout String) {
+        for v in a {
+            out += pad(indent) + "-"
+            switch v {
+            case .object(let o) where !o.isEmpty:
+                // First key on the dash line, the rest aligned under it.
+                var first = true
+                for (k, item) in o {
+                    out += (first ? " " : pad(indent + 2)) + key(k) + ":"
+                    writeValue(item, indent: indent + 2, to: &out)
+                    first = false
+                }
+            case .array(let inner) where !inner.isEmpty:
+                out += "\n"
+                writeArray(inner, indent: indent + 2, to: &out)
+            default:
+                out += " " + scalar(v) + "\n"
+            }
+        }
+    }
+
+    private static func writeValue(_ v: JSON, indent: Int, to out: inout String) {
+        switch v {
+        case .object(let o) where !o.isEmpty:
+            out += "\n"
+            writeObject(o, indent: indent + 2, to: &out)
+        case .array(let a) where !a.isEmpty:
+            out += "\n"
+            writeArray(a, indent: indent, to: &out)
+        case .string(let s) where s.contains("\n"):
+            out += " |" + (s.hasSuffix("\n") ? "" : "-") + "\n"
+            for line in s.split(separator: "\n", omittingEmptySubsequences: false).dropLast(s.hasSuffix("\n") ? 1 : 0) {
+                out += (line.isEmpty ? "" : pad(indent + 2) + line) + "\n"
+            }
+        default:
+            out += " " + scalar(v) + "\n"
+        }
+    }
+
+    private static func key(_ k: String) -> String { needsQuotes(k) ? quoted(k) : k }
+
+    private static func scalar(_ v: JSON) -> String {
+        switch v {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let n): return n
+        case .string(let s): return needsQuotes(s) ? quoted(s) : s
+        case .array: return "[]"
+        case .object: return "{}"
+        }
+    }
+
+    /// Quote anything YAML would read as something other than this string.
+    static func needsQuotes(_ s: String) -> Bool {
+        if s.isEmpty { return true }
+        let reserved: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"]
+        if reserved.contains(s.lowercased()) { return true }
+        if Double(s) != nil || Int(s) != nil { return true }
+        if let f = s.first, "-?:,[]{}#&*!|>'\"%@` ".contains(f) { return true }
+        if s.last == " " || s.last == ":" { return true }
+        if s.contains(": ") || s.contains(" #") || s.contains("\t") { return true }
+        for u in s.unicodeScalars where u.value < 0x20 { return true }
+        return false
+    }
+
+    private static func quoted(_ s: String) -> String {
+        var out = ""
+        JSON.writeString(s, to: &out)
+        return out
+    }
+}

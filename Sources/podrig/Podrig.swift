@@ -1,0 +1,38 @@
+import ArgumentParser
+import PodrigCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Podrig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "podrig",
+        abstract: "Run Kubernetes-style pod sandboxes on this machine: namespaces, CNI, containers, no daemon.",
+        discussion: """
+            Sandbox verbs follow crictl (runp, stopp, rmp, pods, inspectp) and read crictl's config files.
+            State lives under --root (default /run/podrig); run as root.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            RunPodSandbox.self,
+            StopPodSandbox.self,
+            RemovePodSandbox.self,
+            ListPods.self,
+            InspectPodSandbox.self,
+        ]
+    )
+
+    /// Runs the command; podrig's own errors print as one line and exit 1 (2 for usage).
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as PodrigError {
+            Log.write("podrig: error: \(error)\n")
+            Glibc.exit(error.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import PodrigCore
+import PodrigSandbox
+
+struct RemovePodSandbox: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rmp",
+        abstract: "Remove pod sandboxes (a ready one only with --force, which stops it first).",
+        discussion: "Removing a sandbox that is already gone succeeds, as in CRI."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var network: NetworkOptions
+
+    @Flag(name: .shortAndLong, help: "Stop ready sandboxes before removing them.")
+    var force = false
+
+    @Flag(name: .shortAndLong, help: "Remove every sandbox.")
+    var all = false
+
+    @Argument(help: ArgumentHelp("Sandbox IDs or unique prefixes.", valueName: "pod-id"))
+    var ids: [String] = []
+
+    func validate() throws {
+        if ids.isEmpty && !all { throw ValidationError("give at least one sandbox ID, or --all") }
+    }
+
+    func run() throws {
+        global.apply()
+        let manager = try makeSandboxManager(global, network)
+        var targets = ids
+        if all { targets = try manager.store.ids() }
+        var failures = 0
+        for prefix in targets {
+            do {
+                let id: String
+                do {
+                    id = try manager.resolve(prefix)
+                } catch {
+                    // An ID that is already gone is removed, as CRI says; a prefix must match.
+                    if error.code == .notFound && Identifiers.isHexID(prefix) { print("Removed sandbox \(prefix)"); continue }
+                    throw error
+                }
+                try manager.remove(id, force: force)
+                print("Removed sandbox \(id)")
+            } catch {
+                Log.write("podrig: error: removing sandbox \"\(prefix)\": \(error.asPodrigError)\n")
+                failures += 1
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}

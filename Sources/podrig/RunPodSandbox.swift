@@ -1,0 +1,30 @@
+import ArgumentParser
+import PodrigCore
+import PodrigSandbox
+
+struct RunPodSandbox: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runp",
+        abstract: "Create a pod sandbox from a crictl pod config and print its ID.",
+        discussion: """
+            POD_CONFIG is crictl's PodSandboxConfig as JSON or YAML (snake_case fields: metadata, hostname,
+            log_directory, dns_config, port_mappings, labels, annotations, linux.security_context.namespace_options).
+            The sandbox gets new network, UTS and IPC namespaces held by podrig-pause; network NODE keeps the
+            host's network and uses the node's IPs; pid POD shares one PID namespace with pause as PID 1.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var network: NetworkOptions
+
+    @Argument(help: ArgumentHelp("crictl pod sandbox config (JSON or YAML).", valueName: "pod-config"))
+    var podConfig: String
+
+    func run() throws {
+        global.apply()
+        let config = try PodSandboxConfig.load(path: podConfig)
+        let manager = try makeSandboxManager(global, network)
+        let record = try manager.run(config)
+        print(record.id)
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import PodrigCore
+import PodrigSandbox
+
+struct StopPodSandbox: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stopp",
+        abstract: "Stop pod sandboxes: containers, pause, network (CNI DEL) and netns go; the record stays.",
+        discussion: "Stopping a stopped sandbox succeeds. IDs may be any unique prefix."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var network: NetworkOptions
+
+    @Argument(help: ArgumentHelp("Sandbox IDs or unique prefixes.", valueName: "pod-id"))
+    var ids: [String]
+
+    func validate() throws {
+        if ids.isEmpty { throw ValidationError("give at least one sandbox ID") }
+    }
+
+    func run() throws {
+        global.apply()
+        let manager = try makeSandboxManager(global, network)
+        var failures = 0
+        for prefix in ids {
+            do {
+                let id = try manager.resolve(prefix)
+                try manager.stop(id)
+                print("Stopped sandbox \(id)")
+            } catch {
+                Log.write("podrig: error: stopping sandbox \"\(prefix)\": \(error.asPodrigError)\n")
+                failures += 1
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
