@@ -1,0 +1,74 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodrigCore
+import PodrigSandbox
+import Testing
+
+/// Integration tests need root and the real kernel; without root they are skipped.
+let isRoot = getuid() == 0
+
+/// A fresh state root per test, removed at the end (and checked empty first: a leak).
+final class TestRoot {
+    let path: String
+
+    init(_ name: String = #function) {
+        let clean = name.filter { $0.isLetter || $0.isNumber }
+        path = "/run/podrig-test/\(clean)-\(Identifiers.newID().prefix(8))"
+        try! Files.makeDirectories(path, mode: 0o700)
+    }
+
+    var manager: SandboxManager { manager() }
+
+    func manager(network: SandboxNetworkProvider = LoopbackOnlyNetwork(), nodeIPs: [String]? = nil) -> SandboxManager {
+        var o = SandboxManager.Options()
+        o.root = path
+        o.pausePath = TestBinaries.pause
+        o.nodeIPs = nodeIPs
+        return SandboxManager(options: o, network: network)
+    }
+
+    deinit { try? Files.removeTree(path) }
+}
+
+enum TestBinaries {
+    /// The build directory holding podrig, podrig-pause and this test bundle.
+    static let directory: String = Proc.executableDirectory() ?? ".build/debug"
+    static let podrig = directory + "/podrig"
+    static let pause = directory + "/podrig-pause"
+}
+
+/// Runs a command, returning (exit code, stdout, stderr).
+@discardableResult
+func sh(_ command: String, input: String = "", timeout: Double = 120) -> (code: Int32, out: String, err: String) {
+    var o = SpawnOptions(path: "/bin/sh", arguments: ["sh", "-c", command])
+    o.environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"]
+    guard let r = try? ProcessRunner.run(o, input: Array(input.utf8), timeout: timeout) else { return (-1, "", "spawn failed") }
+    return (r.status.code, String(decoding: r.stdout, as: UTF8.self), String(decoding: r.stderr, as: UTF8.self))
+}
+
+/// Runs the podrig CLI against a test root.
+@discardableResult
+func podrig(_ args: String, root: TestRoot, input: String = "") -> (code: Int32, out: String, err: String) {
+    sh("\(TestBinaries.podrig) \(args) --root \(root.path) --pause-path \(TestBinaries.pause)", input: input)
+}
+
+/// Everything a sandbox may leave behind, checked after it is gone.
+enum LeakCheck {
+    static func sandboxGone(_ record: SandboxRecord, root: TestRoot, sourceLocation: SourceLocation = #_sourceLocation) {
+        let pin = NetnsPin.defaultDirectory + "/" + NetnsPin.name(for: record.id)
+        #expect(!Files.exists(pin), "netns pin \(pin) leaked", sourceLocation: sourceLocation)
+        if let pause = record.pause {
+            #expect(!pause.isAlive, "pause pid \(pause.pid) still alive", sourceLocation: sourceLocation)
+        }
+        #expect(!Files.exists(root.path + "/sandboxes/" + record.id), "state directory leaked", sourceLocation: sourceLocation)
+        let mounts = (try? Files.readString("/proc/self/mountinfo")) ?? ""
+        #expect(!mounts.contains(NetnsPin.name(for: record.id)), "netns mount leaked", sourceLocation: sourceLocation)
+    }
+
+    /// The root holds no sandboxes at all.
+    static func rootEmpty(_ root: TestRoot, sourceLocation: SourceLocation = #_sourceLocation) {
+        let left = (try? Files.list(root.path + "/sandboxes")) ?? []
+        #expect(left.isEmpty, "sandbox state left behind: \(left)", sourceLocation: sourceLocation)
+    }
+}
