@@ -36,7 +36,7 @@ public enum ConfigText {
     private static func convert(_ node: Node, path: String) throws(PodrigError) -> JSON {
         switch node {
         case .scalar(let scalar):
-            return scalarValue(scalar)
+            return scalarValue(scalar, tag: node.tag.rawValue)
         case .sequence(let seq):
             var items: [JSON] = []
             for (k, item) in seq.enumerated() { items.append(try convert(item, path: "\(path)[\(k)]")) }
@@ -59,11 +59,11 @@ public enum ConfigText {
         }
     }
 
-    private static func scalarValue(_ scalar: Node.Scalar) -> JSON {
+    private static func scalarValue(_ scalar: Node.Scalar, tag: String) -> JSON {
         let text = scalar.string
         // Quoted scalars are always strings.
         if scalar.style != .plain && scalar.style != .any { return .string(text) }
-        switch Tag.Name(rawValue: scalar.tag.rawValue) {
+        switch Tag.Name(rawValue: tag) {
         case .null: return .null
         case .bool:
             switch text.lowercased() {

@@ -10,8 +10,7 @@ struct Podrig: ParsableCommand {
         commandName: "podrig",
         abstract: "Run Kubernetes-style pod sandboxes on this machine: namespaces, CNI, containers, no daemon.",
         discussion: """
-            Sandbox verbs follow crictl (runp, stopp, rmp, pods, inspectp) and read crictl's config files.
-            State lives under --root (default /run/podrig); run as root.
+            Sandbox verbs follow crictl (runp, stopp, rmp, pods, inspectp) and read crictl's config files. State lives under --root (default /run/podrig); run as root.
             """,
         version: "0.1.0",
         subcommands: [
@@ -32,6 +31,12 @@ struct Podrig: ParsableCommand {
             Log.write("podrig: error: \(error)\n")
             Glibc.exit(error.exitCode)
         } catch {
+            // ArgumentParser says 64 (EX_USAGE) for usage errors; podrig promises 2.
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                Log.write(fullMessage(for: error) + "\n")
+                Glibc.exit(2)
+            }
             exit(withError: error)
         }
     }

@@ -7,10 +7,7 @@ struct RunPodSandbox: ParsableCommand {
         commandName: "runp",
         abstract: "Create a pod sandbox from a crictl pod config and print its ID.",
         discussion: """
-            POD_CONFIG is crictl's PodSandboxConfig as JSON or YAML (snake_case fields: metadata, hostname,
-            log_directory, dns_config, port_mappings, labels, annotations, linux.security_context.namespace_options).
-            The sandbox gets new network, UTS and IPC namespaces held by podrig-pause; network NODE keeps the
-            host's network and uses the node's IPs; pid POD shares one PID namespace with pause as PID 1.
+            POD_CONFIG is crictl's PodSandboxConfig as JSON or YAML (snake_case fields: metadata, hostname, log_directory, dns_config, port_mappings, labels, annotations, linux.security_context.namespace_options). The sandbox gets new network, UTS and IPC namespaces held by podrig-pause; network NODE keeps the host's network and uses the node's IPs; pid POD shares one PID namespace with pause as PID 1.
             """
     )
 

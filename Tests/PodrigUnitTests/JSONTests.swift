@@ -1,0 +1,94 @@
+import PodrigCore
+import Testing
+
+@Suite struct JSONTests {
+    @Test func keepsKeyOrderAndNumberText() throws {
+        let text = #"{"z":1,"a":1.50,"big":12345678901234567890,"e":1e3,"s":"x\ny","n":null,"t":true,"arr":[1,{"k":"v"}]}"#
+        let v = try JSONParser.parse(text)
+        #expect(v.compact == text)
+        #expect(v.object?.keys == ["z", "a", "big", "e", "s", "n", "t", "arr"])
+        #expect(v["a"] == .number("1.50"))
+        #expect(v["z"]?.int == 1)
+        #expect(v["arr"]?[1]?["k"]?.string == "v")
+    }
+
+    @Test func roundTripsEscapes() throws {
+        let v = try JSONParser.parse(#""tab\there \u00e9 \ud83d\ude00 \"q\" \\ \/""#)
+        #expect(v.string == "tab\there é 😀 \"q\" \\ /")
+        #expect(try JSONParser.parse(v.compact) == v)
+    }
+
+    @Test(arguments: [
+        "", "{", "[1,]", "{\"a\":}", "01", "1.", "-", "tru", "\"\\x\"", "\"\u{01}\"", "{\"a\" 1}",
+        "[1] x", "\"\\ud800\"", "{1:2}", "nul",
+    ])
+    func rejectsMalformed(_ text: String) {
+        #expect(throws: PodrigError.self) { try JSONParser.parse(text) }
+    }
+
+    @Test func errorNamesLineAndColumn() {
+        do {
+            _ = try JSONParser.parse("{\n  \"a\": tru\n}")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.contains("line 2"))
+        }
+    }
+
+    @Test func boundsNesting() {
+        let deep = String(repeating: "[", count: 10000) + String(repeating: "]", count: 10000)
+        #expect(throws: PodrigError.self) { try JSONParser.parse(deep) }
+    }
+
+    @Test func objectEqualityIgnoresOrder() throws {
+        #expect(try JSONParser.parse(#"{"a":1,"b":2}"#) == JSONParser.parse(#"{"b":2,"a":1}"#))
+    }
+
+    @Test func prettyIsValidJSON() throws {
+        let v: JSON = ["a": [1, 2, ["b": nil]], "c": "d"]
+        #expect(try JSONParser.parse(v.pretty) == v)
+    }
+}
+
+@Suite struct YAMLTests {
+    @Test func convertsScalarsLikeKubernetes() throws {
+        let v = try ConfigText.parse("""
+            name: web
+            port: 8080
+            ratio: 0.5
+            on: yes
+            off: false
+            quoted: "123"
+            empty:
+            list: [a, 1]
+            """, source: "t.yaml")
+        #expect(v["name"] == "web")
+        #expect(v["port"] == .number("8080"))
+        #expect(v["ratio"] == .number("0.5"))
+        #expect(v["on"] == true)
+        #expect(v["off"] == false)
+        #expect(v["quoted"] == "123")
+        #expect(v["empty"] == JSON.null)
+        #expect(v["list"] == ["a", 1])
+    }
+
+    @Test func multipleDocuments() throws {
+        let docs = try ConfigText.parseAll("a: 1\n---\nb: 2\n---\n", source: "t.yaml")
+        #expect(docs.count == 2)
+    }
+
+    @Test func errorNamesTheFile() {
+        do {
+            _ = try ConfigText.parse("a: [1,\n", source: "bad.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.hasPrefix("bad.yaml"))
+        }
+    }
+
+    @Test func writerRoundTrips() throws {
+        let v: JSON = ["name": "x", "n": 3, "yes": "yes", "list": [["a": 1, "b": ["c"]], "s"], "empty": [], "multi": "l1\nl2\n"]
+        let text = YAMLWriter.write(v)
+        #expect(try ConfigText.parse(text, source: "w") == v)
+    }
+}

@@ -1,0 +1,108 @@
+import PodrigCore
+import PodrigSandbox
+import Testing
+
+@Suite struct SandboxConfigTests {
+    @Test func parsesCrictlConfig() throws {
+        let c = try PodSandboxConfig.parse(try ConfigText.parse("""
+            metadata:
+              name: nginx-sandbox
+              namespace: default
+              attempt: 1
+              uid: hdishd83djaidwnduwk28bcsb
+            hostname: web-1
+            log_directory: /tmp
+            dns_config:
+              servers: [10.0.0.10]
+              searches: [default.svc.cluster.local]
+            port_mappings:
+            - protocol: 0
+              container_port: 80
+              host_port: 8080
+            labels:
+              app: nginx
+            annotations:
+              example.com/owner: me
+            linux:
+              cgroup_parent: /podrig
+              security_context:
+                namespace_options:
+                  network: 2
+                  pid: 0
+                  ipc: 0
+                privileged: false
+            """, source: "p.yaml"))
+        #expect(c.name == "nginx-sandbox")
+        #expect(c.attempt == 1)
+        #expect(c.hostname == "web-1")
+        #expect(c.dns?.servers == ["10.0.0.10"])
+        #expect(c.portMappings == [PortMapping(protocol: "TCP", containerPort: 80, hostPort: 8080)])
+        #expect(c.hostNetwork)
+        #expect(c.namespaceOptions.pid == .pod)
+        #expect(c.labels["app"] == "nginx")
+    }
+
+    @Test func hostnameDefaultsToName() throws {
+        let c = try PodSandboxConfig.parse(["metadata": ["name": "busybox"]])
+        #expect(c.hostname == "busybox")
+        #expect(c.namespace == "default")
+        #expect(c.namespaceOptions == NamespaceOptions(network: .pod, pid: .container, ipc: .pod))
+    }
+
+    @Test(arguments: [
+        (#"{"metadata":{"name":"Bad_Name"}}"#, "metadata.name"),
+        (#"{"metadata":{}}"#, "metadata.name: required"),
+        (#"{"hostname":"x"}"#, "metadata: required"),
+        (#"{"metadata":{"name":"a"},"linux":{"security_context":{"namespace_options":{"network":7}}}}"#, "unknown namespace mode"),
+        (#"{"metadata":{"name":"a"},"linux":{"security_context":{"namespace_options":{"pid":"HOST"}}}}"#, "unknown namespace mode"),
+        (#"{"metadata":{"name":"a"},"log_dir":"/tmp"}"#, "unknown field log_dir"),
+        (#"{"metadata":{"name":"a"},"port_mappings":[{"container_port":0}]}"#, "port_mappings[0].container_port"),
+        (#"{"metadata":{"name":"a","namespace":"a;b"}}"#, "metadata.namespace"),
+        (#"{"metadata":{"name":"a"},"log_directory":"relative"}"#, "log_directory"),
+        (#"{"metadata":{"name":"a"},"linux":{"security_context":{"namespace_options":{"network":1}}}}"#, "must be POD or NODE"),
+    ])
+    func rejectsBadConfig(_ text: String, _ expected: String) throws {
+        do {
+            _ = try PodSandboxConfig.parse(try JSONParser.parse(text))
+            Issue.record("expected an error for \(text)")
+        } catch {
+            #expect(error.description.contains(expected), "\(error.description)")
+            #expect(error.code == .invalidInput)
+        }
+    }
+
+    @Test func missingFileIsNotFound() {
+        #expect(throws: PodrigError.self) { try PodSandboxConfig.load(path: "/nonexistent/pod.json") }
+    }
+}
+
+@Suite struct ValidationTests {
+    @Test(arguments: ["a", "web-1", "x.y", String(repeating: "a", count: 63)])
+    func acceptsNames(_ n: String) throws {
+        try Validate.dns1123Subdomain(n, what: "name")
+    }
+
+    @Test(arguments: ["", "-a", "a-", "A", "a_b", "a..b", "../x", "a/b", String(repeating: "a", count: 64)])
+    func rejectsNames(_ n: String) {
+        #expect(throws: PodrigError.self) { try Validate.dns1123Subdomain(n, what: "name") }
+    }
+
+    @Test func resolvesPrefixes() throws {
+        let ids = ["abc1", "abc2", "def0"]
+        #expect(try Identifiers.resolve("d", among: ids, kind: "sandbox") == "def0")
+        #expect(throws: PodrigError.self) { try Identifiers.resolve("abc", among: ids, kind: "sandbox") }
+        #expect(throws: PodrigError.self) { try Identifiers.resolve("zzz", among: ids, kind: "sandbox") }
+    }
+
+    @Test func newIDsAreHex() {
+        let id = Identifiers.newID()
+        #expect(Identifiers.isHexID(id))
+        #expect(id != Identifiers.newID())
+        #expect(Identifiers.newUUID().count == 36)
+    }
+
+    @Test func formatsTimes() {
+        #expect(Time.rfc3339Nano(1_700_000_000_000_000_123) == "2023-11-14T22:13:20.000000123Z")
+        #expect(Time.rfc3339(1_700_000_000_000_000_123) == "2023-11-14T22:13:20Z")
+    }
+}
