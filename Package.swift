@@ -12,7 +12,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C: everything that runs between fork and exec, plus libcap/libseccomp glue.
@@ -21,6 +20,8 @@ let package = Package(
             path: "CShims/CPodrig",
             linkerSettings: [.linkedLibrary("cap"), .linkedLibrary("seccomp")]
         ),
+        // libyaml from the system: YAML without pulling Foundation (and ICU) into every process start.
+        .systemLibrary(name: "CYAML", path: "CShims/CYAML", providers: [.apt(["libyaml-dev"])]),
         // The pod's namespace holder; statically linked to keep its resident memory tiny.
         .executableTarget(
             name: "podrig-pause",
@@ -28,7 +29,7 @@ let package = Package(
             cSettings: [.unsafeFlags(["-Os"])],
             linkerSettings: [.unsafeFlags(["-static-executable", "-nostartfiles"])]
         ),
-        .target(name: "PodrigCore", dependencies: ["CPodrig", "Yams"]),
+        .target(name: "PodrigCore", dependencies: ["CPodrig", "CYAML"]),
         .target(name: "PodrigSandbox", dependencies: ["PodrigCore", "CPodrig"]),
         .target(name: "PodrigCNI", dependencies: ["PodrigCore"]),
         .target(name: "PodrigPod", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "CPodrig"]),

@@ -56,8 +56,8 @@ import Testing
             name: web
             port: 8080
             ratio: 0.5
-            on: yes
-            off: false
+            enabled: yes
+            disabled: off
             quoted: "123"
             empty:
             list: [a, 1]
@@ -65,8 +65,8 @@ import Testing
         #expect(v["name"] == "web")
         #expect(v["port"] == .number("8080"))
         #expect(v["ratio"] == .number("0.5"))
-        #expect(v["on"] == true)
-        #expect(v["off"] == false)
+        #expect(v["enabled"] == true)
+        #expect(v["disabled"] == false)
         #expect(v["quoted"] == "123")
         #expect(v["empty"] == JSON.null)
         #expect(v["list"] == ["a", 1])
@@ -90,5 +90,70 @@ import Testing
         let v: JSON = ["name": "x", "n": 3, "yes": "yes", "list": [["a": 1, "b": ["c"]], "s"], "empty": [], "multi": "l1\nl2\n"]
         let text = YAMLWriter.write(v)
         #expect(try ConfigText.parse(text, source: "w") == v)
+    }
+}
+
+@Suite struct YAMLDetailTests {
+    @Test func anchorsAliasesAndMerge() throws {
+        let v = try ConfigText.parse("""
+            base: &b {a: 1, b: 2}
+            copy: *b
+            merged:
+              <<: *b
+              b: 3
+            """, source: "m.yaml")
+        #expect(v["copy"] == ["a": 1, "b": 2])
+        #expect(v["merged"] == ["a": 1, "b": 3])
+    }
+
+    @Test func numbersAndStrings() throws {
+        let v = try ConfigText.parse("""
+            a: 0x1F
+            b: 010
+            c: +5
+            d: 1_000
+            e: 1.5e3
+            f: .5
+            g: 1.2.3
+            h: '007'
+            i: !!str 12
+            j: -3
+            k: 12345678901234567890
+            """, source: "n.yaml")
+        #expect(v["a"] == 31)
+        #expect(v["b"] == 8)
+        #expect(v["c"] == 5)
+        #expect(v["d"] == 1000)
+        #expect(v["e"]?.double == 1500)
+        #expect(v["f"]?.double == 0.5)
+        #expect(v["g"] == "1.2.3")
+        #expect(v["h"] == "007")
+        #expect(v["i"] == "12")
+        #expect(v["j"] == -3)
+        #expect(v["k"] == .number("12345678901234567890"))
+        // Whatever YAML gives must serialise as valid JSON.
+        #expect(try JSONParser.parse(v.compact) == v)
+    }
+
+    @Test func blockScalars() throws {
+        let v = try ConfigText.parse("""
+            cmd: |
+              echo one
+              echo two
+            folded: >
+              a
+              b
+            """, source: "b.yaml")
+        #expect(v["cmd"] == "echo one\necho two\n")
+        #expect(v["folded"] == "a b")
+    }
+
+    @Test func errorsNameLine() {
+        do {
+            _ = try ConfigText.parse("a: 1\nb: [\n", source: "e.yaml")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.contains("e.yaml: invalid YAML at line"))
+        }
     }
 }
