@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "podrig", targets: ["podrig"]),
         .executable(name: "podrig-pause", targets: ["podrig-pause"]),
+        .executable(name: "podrig-supervisor", targets: ["podrig-supervisor"]),
         // The library under the CLI: bring pods up and down from another package's tests.
         .library(name: "Podrig", targets: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod"]),
     ],
@@ -29,6 +30,14 @@ let package = Package(
             cSettings: [.unsafeFlags(["-Os"])],
             linkerSettings: [.unsafeFlags(["-static-executable", "-nostartfiles"])]
         ),
+        // The per-pod supervisor: C, static, so pause + supervisor stay near 1 MiB resident.
+        .executableTarget(
+            name: "podrig-supervisor",
+            dependencies: ["CPodrig"],
+            path: "CShims/supervisor",
+            cSettings: [.unsafeFlags(["-Os"])],
+            linkerSettings: [.unsafeFlags(["-static-executable", "-nostartfiles"])]
+        ),
         .target(name: "PodrigCore", dependencies: ["CPodrig", "CYAML"]),
         .target(name: "PodrigSandbox", dependencies: ["PodrigCore", "CPodrig"]),
         .target(name: "PodrigCNI", dependencies: ["PodrigCore"]),
@@ -43,7 +52,7 @@ let package = Package(
         .testTarget(name: "PodrigUnitTests", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod"]),
         .testTarget(
             name: "PodrigIntegrationTests",
-            dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "podrig", "podrig-pause"]
+            dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "podrig", "podrig-pause", "podrig-supervisor"]
         ),
     ]
 )

@@ -3,3 +3,4 @@
 #include "pr_caps.h"
 #include "pr_seccomp.h"
 #include "pr_sys.h"
+#include "pr_backoff.h"

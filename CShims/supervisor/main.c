@@ -1,0 +1,167 @@
+// podrig-supervisor PLAN: supervises one pod. Started detached by `podrig up`, in the pod's
+// network namespace (so tcp/http probes reach the pod IP); a child subreaper, so containers that
+// pr_spawn double-forked into PID namespaces are reparented here and reaped here. SIGTERM means
+// "terminate the pod gracefully"; when it is done it exits (running the plan's finish command
+// when the pod completed on its own).
+#define _GNU_SOURCE
+#include "sup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_FDS 256
+
+pod P;
+
+int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void reap(void) {
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid <= 0) return;
+        int what = -1;
+        container *c = find_by_pid(pid, &what);
+        if (c == NULL) continue;
+        if (what == 0) {
+            container_exited(c, status);
+        } else if (what == 1) {
+            c->hook_pid = -1;
+            int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+            if (c->hook_is_prestop) {
+                event(c, "preStop hook finished (%s)", ok ? "ok" : "failed");
+            } else if (!ok) {
+                event(c, "postStart hook failed: the container is killed");
+                container_stop(c, now_ns() + (int64_t)P.grace * 1000000000LL, 3);
+            } else {
+                probes_reset(c);
+                c->started_ns = c->started_ns;  // probes count from the container's start
+                P.dirty = 1;
+            }
+        } else {
+            probe_exec_done(c, what - 2, status);
+        }
+    }
+}
+
+static int64_t next_wake(void) {
+    int64_t next = INT64_MAX;
+    for (int i = 0; i < P.count; i++) {
+        container *c = &P.c[i];
+        if (c->restart_at_ns && c->restart_at_ns < next) next = c->restart_at_ns;
+        if (c->stopping && c->kill_at_ns < next) next = c->kill_at_ns;
+        int64_t p = probes_next_deadline(c);
+        if (p < next) next = p;
+    }
+    return next;
+}
+
+static int all_stopped(void) {
+    for (int i = 0; i < P.count; i++)
+        if (P.c[i].state == S_RUNNING || P.c[i].hook_pid > 0) return 0;
+    return 1;
+}
+
+static void run_finish(void) {
+    if (P.finish == NULL || P.finish[0] == NULL) return;
+    pr_spawn_attr a;
+    pr_spawn_attr_init(&a);
+    a.path = P.finish[0];
+    a.argv = P.finish;
+    static char *env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+    a.envp = env;
+    a.detach = 1;
+    a.stderr_fd = STDERR_FILENO;
+    pid_t pid;
+    int is_child, step, index;
+    int rc = pr_spawn(&a, &pid, &is_child, &step, &index);
+    if (rc != 0) event(NULL, "finish command %s failed: %s: %s", a.path, pr_spawn_step_name(step), strerror(rc));
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: podrig-supervisor PLAN\n");
+        return 2;
+    }
+    if (plan_load(argv[1], &P) != 0) return 1;
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+        fprintf(stderr, "podrig-supervisor: PR_SET_CHILD_SUBREAPER: %s\n", strerror(errno));
+        return 1;
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) {
+        fprintf(stderr, "podrig-supervisor: signalfd: %s\n", strerror(errno));
+        return 1;
+    }
+    P.start_ns = now_ns();
+    event(NULL, "Supervisor started (pid %d)", (int)getpid());
+    status_write();
+
+    struct pollfd pfds[MAX_FDS];
+    container *owners[MAX_FDS];
+    int roles[MAX_FDS];
+    for (;;) {
+        int64_t now = now_ns();
+        pod_tick(now);
+        if ((P.terminating || P.done) && all_stopped()) break;
+        if (P.dirty) status_write();
+
+        int n = 0;
+        pfds[n].fd = sfd;
+        pfds[n].events = POLLIN;
+        pfds[n].revents = 0;
+        n++;
+        int probe_start = n;
+        probes_poll_fds(pfds, &n, MAX_FDS, owners, roles);
+        int stream_start = n;
+        streams_poll_fds(pfds, &n, MAX_FDS);
+        int64_t wake = next_wake();
+        int timeout = 1000;
+        if (wake != INT64_MAX) {
+            int64_t ms = (wake - now_ns()) / 1000000 + 1;
+            if (ms < timeout) timeout = ms < 0 ? 0 : (int)ms;
+        }
+        int rc = poll(pfds, (nfds_t)n, timeout);
+        if (rc < 0 && errno != EINTR) break;
+        if (rc <= 0) continue;
+        if (pfds[0].revents) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+                if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) pod_terminate();
+            }
+            reap();
+        }
+        for (int i = probe_start; i < stream_start; i++)
+            if (pfds[i].revents) probe_io(owners[i], roles[i], pfds[i].revents);
+        streams_handle(pfds + stream_start, n - stream_start);
+    }
+    streams_drain();
+    int completed = P.done && !P.terminating;
+    event(NULL, "Supervisor exiting%s", completed ? " (pod completed)" : "");
+    P.terminating = P.terminating || P.done;
+    status_write();
+    if (completed) run_finish();
+    return 0;
+}

@@ -1,0 +1,351 @@
+// Container lifecycle as kubelet drives it: init containers one at a time, sidecars that keep
+// running, main containers, restarts with back-off, graceful stops (preStop, SIGTERM, SIGKILL).
+#define _GNU_SOURCE
+#include "sup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SEC 1000000000LL
+
+// Opens the namespaces (paths may name the container's pid with %d) and spawns.
+static int spawn_joined(pr_spawn_attr *a, const ns_join *joins, int count, pid_t target, pid_t *pid,
+                        char *why, size_t why_len) {
+    int fds[PR_SPAWN_MAX_NS];
+    int n = 0, rc = 0;
+    for (int i = 0; i < count; i++) {
+        char path[256];
+        snprintf(path, sizeof(path), joins[i].path, (int)target);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            rc = errno;
+            snprintf(why, why_len, "open(%s): %s", path, strerror(rc));
+            break;
+        }
+        fds[n] = fd;
+        a->ns_fds[n] = fd;
+        a->ns_types[n] = joins[i].type;
+        n++;
+    }
+    if (rc == 0) {
+        a->ns_count = n;
+        int is_child, step, index;
+        rc = pr_spawn(a, pid, &is_child, &step, &index);
+        if (rc != 0) {
+            const char *obj = step == PR_STEP_EXEC ? a->path : step == PR_STEP_CHDIR && a->cwd ? a->cwd
+                            : step == PR_STEP_MOUNT && index >= 0 && (size_t)index < a->mount_count ? a->mounts[index].target : NULL;
+            snprintf(why, why_len, "%s%s%s%s: %s", pr_spawn_step_name(step), obj ? "(" : "", obj ? obj : "", obj ? ")" : "",
+                     strerror(rc));
+        }
+    }
+    for (int i = 0; i < n; i++) close(fds[i]);
+    return rc;
+}
+
+int spawn_in_container(container *c, char **argv, pid_t *pid) {
+    static const struct { int type; const char *name; } kinds[] = {
+        {0x08000000, "ipc"}, {0x04000000, "uts"}, {0x40000000, "net"}, {0x20000000, "pid"}, {0x00020000, "mnt"}};
+    ns_join joins[5];
+    char paths[5][48];
+    for (int i = 0; i < 5; i++) {
+        snprintf(paths[i], sizeof(paths[i]), "/proc/%%d/ns/%s", kinds[i].name);
+        joins[i].type = kinds[i].type;
+        joins[i].path = paths[i];
+    }
+    pr_spawn_attr a = c->attr;
+    a.path = argv[0];
+    a.argv = argv;
+    a.unshare_flags = 0;
+    a.mounts = NULL;
+    a.mount_count = 0;
+    a.stdin_fd = a.stdout_fd = a.stderr_fd = -1;
+    char why[512];
+    int rc = spawn_joined(&a, joins, 5, c->pid, pid, why, sizeof(why));
+    if (rc != 0) event(c, "exec %s failed: %s", argv[0], why);
+    return rc;
+}
+
+static void set_terminated(container *c, int code, int sig, const char *reason, const char *message) {
+    c->term.exit_code = code;
+    c->term.signal = sig;
+    c->term.started_ns = c->started_ns;
+    c->term.finished_ns = now_ns();
+    snprintf(c->term.reason, sizeof(c->term.reason), "%s", reason);
+    snprintf(c->term.message, sizeof(c->term.message), "%s", message ? message : "");
+    c->state = S_TERMINATED;
+    c->reason[0] = c->message[0] = '\0';
+    c->pid = -1;
+    c->ready = c->started = 0;
+    c->stopping = c->term_sent = 0;
+    P.dirty = 1;
+}
+
+static void after_exit(container *c);
+
+void container_start(container *c) {
+    int out[2], err[2];
+    c->launched = 1;
+    int log_fd = log_open(c);
+    if (c->term_file) {
+        int fd = open(c->term_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd >= 0) { fchmod(fd, 0666); close(fd); }
+    }
+    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+        c->started_ns = now_ns();
+        set_terminated(c, 128, 0, "StartError", "pipe failed");
+        after_exit(c);
+        return;
+    }
+    pr_spawn_attr a = c->attr;
+    a.stdout_fd = out[1];
+    a.stderr_fd = err[1];
+    char why[512] = "";
+    pid_t pid = -1;
+    c->started_ns = now_ns();
+    int rc = spawn_joined(&a, c->joins, c->join_count, 0, &pid, why, sizeof(why));
+    close(out[1]);
+    close(err[1]);
+    if (rc != 0) {
+        close(out[0]);
+        close(err[0]);
+        if (log_fd >= 0) close(log_fd);
+        event(c, "Failed to start: %s", why);
+        set_terminated(c, 128, 0, "StartError", why);
+        after_exit(c);
+        return;
+    }
+    stream_add(out[0], log_fd, 0);
+    stream_add(err[0], log_fd >= 0 ? fcntl(log_fd, F_DUPFD_CLOEXEC, 3) : -1, 1);
+    c->pid = pid;
+    c->state = S_RUNNING;
+    c->reason[0] = c->message[0] = '\0';
+    c->ready = 0;
+    c->started = 0;
+    c->stopping = c->term_sent = c->kill_reason = 0;
+    P.dirty = 1;
+    event(c, "Started (pid %d)", (int)pid);
+    if (c->post_start) {
+        c->hook_is_prestop = 0;
+        if (spawn_in_container(c, c->post_start, &c->hook_pid) != 0) {
+            c->hook_pid = -1;
+            container_stop(c, now_ns() + (int64_t)P.grace * SEC, 3);
+            return;
+        }
+    }
+    probes_reset(c);
+}
+
+static void signal_container(container *c, int sig) {
+    if (c->pid <= 0) return;
+    kill(-c->pid, sig);  // its process group (it is a session leader)
+    kill(c->pid, sig);
+}
+
+void container_stop(container *c, int64_t deadline_ns, int reason) {
+    if (c->state != S_RUNNING) return;
+    if (c->stopping) {
+        if (deadline_ns < c->kill_at_ns) c->kill_at_ns = deadline_ns;
+        return;
+    }
+    c->stopping = 1;
+    c->kill_reason = reason;
+    c->kill_at_ns = deadline_ns;
+    if (c->hook_pid > 0 && !c->hook_is_prestop) {  // a postStart still running: abandon it
+        kill(c->hook_pid, SIGKILL);
+    }
+    if (c->pre_stop && c->hook_pid <= 0) {
+        event(c, "Running preStop hook");
+        c->hook_is_prestop = 1;
+        if (spawn_in_container(c, c->pre_stop, &c->hook_pid) == 0) return;
+        c->hook_pid = -1;
+    }
+    event(c, "Stopping (SIGTERM, grace %llds)", (long long)((deadline_ns - now_ns() + SEC - 1) / SEC));
+    signal_container(c, SIGTERM);
+    c->term_sent = 1;
+}
+
+static void stop_tick(container *c, int64_t now) {
+    if (!c->stopping || c->state != S_RUNNING) return;
+    if (!c->term_sent) {
+        if (c->hook_pid > 0 && now < c->kill_at_ns) return;
+        if (c->hook_pid > 0) kill(c->hook_pid, SIGKILL);
+        if (c->kill_at_ns - now < 2 * SEC) c->kill_at_ns = now + 2 * SEC;  // kubelet's minimum after preStop
+        event(c, "Stopping (SIGTERM)");
+        signal_container(c, SIGTERM);
+        c->term_sent = 1;
+        return;
+    }
+    if (now >= c->kill_at_ns && c->term_sent == 1) {
+        event(c, "Grace period over: SIGKILL");
+        signal_container(c, SIGKILL);
+        c->term_sent = 2;
+    }
+}
+
+static void read_termination_message(container *c) {
+    if (c->term_file == NULL) return;
+    int fd = open(c->term_file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, c->term.message, sizeof(c->term.message) - 1);
+    close(fd);
+    if (n > 0) c->term.message[n] = '\0';
+}
+
+static int restart_wanted(const container *c) {
+    if (P.terminating || P.done) return 0;
+    if (c->kind == K_SIDECAR) return 1;
+    int failed = c->term.exit_code != 0;
+    if (c->kind == K_INIT) return failed && strcmp(P.restart_policy, "Never") != 0;
+    if (strcmp(P.restart_policy, "Always") == 0) return 1;
+    if (strcmp(P.restart_policy, "OnFailure") == 0) return failed;
+    return 0;
+}
+
+// Decides what follows an exit: nothing, a restart (maybe after back-off), or a failed pod.
+static void after_exit(container *c) {
+    if (c->kind == K_INIT && c->term.exit_code != 0 && strcmp(P.restart_policy, "Never") == 0 && !P.terminating) {
+        event(c, "Init container failed with restartPolicy Never: the pod fails");
+        P.done = 2;
+    }
+    if (!restart_wanted(c)) return;
+    int64_t now = now_ns();
+    c->restart_at_ns = pr_backoff_next(&c->backoff, c->term.finished_ns, now);
+    if (c->restart_at_ns > now) {
+        c->last = c->term;
+        c->has_last = 1;
+        c->state = S_WAITING;
+        snprintf(c->reason, sizeof(c->reason), "CrashLoopBackOff");
+        long long secs = (long long)((c->restart_at_ns - c->term.finished_ns + SEC / 2) / SEC);
+        snprintf(c->message, sizeof(c->message), "back-off %llds restarting failed container=%s", secs, c->name);
+        event(c, "Back-off %llds before restarting", secs);
+    }
+}
+
+void container_exited(container *c, int status) {
+    streams_drain();
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (c->hook_pid > 0) { kill(c->hook_pid, SIGKILL); }
+    for (int r = 0; r < PR_COUNT; r++) {
+        probe *p = &c->probes[r];
+        if (p->pid > 0) kill(p->pid, SIGKILL);
+        if (p->fd >= 0) { close(p->fd); p->fd = -1; }
+        p->in_flight = 0;
+    }
+    int reason = c->kill_reason;
+    set_terminated(c, code, sig, code == 0 ? "Completed" : "Error", NULL);
+    read_termination_message(c);
+    if (reason == 3) snprintf(c->term.message, sizeof(c->term.message), "PostStartHook failed");
+    if (sig) event(c, "Exited: killed by signal %d", sig);
+    else event(c, "Exited with status %d", code);
+    after_exit(c);
+}
+
+container *find_by_pid(pid_t pid, int *what) {
+    for (int i = 0; i < P.count; i++) {
+        container *c = &P.c[i];
+        if (c->pid == pid) { *what = 0; return c; }
+        if (c->hook_pid == pid) { *what = 1; return c; }
+        for (int r = 0; r < PR_COUNT; r++)
+            if (c->probes[r].pid == pid) { *what = 2 + r; return c; }
+    }
+    return NULL;
+}
+
+void pod_terminate(void) {
+    if (P.terminating) return;
+    P.terminating = 1;
+    P.terminate_deadline_ns = now_ns() + (int64_t)P.grace * SEC;
+    event(NULL, "Terminating (grace %ds)", P.grace);
+    for (int i = 0; i < P.count; i++) {
+        P.c[i].restart_at_ns = 0;
+        if (P.c[i].kind != K_SIDECAR) container_stop(&P.c[i], P.terminate_deadline_ns, 0);
+    }
+    P.dirty = 1;
+}
+
+static int running(const container *c) { return c->state == S_RUNNING; }
+
+static void stop_sidecars(int64_t now) {
+    for (int i = 0; i < P.count; i++) {
+        if (P.c[i].kind != K_SIDECAR && running(&P.c[i])) return;  // mains first
+    }
+    int64_t deadline = P.terminating ? P.terminate_deadline_ns : now + (int64_t)P.grace * SEC;
+    if (deadline < now + 2 * SEC) deadline = now + 2 * SEC;
+    for (int i = P.count - 1; i >= 0; i--) {
+        P.c[i].restart_at_ns = 0;
+        if (P.c[i].kind == K_SIDECAR) container_stop(&P.c[i], deadline, 0);
+    }
+}
+
+static void check_done(void) {
+    if (P.done || P.terminating) return;
+    int mains = 0, finished = 0, failed = 0;
+    for (int i = 0; i < P.count; i++) {
+        container *c = &P.c[i];
+        if (c->kind != K_MAIN) continue;
+        mains++;
+        if (c->state == S_TERMINATED && c->restart_at_ns == 0) {
+            finished++;
+            if (c->term.exit_code != 0) failed++;
+        }
+    }
+    if (mains == 0 || finished < mains) return;
+    if (strcmp(P.restart_policy, "Always") == 0) return;
+    if (strcmp(P.restart_policy, "OnFailure") == 0 && failed) return;
+    P.done = failed ? 2 : 1;
+}
+
+void pod_tick(int64_t now) {
+    for (int i = 0; i < P.count; i++) {
+        container *c = &P.c[i];
+        if (c->restart_at_ns && now >= c->restart_at_ns && !P.terminating && !P.done) {
+            c->restart_at_ns = 0;
+            if (c->state == S_TERMINATED) { c->last = c->term; c->has_last = 1; }
+            c->restart_count++;
+            container_start(c);
+        }
+        stop_tick(c, now);
+        if (running(c) && !c->stopping) probes_tick(c, now);
+    }
+    if (P.terminating || P.done) {
+        if (P.done) {
+            for (int i = 0; i < P.count; i++) {
+                P.c[i].restart_at_ns = 0;
+                if (P.c[i].kind == K_INIT) container_stop(&P.c[i], now + (int64_t)P.grace * SEC, 0);
+            }
+        }
+        stop_sidecars(now);
+        return;
+    }
+    if (!P.initialized_ns) {
+        int complete = 1;
+        for (int i = 0; i < P.count && complete; i++) {
+            container *c = &P.c[i];
+            if (c->kind == K_MAIN) continue;
+            if (!c->launched) { container_start(c); complete = 0; break; }
+            if (c->kind == K_SIDECAR) {
+                if (!(running(c) && c->started)) complete = 0;
+                continue;
+            }
+            if (!(c->state == S_TERMINATED && c->term.exit_code == 0 && c->restart_at_ns == 0)) complete = 0;
+        }
+        if (!complete || P.done) { check_done(); return; }
+        P.initialized_ns = now;
+        P.dirty = 1;
+        event(NULL, "Initialized");
+    }
+    for (int i = 0; i < P.count; i++) {
+        container *c = &P.c[i];
+        if (c->kind == K_MAIN && !c->launched) container_start(c);
+    }
+    check_done();
+    if (P.done) event(NULL, "Pod %s", P.done == 1 ? "succeeded" : "failed");
+}

@@ -1,0 +1,127 @@
+import PodrigCore
+
+/// A Kubernetes v1 Pod, the parts podrig acts on. `raw` keeps the document as written so that
+/// `podrig get pod -o yaml` can hand it back with a status.
+public struct PodManifest: Sendable {
+    public var raw: JSON
+    public var name: String
+    public var namespace: String
+    public var uid: String
+    public var labels: [String: String] = [:]
+    public var annotations: [String: String] = [:]
+    public var spec: PodSpec
+    /// Fields accepted but not acted on, worth telling the user once.
+    public var notes: [String] = []
+}
+
+public enum RestartPolicy: String, Sendable, Codable {
+    case always = "Always", onFailure = "OnFailure", never = "Never"
+}
+
+public struct PodSpec: Sendable {
+    public var initContainers: [ContainerSpec] = []
+    public var containers: [ContainerSpec] = []
+    public var restartPolicy: RestartPolicy = .always
+    public var terminationGracePeriodSeconds = 30
+    public var hostname: String?
+    public var subdomain: String?
+    public var hostAliases: [(ip: String, hostnames: [String])] = []
+    public var dnsPolicy = "ClusterFirst"
+    public var dnsConfig: (nameservers: [String], searches: [String], options: [String])?
+    public var hostNetwork = false
+    public var hostPID = false
+    public var hostIPC = false
+    public var shareProcessNamespace = false
+    public var nodeName: String?
+    public var serviceAccountName: String?
+    public var securityContext = PodSecurityContext()
+    public var volumes: [Volume] = []
+    public var sysctls: [String: String] = [:]
+}
+
+public struct PodSecurityContext: Sendable {
+    public var runAsUser: Int?
+    public var runAsGroup: Int?
+    public var runAsNonRoot: Bool?
+    public var supplementalGroups: [Int] = []
+    public var fsGroup: Int?
+    public var seccompProfile: SeccompChoice?
+}
+
+public enum SeccompChoice: Sendable, Equatable {
+    case runtimeDefault, unconfined
+    case localhost(String)
+}
+
+public struct ContainerSpec: Sendable {
+    public var name: String
+    public var image: String?
+    public var command: [String] = []
+    public var args: [String] = []
+    public var workingDir: String?
+    public var env: [EnvVar] = []
+    public var volumeMounts: [VolumeMount] = []
+    public var securityContext = SecurityContext()
+    public var startupProbe: Probe?
+    public var readinessProbe: Probe?
+    public var livenessProbe: Probe?
+    public var postStart: Handler?
+    public var preStop: Handler?
+    /// "Always" marks an init container as a sidecar.
+    public var restartPolicy: String?
+    public var terminationMessagePath = "/dev/termination-log"
+    public var terminationMessagePolicy = "File"
+    public var ports: [(name: String?, port: Int)] = []
+
+    public var isSidecar: Bool { restartPolicy == "Always" }
+}
+
+public struct EnvVar: Sendable {
+    public var name: String
+    public var value: String?
+    /// valueFrom.fieldRef.fieldPath
+    public var fieldPath: String?
+}
+
+public struct VolumeMount: Sendable {
+    public var name: String
+    public var mountPath: String
+    public var readOnly = false
+    public var subPath: String?
+}
+
+public struct Volume: Sendable {
+    public enum Source: Sendable {
+        case emptyDir(medium: String)
+        case hostPath(path: String, type: String)
+    }
+    public var name: String
+    public var source: Source
+}
+
+public struct SecurityContext: Sendable {
+    public var runAsUser: Int?
+    public var runAsGroup: Int?
+    public var runAsNonRoot: Bool?
+    public var privileged = false
+    public var allowPrivilegeEscalation: Bool?
+    public var capabilitiesAdd: [String] = []
+    public var capabilitiesDrop: [String] = []
+    public var seccompProfile: SeccompChoice?
+}
+
+public enum Handler: Sendable {
+    case exec([String])
+    case tcp(host: String?, port: Int)
+    case http(host: String?, port: Int, path: String, scheme: String, headers: [(String, String)])
+    case sleep(Int)
+}
+
+public struct Probe: Sendable {
+    public var handler: Handler
+    public var initialDelaySeconds = 0
+    public var periodSeconds = 10
+    public var timeoutSeconds = 1
+    public var successThreshold = 1
+    public var failureThreshold = 3
+}

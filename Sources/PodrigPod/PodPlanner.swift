@@ -1,0 +1,220 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPodrig
+import PodrigCore
+import PodrigSandbox
+
+/// Turns a Pod manifest plus its sandbox into the supervisor's plan: every container resolved to
+/// what pr_spawn needs (argv, env, namespaces, mounts, ids, capabilities, seccomp BPF), and the
+/// pod's files (hosts, resolv.conf, hostname, emptyDirs, per-container /dev) written.
+public struct PodPlanner {
+    public var manifest: PodManifest
+    public var record: SandboxRecord
+    public var layout: PodLayout
+    public var logDirectory: String
+    /// The directory of the manifest file (relative Localhost seccomp profiles are found there).
+    public var manifestDirectory: String
+    public var nodeIPs: [String]
+    public var nodeName: String
+    /// Run by the supervisor when the pod completes on its own (stops the sandbox).
+    public var finish: [String]
+
+    public init(manifest: PodManifest, record: SandboxRecord, layout: PodLayout, logDirectory: String, manifestDirectory: String,
+                nodeIPs: [String], nodeName: String, finish: [String]) {
+        self.manifest = manifest
+        self.record = record
+        self.layout = layout
+        self.logDirectory = logDirectory
+        self.manifestDirectory = manifestDirectory
+        self.nodeIPs = nodeIPs
+        self.nodeName = nodeName
+        self.finish = finish
+    }
+
+    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    var spec: PodSpec { manifest.spec }
+    var hostname: String { String((spec.hostname ?? manifest.name).prefix(63)) }
+
+    public func prepare() throws(PodrigError) -> JSON {
+        try Files.makeDirectories(layout.etc, mode: 0o755)
+        try Files.makeDirectories(layout.shm, mode: 0o1777)
+        chmod(layout.shm, 0o1777)
+        try Files.makeDirectories(logDirectory, mode: 0o755)
+        try writePodFiles()
+        for v in spec.volumes {
+            if case .emptyDir = v.source {
+                try Files.makeDirectories(layout.volume(v.name), mode: 0o777)
+                chmod(layout.volume(v.name), 0o777)  // any runAsUser may write, as kubelet's emptyDirs allow
+            }
+        }
+        var containers: [JSON] = []
+        for c in spec.initContainers { containers.append(try container(c, kind: c.isSidecar ? "sidecar" : "init")) }
+        for c in spec.containers { containers.append(try container(c, kind: "main")) }
+        let probeHost = record.podIPs.first ?? "127.0.0.1"
+        return [
+            "version": 1, "name": .string(manifest.name), "namespace": .string(manifest.namespace),
+            "stateDir": .string(layout.directory), "logDir": .string(logDirectory),
+            "restartPolicy": .string(spec.restartPolicy.rawValue),
+            "terminationGracePeriodSeconds": .int(spec.terminationGracePeriodSeconds),
+            "probeHost": .string(probeHost), "finish": .array(finish.map { .string($0) }),
+            "containers": .array(containers),
+        ]
+    }
+
+    func writePodFiles() throws(PodrigError) {
+        let fqdn = spec.subdomain.map { "\(hostname).\($0).\(manifest.namespace).svc.cluster.local" }
+        let hostHosts = (try? Files.readString("/etc/hosts")) ?? ""
+        try Files.writeAtomic(layout.etc + "/hosts", PodFiles.hosts(hostname: hostname, fqdn: fqdn, podIPs: record.podIPs,
+                              aliases: spec.hostAliases, hostNetwork: spec.hostNetwork, hostFile: hostHosts), mode: 0o644)
+        let hostResolv = (try? Files.readString("/etc/resolv.conf")) ?? ""
+        try Files.writeAtomic(layout.etc + "/resolv.conf", PodFiles.resolvConf(policy: spec.dnsPolicy, config: spec.dnsConfig, hostFile: hostResolv), mode: 0o644)
+        try Files.writeAtomic(layout.etc + "/hostname", (spec.hostNetwork ? nodeName : hostname) + "\n", mode: 0o644)
+    }
+
+    // MARK: one container
+
+    func environment(_ c: ContainerSpec) -> [(name: String, value: String)] {
+        let refs = FieldRef(name: manifest.name, namespace: manifest.namespace, uid: manifest.uid, labels: manifest.labels,
+                            annotations: manifest.annotations, nodeName: nodeName, serviceAccountName: spec.serviceAccountName ?? "default",
+                            hostIPs: nodeIPs, podIPs: record.podIPs)
+        let specEnv = Expansion.environment(c.env.map { e in (e.name, e.fieldPath.map { refs.value($0) } ?? e.value ?? "") })
+        var env: [(name: String, value: String)] = [("PATH", PodPlanner.defaultPath), ("HOSTNAME", spec.hostNetwork ? nodeName : hostname)]
+        for (n, v) in specEnv {
+            if let i = env.firstIndex(where: { $0.name == n }) { env[i].value = v } else { env.append((n, v)) }
+        }
+        return env
+    }
+
+    func resolve(_ argv: [String], path: String, what: String) throws(PodrigError) -> [String] {
+        guard let first = argv.first else { throw PodrigError.invalid("\(what): empty command") }
+        if first.contains("/") { return argv }
+        guard let found = Spawner.lookPath(first, path: path) else {
+            throw PodrigError.invalid("\(what): \"\(first)\" not found in PATH (\(path)) on this host")
+        }
+        return [found] + argv.dropFirst()
+    }
+
+    func container(_ c: ContainerSpec, kind: String) throws(PodrigError) -> JSON {
+        let what = "container \(c.name)"
+        let cdir = layout.container(c.name)
+        try Files.makeDirectories(cdir, mode: 0o755)
+        let env = environment(c)
+        let lookup: (String) -> String? = { name in env.last(where: { $0.name == name })?.value }
+        let path = lookup("PATH") ?? PodPlanner.defaultPath
+        let argv = try resolve((c.command + c.args).map { Expansion.expand($0, lookup) }, path: path, what: what)
+
+        let sc = c.securityContext, psc = spec.securityContext
+        let uid = sc.runAsUser ?? psc.runAsUser ?? 0
+        if (sc.runAsNonRoot ?? psc.runAsNonRoot ?? false) && uid == 0 {
+            throw PodrigError.invalid("\(what): runAsNonRoot is set but the container would run as root (set runAsUser)")
+        }
+        let gid = sc.runAsGroup ?? psc.runAsGroup ?? (getpwuid(uid_t(uid)).map { Int($0.pointee.pw_gid) } ?? 0)
+        var groups = psc.supplementalGroups
+        if let fs = psc.fsGroup, !groups.contains(fs) { groups.append(fs) }
+        let capMask = try Capabilities.mask(privileged: sc.privileged, add: sc.capabilitiesAdd, drop: sc.capabilitiesDrop)
+        let caps = Capabilities.sets(capMask)
+        let (mountList, termFile) = try mounts(c, cdir: cdir)
+
+        var spawn: JSON = [
+            "path": .string(argv[0]), "argv": .array(argv.map { .string($0) }),
+            "env": .array(env.map { .string("\($0.name)=\($0.value)") }),
+            "join": .array(joins()), "unshare": .int(unshareFlags()),
+            "mounts": .array(mountList),
+            "cwd": .string(c.workingDir ?? "/"),
+            "user": ["uid": .int(uid), "gid": .int(gid), "groups": .array(groups.map { .int($0) })],
+            "caps": ["bounding": .string(hex(caps.bounding)), "effective": .string(hex(caps.effective)),
+                     "permitted": .string(hex(caps.permitted)), "inheritable": .string(hex(caps.inheritable)), "ambient": "0x0"],
+            "noNewPrivs": .bool(sc.allowPrivilegeEscalation == false),
+        ]
+        if let profile = try seccompProfile(c) {
+            let bpf = try profile.compile(capMask: capMask)
+            try Files.writeAtomic(cdir + "/seccomp.bpf", bpf, mode: 0o600)
+            spawn["seccomp"] = .string(cdir + "/seccomp.bpf")
+        }
+        var out: JSON = ["name": .string(c.name), "kind": .string(kind), "spawn": spawn]
+        if let h = c.postStart { out["postStart"] = .array(try hook(h, path: path, what: "\(what) postStart").map { .string($0) }) }
+        if let h = c.preStop { out["preStop"] = .array(try hook(h, path: path, what: "\(what) preStop").map { .string($0) }) }
+        for (key, probe) in [("startupProbe", c.startupProbe), ("readinessProbe", c.readinessProbe), ("livenessProbe", c.livenessProbe)] {
+            if let probe { out[key] = try probeJSON(probe, path: path, what: "\(what) \(key)") }
+        }
+        if let termFile { out["terminationMessageFile"] = .string(termFile) }
+        return out
+    }
+
+    func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+    func joins() -> [JSON] {
+        var j: [JSON] = []
+        func add(_ kind: NamespaceKind, _ path: String) { j.append(["type": .int(kind.cloneFlag), "path": .string(path)]) }
+        guard let pause = record.pause else { return j }
+        if !spec.hostIPC { add(.ipc, "/proc/\(pause.pid)/ns/ipc") }
+        if !spec.hostNetwork {
+            add(.uts, "/proc/\(pause.pid)/ns/uts")
+            add(.net, record.netnsPath ?? "/proc/\(pause.pid)/ns/net")
+        }
+        if spec.shareProcessNamespace { add(.pid, "/proc/\(pause.pid)/ns/pid") }
+        return j
+    }
+
+    func unshareFlags() -> Int {
+        var f = NamespaceKind.mnt.cloneFlag
+        if !spec.shareProcessNamespace && !spec.hostPID { f |= NamespaceKind.pid.cloneFlag }
+        return Int(f)
+    }
+
+    func seccompProfile(_ c: ContainerSpec) throws(PodrigError) -> SeccompProfile? {
+        if c.securityContext.privileged { return nil }
+        switch c.securityContext.seccompProfile ?? spec.securityContext.seccompProfile ?? .runtimeDefault {
+        case .unconfined: return nil
+        case .runtimeDefault: return SeccompProfile.runtimeDefault
+        case .localhost(let p):
+            let candidates = p.hasPrefix("/") ? [p] : [manifestDirectory + "/" + p, "/var/lib/kubelet/seccomp/" + p]
+            guard let file = candidates.first(where: { Files.exists($0) }) else {
+                throw PodrigError(.notFound, "container \(c.name): seccomp profile \(p) not found (looked in: \(candidates.joined(separator: ", ")))")
+            }
+            let json = try ConfigText.parse(try Files.readString(file), source: file)
+            return try SeccompProfile.parse(json, source: file)
+        }
+    }
+
+    func hook(_ h: Handler, path: String, what: String) throws(PodrigError) -> [String] {
+        switch h {
+        case .exec(let cmd): return try resolve(cmd, path: path, what: what)
+        case .sleep(let n): return try resolve(["sleep", String(n)], path: path, what: what)
+        default: throw PodrigError.invalid("\(what): only exec and sleep hooks are supported")
+        }
+    }
+
+    func probeJSON(_ p: Probe, path: String, what: String) throws(PodrigError) -> JSON {
+        var o: JSON = ["initialDelaySeconds": .int(p.initialDelaySeconds), "periodSeconds": .int(p.periodSeconds),
+                       "timeoutSeconds": .int(p.timeoutSeconds), "successThreshold": .int(p.successThreshold),
+                       "failureThreshold": .int(p.failureThreshold)]
+        switch p.handler {
+        case .exec(let cmd):
+            o["type"] = "exec"
+            o["argv"] = .array(try resolve(cmd, path: path, what: what).map { .string($0) })
+        case .tcp(let host, let port):
+            o["type"] = "tcp"
+            o["port"] = .int(port)
+            if let host { o["host"] = .string(try probeHost(host, what: what)) }
+        case .http(let host, let port, let hpath, let scheme, let headers):
+            o["type"] = "http"
+            o["port"] = .int(port)
+            o["path"] = .string(hpath)
+            o["scheme"] = .string(scheme)
+            o["headers"] = .array(headers.map { .string("\($0.0): \($0.1)") })
+            if let host { o["host"] = .string(try probeHost(host, what: what)) }
+        case .sleep:
+            throw PodrigError.invalid("\(what): sleep is not a probe")
+        }
+        return o
+    }
+
+    func probeHost(_ host: String, what: String) throws(PodrigError) -> String {
+        if host == "localhost" { return "127.0.0.1" }
+        guard IPAddress.family(host) != nil else { throw PodrigError.invalid("\(what): host \"\(host)\" must be an IP address") }
+        return host
+    }
+}
