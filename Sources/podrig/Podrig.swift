@@ -19,6 +19,11 @@ struct Podrig: ParsableCommand {
             RemovePodSandbox.self,
             ListPods.self,
             InspectPodSandbox.self,
+            PodUp.self,
+            PodDown.self,
+            PodGet.self,
+            PodLogs.self,
+            PodExec.self,
         ]
     )
 

@@ -27,7 +27,7 @@ struct RemovePodSandbox: ParsableCommand {
 
     func run() throws {
         global.apply()
-        let manager = try makeSandboxManager(global, network)
+        let manager = try makePodAwareSandboxManager(global, network)
         var targets = ids
         if all { targets = try manager.store.ids() }
         var failures = 0

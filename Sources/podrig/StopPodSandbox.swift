@@ -21,7 +21,7 @@ struct StopPodSandbox: ParsableCommand {
 
     func run() throws {
         global.apply()
-        let manager = try makeSandboxManager(global, network)
+        let manager = try makePodAwareSandboxManager(global, network)
         var failures = 0
         for prefix in ids {
             do {

@@ -1,0 +1,210 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPodrig
+import PodrigCore
+import PodrigSandbox
+
+/// Pods on top of sandboxes: `up` makes the sandbox, writes the pod's files and plan and starts
+/// its supervisor; stopping or removing the sandbox (any command) stops the pod first through the
+/// SandboxManager hooks.
+public final class PodManager: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Root of pod log directories (default: /var/log/pods for the default state root, else <root>/logs).
+        public var logRoot: String?
+        /// podrig-supervisor; found beside the running executable when nil.
+        public var supervisorPath: String?
+        /// The podrig executable the supervisor runs to stop a completed pod's sandbox.
+        public var podrigPath: String?
+        public init() {}
+    }
+
+    public let sandboxes: SandboxManager
+    public let options: Options
+
+    public init(sandboxes: SandboxManager, options: Options = Options()) {
+        self.sandboxes = sandboxes
+        self.options = options
+        let store = sandboxes.store
+        sandboxes.beforeStop = { record throws(PodrigError) in PodManager.stopPod(record, store: store) }
+        sandboxes.beforeRemove = { record throws(PodrigError) in try PodManager.removePodFiles(record, store: store) }
+    }
+
+    public var logRoot: String {
+        options.logRoot ?? (sandboxes.options.root == "/run/podrig" ? "/var/log/pods" : sandboxes.options.root + "/logs")
+    }
+
+    /// A pod as stored: its sandbox, manifest and the supervisor's view.
+    public struct Pod: Sendable {
+        public var record: SandboxRecord
+        public var manifest: PodManifest
+        public var layout: PodLayout
+        public var status: SupervisorStatus?
+        public var supervisor: ProcessIdentity?
+
+        public var supervisorAlive: Bool { supervisor?.isAlive ?? false }
+        public var phase: String {
+            PodStatusView.phase(restartPolicy: manifest.spec.restartPolicy, status: status, mainNames: manifest.spec.containers.map(\.name),
+                                stopped: !supervisorAlive && status != nil && status?.result == nil)
+        }
+        public var logDirectory: String { record.config.logDirectory ?? "" }
+        public var plan: JSON? { (try? Files.readString(layout.plan)).flatMap { try? JSONParser.parse($0) } }
+    }
+
+    // MARK: up
+
+    public func up(_ manifest: PodManifest, manifestDirectory: String) throws(PodrigError) -> Pod {
+        if let existing = try? find(manifest.name, namespace: manifest.namespace) {
+            throw PodrigError(.alreadyExists, "pod \(manifest.namespace)/\(manifest.name) already exists (sandbox \(existing.record.id.prefix(13))); `podrig down \(manifest.name)` first")
+        }
+        let supervisorPath = try resolveSupervisor()
+        let s = manifest.spec
+        let ns = NamespaceOptions(network: s.hostNetwork ? .node : .pod,
+                                  pid: s.hostPID ? .node : s.shareProcessNamespace ? .pod : .container,
+                                  ipc: s.hostIPC ? .node : .pod)
+        let logDir = PodLayout.logDirectory(root: logRoot, namespace: manifest.namespace, name: manifest.name, uid: manifest.uid)
+        let config = PodSandboxConfig(name: manifest.name, namespace: manifest.namespace, uid: manifest.uid,
+                                      hostname: s.hostNetwork ? nil : String((s.hostname ?? manifest.name).prefix(63)),
+                                      logDirectory: logDir, labels: manifest.labels.filter { (try? Validate.labelKey($0.key, what: "")) != nil },
+                                      sysctls: s.sysctls, namespaceOptions: ns)
+        let record = try sandboxes.run(config)
+        let layout = PodLayout(store: sandboxes.store, id: record.id)
+        do {
+            try Files.makeDirectories(layout.directory, mode: 0o755)
+            var raw = manifest.raw
+            raw["metadata"]?["name"] = .string(manifest.name)
+            raw["metadata"]?["namespace"] = .string(manifest.namespace)
+            raw["metadata"]?["uid"] = .string(manifest.uid)
+            raw["metadata"]?["generateName"] = nil
+            raw["metadata"]?["creationTimestamp"] = .string(Time.rfc3339(record.createdAt))
+            try Files.writeAtomic(layout.manifest, raw.pretty + "\n")
+            let podrig = options.podrigPath ?? "/proc/self/exe"
+            let exe = podrig == "/proc/self/exe" ? (readlinkSelf() ?? "") : podrig
+            let finish = exe.isEmpty ? [] : [exe, "--root", sandboxes.options.root, "stopp", record.id]
+            let planner = PodPlanner(manifest: manifest, record: record, layout: layout, logDirectory: logDir,
+                                     manifestDirectory: manifestDirectory, nodeIPs: NodeAddresses.discover(),
+                                     nodeName: manifest.spec.nodeName ?? PodFiles.nodeName(), finish: finish)
+            let plan = try planner.prepare()
+            try Files.writeAtomic(layout.plan, plan.pretty + "\n")
+            let identity = try startSupervisor(supervisorPath, layout: layout, record: record)
+            let sj: JSON = ["pid": .int(identity.pid), "startTime": .string(String(identity.startTime))]
+            try Files.writeAtomic(layout.supervisor, sj.compact)
+        } catch {
+            do { try sandboxes.remove(record.id, force: true) } catch { Log.warn("cleanup after failed up: \(error)") }
+            try? Files.removeTree(logDir)
+            throw error
+        }
+        return try load(record.id)
+    }
+
+    func readlinkSelf() -> String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+        return n > 0 ? String(cString: buf) : nil
+    }
+
+    func startSupervisor(_ path: String, layout: PodLayout, record: SandboxRecord) throws(PodrigError) -> ProcessIdentity {
+        let log = pr_open(layout.supervisorLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        if log < 0 { throw PodrigError.system("open(\(layout.supervisorLog))", errno: -log) }
+        defer { close(log) }
+        var o = SpawnOptions(path: path, arguments: ["podrig-supervisor", layout.plan])
+        o.detach = true
+        o.environment = ["PATH=" + PodPlanner.defaultPath]
+        // In the pod's network namespace, so tcp/http probes reach the pod IP (and 127.0.0.1 is the pod's).
+        if let netns = record.netnsPath { o.join = [(.net, netns)] }
+        o.stdout = log
+        o.stderr = log
+        let spawned = try Spawner.spawn(o)
+        guard let identity = ProcessIdentity.of(spawned.pid) else {
+            let why = (try? Files.readString(layout.supervisorLog))?.trimmed ?? ""
+            throw PodrigError(.system, "podrig-supervisor exited right after it started", cause: why)
+        }
+        return identity
+    }
+
+    public func resolveSupervisor() throws(PodrigError) -> String {
+        var candidates: [String] = []
+        if let p = options.supervisorPath { candidates.append(p) }
+        if let env = getenv("PODRIG_SUPERVISOR") { candidates.append(String(cString: env)) }
+        if let dir = Proc.executableDirectory() { candidates.append(dir + "/podrig-supervisor") }
+        if let pause = sandboxes.options.pausePath { candidates.append(Files.dirname(of: pause) + "/podrig-supervisor") }
+        candidates += ["/usr/local/libexec/podrig/podrig-supervisor", "/usr/libexec/podrig/podrig-supervisor", "/usr/local/bin/podrig-supervisor"]
+        for c in candidates where access(c, X_OK) == 0 { return c }
+        throw PodrigError(.notFound, "podrig-supervisor not found (looked in: \(candidates.joined(separator: ", "))); build it with `swift build` or set PODRIG_SUPERVISOR")
+    }
+
+    // MARK: queries
+
+    public func load(_ id: String) throws(PodrigError) -> Pod {
+        let record = try sandboxes.status(id)
+        let layout = PodLayout(store: sandboxes.store, id: id)
+        guard layout.exists else { throw PodrigError(.notFound, "sandbox \(id.prefix(13)) is not a pod made by `podrig up`") }
+        let json = try ConfigText.parse(try Files.readString(layout.manifest), source: layout.manifest)
+        let manifest = try PodManifestParser.parse(json)
+        return Pod(record: record, manifest: manifest, layout: layout, status: SupervisorStatus.load(layout.status),
+                   supervisor: PodManager.supervisorIdentity(layout))
+    }
+
+    static func supervisorIdentity(_ layout: PodLayout) -> ProcessIdentity? {
+        guard let text = try? Files.readString(layout.supervisor), let j = try? JSONParser.parse(text),
+              let pid = j["pid"]?.int, let st = j["startTime"]?.string.flatMap({ UInt64($0) }) else { return nil }
+        return ProcessIdentity(pid: Int32(pid), startTime: st)
+    }
+
+    public func list() throws(PodrigError) -> [Pod] {
+        try sandboxes.list().compactMap { r in
+            guard PodLayout(store: sandboxes.store, id: r.id).exists else { return nil }
+            return try? load(r.id)
+        }
+    }
+
+    /// A pod by name (in `namespace`, default "default") or by sandbox ID prefix.
+    public func find(_ nameOrID: String, namespace: String? = nil) throws(PodrigError) -> Pod {
+        let pods = try list()
+        let ns = namespace ?? "default"
+        if let p = pods.first(where: { $0.manifest.name == nameOrID && $0.manifest.namespace == ns }) { return p }
+        let byID = pods.filter { $0.record.id.hasPrefix(nameOrID) }
+        if byID.count == 1 { return byID[0] }
+        if byID.count > 1 { throw PodrigError(.conflict, "pod ID prefix \"\(nameOrID)\" is ambiguous") }
+        throw PodrigError(.notFound, "pod \"\(nameOrID)\" not found in namespace \(ns)")
+    }
+
+    /// Graceful: the supervisor runs preStop hooks, SIGTERM, the grace period, SIGKILL; then the
+    /// sandbox goes (pause, CNI DEL, netns) and its state and logs are removed.
+    public func down(_ pod: Pod) throws(PodrigError) {
+        try sandboxes.remove(pod.record.id, force: true)
+    }
+
+    // MARK: hooks
+
+    /// beforeStop: ask the supervisor to terminate the pod and wait for it; kill what is left.
+    static func stopPod(_ record: SandboxRecord, store: SandboxStore) {
+        let layout = PodLayout(store: store, id: record.id)
+        guard layout.exists else { return }
+        var grace = 30.0
+        if let text = try? Files.readString(layout.plan), let plan = try? JSONParser.parse(text) {
+            grace = Double(plan["terminationGracePeriodSeconds"]?.int ?? 30)
+        }
+        if let sup = supervisorIdentity(layout), sup.isAlive {
+            // Sidecars get their own (at least 2 s) after the main containers: allow for both.
+            sup.terminate(grace: 2 * grace + 5)
+        }
+        // A supervisor that died (or was killed) leaves its containers: SIGKILL what is still ours.
+        if let s = SupervisorStatus.load(layout.status) {
+            for c in s.containers where c.state == "running" && c.pid > 0 {
+                // Only a process started after the supervisor can be one of its containers.
+                guard let st = Proc.stat(c.pid), st.state != "Z" else { continue }
+                if let sup = supervisorIdentity(layout), st.startTime < sup.startTime { continue }
+                kill(-c.pid, SIGKILL)
+                kill(c.pid, SIGKILL)
+            }
+        }
+    }
+
+    /// beforeRemove: the pod's log directory goes with it (its state goes with the sandbox directory).
+    static func removePodFiles(_ record: SandboxRecord, store: SandboxStore) throws(PodrigError) {
+        let layout = PodLayout(store: store, id: record.id)
+        guard layout.exists, let dir = record.config.logDirectory else { return }
+        try Files.removeTree(dir)
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import PodrigCore
+import PodrigPod
+
+struct PodDown: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "down",
+        abstract: "Terminate pods gracefully and remove them.",
+        discussion: "preStop hooks, SIGTERM, the grace period, SIGKILL; then the sandbox (pause, CNI DEL, netns), state and logs go."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var network: NetworkOptions
+    @OptionGroup var pod: PodOptions
+
+    @Argument(help: ArgumentHelp("Pod names or sandbox ID prefixes.", valueName: "pod"))
+    var pods: [String]
+
+    func validate() throws {
+        if pods.isEmpty { throw ValidationError("give at least one pod name") }
+    }
+
+    func run() throws {
+        global.apply()
+        let manager = try makePodManager(global, network, pod)
+        var failures = 0
+        for name in pods {
+            do {
+                let p = try manager.find(name, namespace: pod.namespace)
+                try manager.down(p)
+                print("pod \"\(p.manifest.name)\" deleted")
+            } catch {
+                Log.write("podrig: error: down \"\(name)\": \(error.asPodrigError)\n")
+                failures += 1
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}

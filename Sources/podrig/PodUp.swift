@@ -1,0 +1,154 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodrigCore
+import PodrigPod
+import PodrigSandbox
+
+nonisolated(unsafe) var podUpSignal: Int32 = 0
+
+struct PodUp: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Create and run the Pods of a Kubernetes manifest (kind: Pod, one or more documents).",
+        discussion: """
+            Containers run host programs (`image` is ignored) in the pod's namespaces. In the foreground, logs
+            stream prefixed by container name and each step is shown with its time; Ctrl-C or SIGTERM
+            terminates the pod gracefully and removes it. A pod with restartPolicy Never or OnFailure ends
+            `up` when it completes, with the pod's outcome as exit status (the pod stays for `get` and `logs`
+            until `podrig down`). With -d, `up` returns once every pod is Running (or has failed) and the pods
+            stay supervised.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var network: NetworkOptions
+    @OptionGroup var pod: PodOptions
+
+    @Flag(name: .shortAndLong, help: "Return once the pods are Running; leave them supervised.")
+    var detach = false
+
+    @Option(help: "With -d: how many seconds to wait for Running.")
+    var timeout: Double = 120
+
+    @Argument(help: ArgumentHelp("Pod manifest (YAML or JSON).", valueName: "file"))
+    var file: String
+
+    func run() throws {
+        global.apply()
+        let manifests = try PodManifestParser.load(path: file)
+        let manager = try makePodManager(global, network, pod)
+        if manifests.contains(where: { m in (m.spec.initContainers + m.spec.containers).contains { $0.image != nil } }) {
+            note("container images are ignored: podrig runs each command from this host's filesystem")
+        }
+        for m in manifests { for n in m.notes { note("pod \(m.name): \(n)") } }
+        let dir = Files.dirname(of: file)
+        var pods: [PodManager.Pod] = []
+        for m in manifests {
+            let t0 = Clock.now()
+            do {
+                let p = try manager.up(m, manifestDirectory: dir)
+                let ips = p.record.podIPs.isEmpty ? "no pod IPs (loopback only)" : "pod IPs " + p.record.podIPs.joined(separator: ", ")
+                step("pod \(m.namespace)/\(m.name): sandbox \(p.record.id.prefix(13)) ready\(p.record.netnsPath.map { " (netns \(Files.basename(of: $0)))" } ?? ""), \(ips) [\(Int((Clock.now() - t0) * 1000)) ms]")
+                step("pod \(m.name): supervisor pid \(p.supervisor?.pid ?? 0), logs in \(p.logDirectory)")
+                pods.append(p)
+            } catch {
+                for p in pods { try? manager.down(p) }
+                throw error
+            }
+        }
+        if detach {
+            try waitRunning(manager, pods)
+            return
+        }
+        try follow(manager, pods)
+    }
+
+    func note(_ s: String) { Log.write("note: \(s)\n") }
+    func step(_ s: String) { print("\(clockTime(Time.nowNanos())) \(s)") }
+
+    func waitRunning(_ manager: PodManager, _ pods: [PodManager.Pod]) throws {
+        let deadline = Clock.now() + timeout
+        var failed = false
+        for p in pods {
+            while true {
+                let cur = try manager.load(p.record.id)
+                let phase = cur.phase
+                if phase == "Running" || phase == "Succeeded" || phase == "Failed" || !cur.supervisorAlive || Clock.now() > deadline {
+                    let ip = cur.record.podIPs.first ?? "<none>"
+                    print("pod/\(cur.manifest.name) \(phase) (IP \(ip), sandbox \(cur.record.id.prefix(13)))")
+                    if phase == "Failed" || (phase != "Running" && phase != "Succeeded") { failed = true }
+                    break
+                }
+                usleep(50_000)
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    func follow(_ manager: PodManager, _ pods: [PodManager.Pod]) throws {
+        signal(SIGINT) { podUpSignal = $0 }
+        signal(SIGTERM) { podUpSignal = $0 }
+        let multi = pods.count > 1
+        var eventOffsets = [Int](repeating: 0, count: pods.count)
+        var tails: [String: CRILogTail] = [:]
+        var done = [Bool](repeating: false, count: pods.count)
+        var outcome: Int32 = 0
+        while true {
+            for (i, p) in pods.enumerated() where !done[i] {
+                let prefix = multi ? "\(p.manifest.name)/" : ""
+                if let bytes = try? Files.read(p.layout.events), bytes.count > eventOffsets[i] {
+                    let text = String(decoding: bytes[eventOffsets[i]...], as: UTF8.self)
+                    var consumed = 0
+                    for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+                        consumed += line.utf8.count + 1
+                        let f = line.split(separator: "\t", maxSplits: 2)
+                        guard f.count == 3 else { continue }
+                        let ts = String(f[0])
+                        let who = f[1] == "-" ? "pod \(p.manifest.name)" : "\(prefix)\(f[1])"
+                        print("\(ts.split(separator: "T").last.map { String($0.prefix(12)) } ?? ts) \(who): \(f[2])")
+                    }
+                    eventOffsets[i] += consumed
+                }
+                let status = SupervisorStatus.load(p.layout.status)
+                for c in p.manifest.spec.initContainers + p.manifest.spec.containers {
+                    let restarts = status?.container(c.name)?.restartCount ?? 0
+                    for n in max(0, restarts - 1)...restarts {
+                        let path = "\(p.logDirectory)/\(c.name)/\(n).log"
+                        var t = tails[path] ?? CRILogTail(path: path)
+                        for l in t.read() { print("\(prefix)\(c.name) | \(l.message)") }
+                        tails[path] = t
+                    }
+                }
+                let cur = try? manager.load(p.record.id)
+                if let cur, let result = cur.status?.result, !cur.supervisorAlive {
+                    done[i] = true
+                    print("\(clockTime(Time.nowNanos())) pod \(p.manifest.name): \(result)")
+                    if result == "Failed" {
+                        let code = p.manifest.spec.containers.compactMap { cur.status?.container($0.name)?.terminated?.exitCode }.first { $0 != 0 }
+                        outcome = outcome != 0 ? outcome : Int32(code ?? 1)
+                    }
+                } else if cur == nil || (!(cur?.supervisorAlive ?? false) && podUpSignal == 0) {
+                    done[i] = true
+                    print("\(clockTime(Time.nowNanos())) pod \(p.manifest.name): supervisor is gone")
+                    outcome = outcome != 0 ? outcome : 1
+                }
+            }
+            fflush(nil)
+            if done.allSatisfy({ $0 }) { break }
+            if podUpSignal != 0 {
+                let sig = podUpSignal
+                print("\(clockTime(Time.nowNanos())) \(sig == SIGINT ? "interrupted" : "terminated"): stopping the pods gracefully")
+                fflush(nil)
+                for p in pods {
+                    do { try manager.down(p) } catch { Log.write("podrig: error: down \(p.manifest.name): \(error.asPodrigError)\n") }
+                    print("\(clockTime(Time.nowNanos())) pod \(p.manifest.name): removed")
+                }
+                throw ExitCode(128 + sig)
+            }
+            usleep(100_000)
+        }
+        if outcome != 0 { throw ExitCode(outcome) }
+    }
+}
