@@ -80,7 +80,7 @@ public final class PodManager: @unchecked Sendable {
             try Files.writeAtomic(layout.manifest, raw.pretty + "\n")
             let podrig = options.podrigPath ?? "/proc/self/exe"
             let exe = podrig == "/proc/self/exe" ? (readlinkSelf() ?? "") : podrig
-            let finish = exe.isEmpty ? [] : [exe, "--root", sandboxes.options.root, "stopp", record.id]
+            let finish = exe.isEmpty ? [] : [exe, "stopp", record.id, "--root", sandboxes.options.root]
             let planner = PodPlanner(manifest: manifest, record: record, layout: layout, logDirectory: logDir,
                                      manifestDirectory: manifestDirectory, nodeIPs: NodeAddresses.discover(),
                                      nodeName: manifest.spec.nodeName ?? PodFiles.nodeName(), finish: finish)

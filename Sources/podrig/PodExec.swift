@@ -23,7 +23,7 @@ struct PodExec: ParsableCommand {
     @Argument(help: ArgumentHelp("Pod name or sandbox ID prefix.", valueName: "pod"))
     var podName: String
 
-    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("-- command [args…]", valueName: "command"))
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The command and its arguments, after --.", valueName: "command"))
     var command: [String] = []
 
     func run() throws {

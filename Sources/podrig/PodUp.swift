@@ -126,7 +126,8 @@ struct PodUp: ParsableCommand {
                     done[i] = true
                     print("\(clockTime(Time.nowNanos())) pod \(p.manifest.name): \(result)")
                     if result == "Failed" {
-                        let code = p.manifest.spec.containers.compactMap { cur.status?.container($0.name)?.terminated?.exitCode }.first { $0 != 0 }
+                        let all = p.manifest.spec.initContainers + p.manifest.spec.containers
+                        let code = all.compactMap { cur.status?.container($0.name)?.terminated?.exitCode }.first { $0 != 0 }
                         outcome = outcome != 0 ? outcome : Int32(code ?? 1)
                     }
                 } else if cur == nil || (!(cur?.supervisorAlive ?? false) && podUpSignal == 0) {

@@ -1,0 +1,196 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodrigCore
+import PodrigPod
+import Testing
+
+/// Kubelet semantics on real processes: init order, failures, probes, restarts, termination.
+@Suite(.serialized) struct PodLifecycleTests {
+    @Test(.enabled(if: isRoot)) func initContainersRunInOrder() throws {
+        let bed = PodBed()
+        let file = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: order}
+            spec:
+              restartPolicy: Never
+              volumes: [{name: work, emptyDir: {}}]
+              initContainers:
+              - name: first
+                image: busybox
+                command: [sh, -c, 'echo "first $(date +%s%N)" >> /mnt/steps']
+                volumeMounts: [{name: work, mountPath: /mnt}]
+              - name: second
+                command: [sh, -c, 'echo "second $(date +%s%N)" >> /mnt/steps']
+                volumeMounts: [{name: work, mountPath: /mnt}]
+              containers:
+              - name: main
+                command: [sh, -c, 'echo "main $(date +%s%N)" >> /mnt/steps; cat /mnt/steps']
+                volumeMounts: [{name: work, mountPath: /mnt}]
+            """)
+        let r = bed.cli("up \(file)")
+        #expect(r.code == 0, "\(r.out)\n\(r.err)")
+        #expect(r.err.contains("images are ignored"))
+        let lines = r.out.split(separator: "\n").filter { $0.hasPrefix("main | ") }.map { $0.dropFirst(7).split(separator: " ") }
+        #expect(lines.map { String($0[0]) } == ["first", "second", "main"], "\(r.out)")
+        let times = lines.compactMap { Int($0[1]) }
+        #expect(times == times.sorted() && times.count == 3)
+        let pod = try #require(bed.get("order"))
+        #expect(pod["status"]?["phase"]?.string == "Succeeded")
+        #expect(pod.containerStatus("first", initContainer: true)?["state"]?["terminated"]?["reason"]?.string == "Completed")
+        #expect(pod.condition("Initialized") == "True")
+        bed.downAndCheck("order")
+    }
+
+    @Test(.enabled(if: isRoot)) func failingInitWithNeverFailsThePod() throws {
+        let bed = PodBed()
+        let file = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: badinit}
+            spec:
+              restartPolicy: Never
+              initContainers:
+              - {name: fails, command: [sh, -c, 'echo nope >&2; exit 3']}
+              containers:
+              - {name: main, command: [sh, -c, 'echo should not run']}
+            """)
+        let r = bed.cli("up \(file)")
+        #expect(r.code == 3, "\(r.out)\n\(r.err)")
+        #expect(!r.out.contains("should not run"))
+        let pod = try #require(bed.get("badinit"))
+        #expect(pod["status"]?["phase"]?.string == "Failed")
+        #expect(pod.containerStatus("fails", initContainer: true)?["state"]?["terminated"]?["exitCode"]?.int == 3)
+        #expect(pod.containerStatus("main")?["state"]?["waiting"]?["reason"]?.string == "PodInitializing")
+        #expect(bed.cli("get pods").out.contains("Init:Error"))
+        bed.downAndCheck("badinit")
+    }
+
+    @Test(.enabled(if: isRoot)) func failingLivenessProbeRestartsTheContainer() throws {
+        let bed = PodBed()
+        let file = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: liveness}
+            spec:
+              terminationGracePeriodSeconds: 1
+              volumes: [{name: state, emptyDir: {}}]
+              containers:
+              - name: app
+                command: [sh, -c, 'if [ -e /mnt/started ]; then rm -f /mnt/dead; echo second life; else touch /mnt/started; echo first life; sleep 1; touch /mnt/dead; fi; exec sleep 1000']
+                volumeMounts: [{name: state, mountPath: /mnt}]
+                livenessProbe:
+                  exec: {command: [sh, -c, '! test -e /mnt/dead']}
+                  periodSeconds: 1
+                  failureThreshold: 1
+            """)
+        let r = bed.cli("up -d \(file)")
+        #expect(r.code == 0, "\(r.out)\n\(r.err)")
+        let restarted = bed.wait(20) {
+            let s = bed.get("liveness")?.containerStatus("app")
+            return s?["restartCount"]?.int == 1 && s?["state"]?["running"] != nil
+        }
+        #expect(restarted, "\(bed.get("liveness")?.pretty ?? "")")
+        let s = bed.get("liveness")?.containerStatus("app")
+        #expect(s?["lastState"]?["terminated"]?["exitCode"]?.int == 137)
+        #expect(bed.cli("logs liveness").out.contains("second life"))
+        #expect(bed.cli("logs --previous liveness").out.contains("first life"))
+        let events = (try? Files.readString(bed.pod("liveness")!.layout.events)) ?? ""
+        #expect(events.contains("Liveness probe failed"))
+        bed.downAndCheck("liveness")
+    }
+
+    @Test(.enabled(if: isRoot)) func readinessProbeGatesReady() throws {
+        let bed = PodBed()
+        let file = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: ready}
+            spec:
+              terminationGracePeriodSeconds: 1
+              volumes: [{name: flag, emptyDir: {}}]
+              containers:
+              - name: app
+                command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 0.2; done']
+                volumeMounts: [{name: flag, mountPath: /mnt}]
+                readinessProbe:
+                  exec: {command: [test, -e, /mnt/ready]}
+                  periodSeconds: 1
+                  failureThreshold: 1
+            """)
+        #expect(bed.cli("up -d \(file)").code == 0)
+        usleep(1_500_000)
+        let before = try #require(bed.get("ready"))
+        #expect(before["status"]?["phase"]?.string == "Running")
+        #expect(before.condition("Ready") == "False")
+        #expect(before.condition("ContainersReady") == "False")
+        #expect(before.containerStatus("app")?["ready"]?.bool == false)
+        #expect(bed.cli("get pods").out.contains("0/1"))
+        let ex = bed.cli("exec ready -- touch /mnt/ready")
+        #expect(ex.code == 0, "\(ex.err)")
+        #expect(bed.wait(10) { bed.get("ready")?.condition("Ready") == "True" })
+        #expect(bed.cli("get pods").out.contains("1/1"))
+        bed.downAndCheck("ready")
+    }
+
+    @Test(.enabled(if: isRoot)) func downHonoursPreStopAndGracePeriod() throws {
+        let bed = PodBed()
+        let out = bed.root.path + "/record"
+        try Files.makeDirectories(out, mode: 0o755)
+        let file = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: graceful}
+            spec:
+              terminationGracePeriodSeconds: 2
+              volumes: [{name: out, hostPath: {path: \(out), type: Directory}}]
+              containers:
+              - name: polite
+                command: [sh, -c, 'trap "echo term >> /mnt/polite; exit 0" TERM; while true; do sleep 0.1; done']
+                volumeMounts: [{name: out, mountPath: /mnt}]
+                lifecycle:
+                  preStop:
+                    exec: {command: [sh, -c, 'echo prestop >> /mnt/polite']}
+              - name: stubborn
+                command: [sh, -c, 'trap "" TERM; while true; do sleep 0.1; done']
+            """)
+        #expect(bed.cli("up -d \(file)").code == 0)
+        let t0 = Clock.now()
+        bed.downAndCheck("graceful")
+        let took = Clock.now() - t0
+        #expect(took >= 2 && took < 10, "down took \(took) s")
+        #expect((try? Files.readString(out + "/polite")) == "prestop\nterm\n")
+    }
+
+    @Test(.enabled(if: isRoot)) func logsAreCRIAndExecReturnsTheExitCode() throws {
+        let bed = PodBed()
+        let file = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: logs}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: talker
+                command: [sh, -c, 'echo to-out; echo to-err >&2; printf no-newline; exec sleep 1000']
+            """)
+        #expect(bed.cli("up -d \(file)").code == 0)
+        let p = try #require(bed.pod("logs"))
+        let path = p.logDirectory + "/talker/0.log"
+        #expect(bed.wait(5) { ((try? Files.readString(path)) ?? "").contains("to-err") })
+        let raw = try Files.readString(path)
+        let records = raw.split(separator: "\n").compactMap { CRILogLine.parse($0) }
+        #expect(records.count == 2, "\(raw)")
+        let shape = try Regex(#"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z (stdout|stderr) [FP] .*$"#)
+        for line in raw.split(separator: "\n") { #expect((try? shape.wholeMatch(in: String(line))) != nil, "\(line)") }
+        #expect(records.contains { $0.stream == "stdout" && $0.message == "to-out" && !$0.partial })
+        #expect(records.contains { $0.stream == "stderr" && $0.message == "to-err" })
+        #expect(bed.cli("logs logs").out == "to-out\nto-err\n")
+        #expect(bed.cli("logs --timestamps logs").out.split(separator: "\n").allSatisfy { $0.contains("Z to-") })
+        #expect(bed.cli("exec logs -- sh -c 'exit 42'").code == 42)
+        #expect(bed.cli("exec logs -- true").code == 0)
+        #expect(bed.cli("exec -c nosuch logs -- true").code != 0)
+        bed.downAndCheck("logs")
+    }
+}
