@@ -22,19 +22,27 @@ public enum Capabilities {
         return last >= 63 ? UInt64.max : (UInt64(1) << UInt64(last + 1)) - 1
     }
 
+    /// What podrig itself holds: "all" for a privileged container means these (containerd's
+    /// WithAllCurrentCapabilities), since nobody can grant more.
+    public static var current: UInt64 { pr_cap_effective_self() }
+
     public static var defaultMask: UInt64 {
         defaultNames.reduce(0) { $0 | (1 << UInt64(try! number($1))) }
     }
 
     /// containerd's order: "ALL" in add, then "ALL" in drop, then single adds, then single drops.
-    public static func mask(privileged: Bool, add: [String], drop: [String]) throws(PodrigError) -> UInt64 {
-        if privileged { return all }
+    public static func mask(privileged: Bool, add: [String], drop: [String], available: UInt64 = current) throws(PodrigError) -> UInt64 {
+        if privileged { return available }
         var m = defaultMask
-        if add.contains(where: { $0.uppercased() == "ALL" }) { m = all }
+        if add.contains(where: { $0.uppercased() == "ALL" }) { m = available }
         if drop.contains(where: { $0.uppercased() == "ALL" }) { m = 0 }
         for a in add where a.uppercased() != "ALL" { m |= 1 << UInt64(try number(a)) }
         for d in drop where d.uppercased() != "ALL" { m &= ~(1 << UInt64(try number(d))) }
-        return m & all
+        let missing = m & ~available
+        if missing != 0 {
+            throw PodrigError.invalid("capabilities \(names(missing).joined(separator: ", ")) are not available to podrig itself, so no container can have them")
+        }
+        return m
     }
 
     /// The sets a container gets: bounding, effective and permitted hold the mask; inheritable

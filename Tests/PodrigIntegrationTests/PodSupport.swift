@@ -9,6 +9,8 @@ import Testing
 /// A pod test: its own state root (logs under it), a manifest file, the CLI, and a leak check.
 final class PodBed {
     let root = TestRoot("pod")
+    /// Namespace the helpers look pods up in.
+    var namespace = "default"
     var logRoot: String { root.path + "/logs" }
     var pods: PodManager {
         var o = PodManager.Options()
@@ -34,11 +36,11 @@ final class PodBed {
         return sh("\(TestBinaries.podrig) \(args) \(opts)", timeout: timeout)
     }
 
-    func pod(_ name: String) -> PodManager.Pod? { try? pods.find(name) }
+    func pod(_ name: String) -> PodManager.Pod? { try? pods.find(name, namespace: namespace) }
 
     /// `podrig get pod NAME -o json`, parsed.
     func get(_ name: String) -> JSON? {
-        let r = cli("get pod \(name) -o json")
+        let r = cli("get pod \(name) -o json -n \(namespace)")
         return try? JSONParser.parse(r.out)
     }
 
@@ -57,7 +59,7 @@ final class PodBed {
     func downAndCheck(_ name: String, sourceLocation: SourceLocation = #_sourceLocation) {
         guard let p = pod(name) else { Issue.record("pod \(name) not found", sourceLocation: sourceLocation); return }
         let pids = (p.status?.containers ?? []).map(\.pid).filter { $0 > 0 }
-        let r = cli("down \(name)")
+        let r = cli("down \(name) -n \(namespace)")
         #expect(r.code == 0, "down: \(r.err)", sourceLocation: sourceLocation)
         checkGone(p, containerPids: pids, sourceLocation: sourceLocation)
     }
