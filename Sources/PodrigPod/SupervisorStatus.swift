@@ -9,6 +9,15 @@ public struct SupervisorStatus: Sendable {
         public var finishedAt: Int64
         public var reason: String
         public var message: String
+
+        public init(exitCode: Int, signal: Int, startedAt: Int64, finishedAt: Int64, reason: String, message: String) {
+            self.exitCode = exitCode
+            self.signal = signal
+            self.startedAt = startedAt
+            self.finishedAt = finishedAt
+            self.reason = reason
+            self.message = message
+        }
     }
 
     public struct Container: Sendable {

@@ -8,9 +8,106 @@ import Testing
         return try PodManifestParser.parse(docs[0])
     }
 
+    func error(_ yaml: String) -> String {
+        do { _ = try pod(yaml); return "" } catch { return error.asPodrigError.description }
+    }
+
+    let minimal = """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web}
+        spec:
+          containers:
+          - {name: c, image: nginx, command: [sh, -c, 'true']}
+        """
+
     @Test func yamlBooleans() throws {
         let j = try ConfigText.parseAll("a: false\nb:\n  c: true\n", source: "x")
         #expect(j[0]["a"] == .bool(false))
         #expect(j[0]["b"]?["c"] == .bool(true))
+    }
+
+    @Test func minimalPodDefaults() throws {
+        let p = try pod(minimal)
+        #expect(p.name == "web" && p.namespace == "default" && !p.uid.isEmpty)
+        #expect(p.spec.restartPolicy == .always && p.spec.terminationGracePeriodSeconds == 30 && p.spec.dnsPolicy == "ClusterFirst")
+        #expect(p.spec.containers[0].image == "nginx" && p.spec.containers[0].terminationMessagePath == "/dev/termination-log")
+    }
+
+    @Test func otherKindsAreRefused() {
+        #expect(error("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec: {}\n").contains("kind Deployment is not supported"))
+        #expect(error("apiVersion: batch/v1\nkind: Job\nmetadata: {name: x}\nspec: {}\n").contains("Job"))
+        #expect(error("apiVersion: v2\nkind: Pod\nmetadata: {name: x}\nspec: {}\n").contains("apiVersion"))
+    }
+
+    @Test func unknownFieldsAreErrorsWithTheirPath() {
+        #expect(error(minimal.replacingFirst("image: nginx", "imgae: nginx")).contains("spec.containers[0].imgae"))
+        #expect(error(minimal + "\n  restartPolcy: Never").contains("spec.restartPolcy"))
+    }
+
+    @Test func ignoredFieldsBecomeNotes() throws {
+        let p = try pod(minimal + "\n  nodeSelector: {disk: ssd}\n  tolerations: []")
+        #expect(p.notes.contains { $0.contains("spec.nodeSelector") })
+        #expect(p.notes.contains { $0.contains("spec.tolerations") })
+    }
+
+    @Test func invalidValuesNameTheField() {
+        #expect(error(minimal + "\n  restartPolicy: Sometimes").contains("spec.restartPolicy"))
+        #expect(error(minimal.replacingFirst("command: [sh, -c, 'true']", "args: [x]")).contains("command: required"))
+        #expect(error(minimal.replacingFirst("name: c,", "name: C_bad,")).contains("spec.containers[0].name"))
+        let secret = minimal + "\n  volumes: [{name: s, secret: {secretName: x}}]"
+        #expect(error(secret).contains("secret volumes are not supported"))
+        let sidecarProbe = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            spec:
+              initContainers:
+              - {name: i, command: [x], readinessProbe: {exec: {command: [x]}}}
+              containers: [{name: c, command: [x]}]
+            """
+        #expect(error(sidecarProbe).contains("init containers cannot have probes"))
+    }
+
+    @Test func probesHandlersAndSidecars() throws {
+        let p = try pod("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            spec:
+              restartPolicy: OnFailure
+              initContainers:
+              - {name: side, command: [x], restartPolicy: Always, startupProbe: {tcpSocket: {port: 80}}}
+              containers:
+              - name: c
+                command: [x]
+                ports: [{name: http, containerPort: 8080}]
+                livenessProbe: {httpGet: {path: /healthz, port: http, httpHeaders: [{name: X-A, value: b}]}, periodSeconds: 2}
+                lifecycle: {preStop: {sleep: {seconds: 3}}}
+            """)
+        #expect(p.spec.initContainers[0].isSidecar)
+        guard case .http(_, let port, let path, _, let headers)? = p.spec.containers[0].livenessProbe?.handler else {
+            Issue.record("httpGet expected"); return
+        }
+        #expect(port == 8080 && path == "/healthz" && headers.first?.0 == "X-A")
+        #expect(p.spec.containers[0].livenessProbe?.periodSeconds == 2 && p.spec.containers[0].livenessProbe?.failureThreshold == 3)
+        guard case .sleep(3)? = p.spec.containers[0].preStop else { Issue.record("sleep hook expected"); return }
+    }
+
+    @Test func multiDocumentFiles() throws {
+        let path = "/tmp/podrig-unit-\(Identifiers.newID().prefix(8)).yaml"
+        try Files.writeAtomic(path, minimal + "\n---\n" + minimal.replacingFirst("name: web", "name: api"))
+        defer { try? Files.remove(path) }
+        let pods = try PodManifestParser.load(path: path)
+        #expect(pods.map(\.name) == ["web", "api"])
+        try Files.writeAtomic(path, minimal + "\n---\n" + minimal)
+        #expect(throws: PodrigError.self) { try PodManifestParser.load(path: path) }
+    }
+}
+
+extension String {
+    func replacingFirst(_ a: String, _ b: String) -> String {
+        guard let r = firstRange(of: a) else { return self }
+        return self[..<r.lowerBound] + b + self[r.upperBound...]
     }
 }
