@@ -58,6 +58,20 @@ static void reap(void) {
     }
 }
 
+// `podrig stop --timeout N` writes N to <stateDir>/grace before its SIGTERM.
+static void read_grace_override(void) {
+    char path[4096], buf[32];
+    snprintf(path, sizeof(path), "%s/grace", P.state_dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return;
+    buf[n] = '\0';
+    P.grace = atoi(buf);
+    if (P.grace < 0) P.grace = 0;
+}
+
 static int64_t next_wake(void) {
     int64_t next = INT64_MAX;
     for (int i = 0; i < P.count; i++) {
@@ -149,7 +163,10 @@ int main(int argc, char **argv) {
         if (pfds[0].revents) {
             struct signalfd_siginfo si;
             while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-                if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) pod_terminate();
+                if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+                    read_grace_override();
+                    pod_terminate();
+                }
             }
             reap();
         }

@@ -64,6 +64,7 @@ void event(const container *c, const char *fmt, ...) {
 
 int log_open(container *c) {
     char path[4096];
+    if (c->log_path) return open(c->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     snprintf(path, sizeof(path), "%s/%s", P.log_dir, c->name);
     mkdir(path, 0750);
     snprintf(path, sizeof(path), "%s/%s/%d.log", P.log_dir, c->name, c->restart_count);

@@ -125,6 +125,7 @@ static int load_container(container *c, const jnode *j) {
     load_probe(&c->probes[PR_READINESS], json_get(j, "readinessProbe"));
     load_probe(&c->probes[PR_LIVENESS], json_get(j, "livenessProbe"));
     c->term_file = json_str(j, "terminationMessageFile");
+    c->log_path = json_str(j, "logPath");
     c->state = S_WAITING;
     snprintf(c->reason, sizeof(c->reason), "%s", c->kind == K_MAIN ? "PodInitializing" : "PodInitializing");
     c->pid = -1;

@@ -57,6 +57,7 @@ typedef struct container {
     char **post_start, **pre_stop;
     probe probes[PR_COUNT];
     const char *term_file;       // host file bind-mounted at terminationMessagePath
+    const char *log_path;        // CRI containers: the log file kubelet asked for
     // runtime
     cstate state;
     char reason[40];

@@ -7,6 +7,8 @@ public struct PodLayout: Sendable {
     public let directory: String
 
     public init(sandboxDirectory: String) { directory = sandboxDirectory + "/pod" }
+    /// A CRI container's own directory (<sandbox dir>/containers/<id>), laid out like a pod's.
+    public init(directory: String) { self.directory = directory }
     public init(store: SandboxStore, id: String) { self.init(sandboxDirectory: store.directory(id)) }
 
     public var manifest: String { directory + "/manifest.json" }

@@ -103,7 +103,7 @@ public final class PodManager: @unchecked Sendable {
         return n > 0 ? String(cString: buf) : nil
     }
 
-    func startSupervisor(_ path: String, layout: PodLayout, record: SandboxRecord) throws(PodrigError) -> ProcessIdentity {
+    public func startSupervisor(_ path: String, layout: PodLayout, record: SandboxRecord) throws(PodrigError) -> ProcessIdentity {
         let log = pr_open(layout.supervisorLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         if log < 0 { throw PodrigError.system("open(\(layout.supervisorLog))", errno: -log) }
         defer { close(log) }
@@ -145,7 +145,7 @@ public final class PodManager: @unchecked Sendable {
                    supervisor: PodManager.supervisorIdentity(layout))
     }
 
-    static func supervisorIdentity(_ layout: PodLayout) -> ProcessIdentity? {
+    public static func supervisorIdentity(_ layout: PodLayout) -> ProcessIdentity? {
         guard let text = try? Files.readString(layout.supervisor), let j = try? JSONParser.parse(text),
               let pid = j["pid"]?.int, let st = j["startTime"]?.string.flatMap({ UInt64($0) }) else { return nil }
         return ProcessIdentity(pid: Int32(pid), startTime: st)
@@ -180,17 +180,35 @@ public final class PodManager: @unchecked Sendable {
     /// beforeStop: ask the supervisor to terminate the pod and wait for it; kill what is left.
     static func stopPod(_ record: SandboxRecord, store: SandboxStore) {
         let layout = PodLayout(store: store, id: record.id)
-        guard layout.exists else { return }
-        var grace = 30.0
-        if let text = try? Files.readString(layout.plan), let plan = try? JSONParser.parse(text) {
-            grace = Double(plan["terminationGracePeriodSeconds"]?.int ?? 30)
+        if layout.exists {
+            var grace = 30.0
+            if let text = try? Files.readString(layout.plan), let plan = try? JSONParser.parse(text) {
+                grace = Double(plan["terminationGracePeriodSeconds"]?.int ?? 30)
+            }
+            if let sup = supervisorIdentity(layout), sup.isAlive {
+                // Sidecars get their own (at least 2 s) after the main containers: allow for both.
+                sup.terminate(grace: 2 * grace + 5)
+            }
+            killLeftovers(layout)
         }
+        // CRI containers of this sandbox: stopped without grace, as StopPodSandbox does.
+        for id in (try? Files.list(store.directory(record.id) + "/containers")) ?? [] {
+            stopSupervisor(PodLayout(directory: store.directory(record.id) + "/containers/" + id), grace: 0)
+        }
+    }
+
+    /// Terminates one supervisor with a grace period of its own (CRI StopContainer's timeout).
+    public static func stopSupervisor(_ layout: PodLayout, grace: Int) {
         if let sup = supervisorIdentity(layout), sup.isAlive {
-            // Sidecars get their own (at least 2 s) after the main containers: allow for both.
-            sup.terminate(grace: 2 * grace + 5)
+            try? Files.writeAtomic(layout.directory + "/grace", String(max(0, grace)))
+            sup.terminate(grace: Double(max(0, grace)) + 5)
         }
+        killLeftovers(layout)
+    }
+
+    static func killLeftovers(_ layout: PodLayout) {
         // A supervisor that died (or was killed) leaves its containers: SIGKILL what is still ours.
-        if let s = SupervisorStatus.load(layout.status) {
+        if let s = SupervisorStatus.load(layout.status), !(supervisorIdentity(layout)?.isAlive ?? false) {
             for c in s.containers where c.state == "running" && c.pid > 0 {
                 // Only a process started after the supervisor can be one of its containers.
                 guard let st = Proc.stat(c.pid), st.state != "Z" else { continue }

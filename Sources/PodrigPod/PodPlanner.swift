@@ -19,6 +19,10 @@ public struct PodPlanner {
     public var nodeName: String
     /// Run by the supervisor when the pod completes on its own (stops the sandbox).
     public var finish: [String]
+    /// kubelet expands $(VAR) before CRI; CRI configs arrive expanded already.
+    public var expandVariables = true
+    /// CRI: the log file asked for (instead of <logDir>/<name>/<n>.log).
+    public var logPath: String?
 
     public init(manifest: PodManifest, record: SandboxRecord, layout: PodLayout, logDirectory: String, manifestDirectory: String,
                 nodeIPs: [String], nodeName: String, finish: [String]) {
@@ -79,7 +83,8 @@ public struct PodPlanner {
         let refs = FieldRef(name: manifest.name, namespace: manifest.namespace, uid: manifest.uid, labels: manifest.labels,
                             annotations: manifest.annotations, nodeName: nodeName, serviceAccountName: spec.serviceAccountName ?? "default",
                             hostIPs: nodeIPs, podIPs: record.podIPs)
-        let specEnv = Expansion.environment(c.env.map { e in (e.name, e.fieldPath.map { refs.value($0) } ?? e.value ?? "") })
+        let given = c.env.map { e in (name: e.name, value: e.fieldPath.map { refs.value($0) } ?? e.value ?? "") }
+        let specEnv = expandVariables ? Expansion.environment(given) : given
         var env: [(name: String, value: String)] = [("PATH", PodPlanner.defaultPath), ("HOSTNAME", spec.hostNetwork ? nodeName : hostname)]
         for (n, v) in specEnv {
             if let i = env.firstIndex(where: { $0.name == n }) { env[i].value = v } else { env.append((n, v)) }
@@ -103,7 +108,7 @@ public struct PodPlanner {
         let env = environment(c)
         let lookup: (String) -> String? = { name in env.last(where: { $0.name == name })?.value }
         let path = lookup("PATH") ?? PodPlanner.defaultPath
-        let argv = try resolve((c.command + c.args).map { Expansion.expand($0, lookup) }, path: path, what: what)
+        let argv = try resolve((c.command + c.args).map { expandVariables ? Expansion.expand($0, lookup) : $0 }, path: path, what: what)
 
         let sc = c.securityContext, psc = spec.securityContext
         let uid = sc.runAsUser ?? psc.runAsUser ?? 0
@@ -140,6 +145,7 @@ public struct PodPlanner {
             if let probe { out[key] = try probeJSON(probe, path: path, what: "\(what) \(key)") }
         }
         if let termFile { out["terminationMessageFile"] = .string(termFile) }
+        if let logPath { out["logPath"] = .string(logPath) }
         return out
     }
 

@@ -24,6 +24,12 @@ struct Podrig: ParsableCommand {
             PodGet.self,
             PodLogs.self,
             PodExec.self,
+            CreateContainer.self,
+            StartContainer.self,
+            StopContainer.self,
+            RemoveContainer.self,
+            ListContainers.self,
+            InspectContainer.self,
         ]
     )
 

@@ -1,0 +1,172 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodrigCore
+import PodrigSandbox
+
+/// CRI container verbs (create, start, stop, remove, list, status) on any ready sandbox. Each
+/// started container gets its own podrig-supervisor (like conmon: it reaps, logs in CRI format
+/// to the requested log_path and records the exit), planned exactly like a Pod's container.
+public struct CRIContainers {
+    public let pods: PodManager
+    var store: SandboxStore { pods.sandboxes.store }
+
+    public init(pods: PodManager) { self.pods = pods }
+
+    public struct Container: Sendable {
+        public var id: String
+        public var sandboxID: String
+        public var name: String
+        public var attempt: Int
+        public var image: String
+        public var createdAt: Int64
+        public var logPath: String
+        public var labels: [String: String]
+        public var annotations: [String: String]
+        public var layout: PodLayout
+        public var status: SupervisorStatus?
+        public var supervisor: ProcessIdentity?
+
+        public var main: SupervisorStatus.Container? { status?.containers.first }
+        /// CRI state name.
+        public var state: String {
+            guard let c = main, supervisor != nil else { return "CONTAINER_CREATED" }
+            if c.state == "running" { return (supervisor?.isAlive ?? false) ? "CONTAINER_RUNNING" : "CONTAINER_UNKNOWN" }
+            if c.state == "terminated" { return "CONTAINER_EXITED" }
+            return (supervisor?.isAlive ?? false) ? "CONTAINER_CREATED" : "CONTAINER_EXITED"
+        }
+    }
+
+    func directory(_ sandboxID: String, _ id: String) -> String { store.directory(sandboxID) + "/containers/" + id }
+
+    // MARK: create
+
+    public func create(sandboxID: String, config: CRIContainerConfig, configDirectory: String) throws(PodrigError) -> String {
+        let lock = try store.lock(sandboxID)
+        defer { lock.unlock() }
+        let record = try store.load(sandboxID)
+        guard record.effectiveState == .ready else { throw PodrigError(.notReady, "sandbox \(sandboxID.prefix(13)) is not ready") }
+        for c in try list(sandboxID: sandboxID) where c.name == config.container.name && c.attempt == config.attempt {
+            throw PodrigError(.alreadyExists, "container \(c.name) (attempt \(c.attempt)) already exists in sandbox \(sandboxID.prefix(13)): \(c.id.prefix(13))")
+        }
+        let id = Identifiers.newID()
+        let layout = PodLayout(directory: directory(sandboxID, id))
+        do {
+            try Files.makeDirectories(layout.directory, mode: 0o755)
+            let cfg = record.config
+            var spec = PodSpec()
+            spec.containers = [config.container]
+            spec.restartPolicy = .never
+            spec.terminationGracePeriodSeconds = 10
+            spec.hostNetwork = cfg.hostNetwork
+            spec.hostIPC = cfg.namespaceOptions.ipc == .node
+            let pid = config.pidMode ?? .container
+            spec.hostPID = pid == .node
+            spec.shareProcessNamespace = pid == .pod && cfg.namespaceOptions.pid == .pod
+            spec.hostname = cfg.hostname
+            spec.volumes = config.volumes
+            if let dns = cfg.dns {
+                spec.dnsPolicy = "None"
+                spec.dnsConfig = (dns.servers, dns.searches, dns.options)
+            } else {
+                spec.dnsPolicy = "Default"
+            }
+            let manifest = PodManifest(raw: config.raw, name: cfg.name, namespace: cfg.namespace, uid: cfg.uid, spec: spec)
+            var logPath = layout.directory + "/container.log"
+            if let p = config.logPath { logPath = p.hasPrefix("/") ? p : (cfg.logDirectory ?? layout.directory) + "/" + p }
+            try Files.makeDirectories(Files.dirname(of: logPath), mode: 0o755)
+            var planner = PodPlanner(manifest: manifest, record: record, layout: layout, logDirectory: layout.directory + "/logs",
+                                     manifestDirectory: configDirectory, nodeIPs: NodeAddresses.discover(), nodeName: PodFiles.nodeName(), finish: [])
+            planner.expandVariables = false
+            planner.logPath = logPath
+            let plan = try planner.prepare()
+            try Files.writeAtomic(layout.plan, plan.pretty + "\n")
+            let meta: JSON = [
+                "id": .string(id), "sandboxID": .string(sandboxID), "name": .string(config.container.name), "attempt": .int(config.attempt),
+                "image": .string(config.container.image ?? ""), "createdAt": .string(String(Time.nowNanos())), "logPath": .string(logPath),
+                "labels": .object(JSONObject(config.labels.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) })),
+                "annotations": .object(JSONObject(config.annotations.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) })),
+                "config": config.raw,
+            ]
+            try Files.writeAtomic(layout.directory + "/container.json", meta.pretty + "\n")
+        } catch {
+            try? Files.removeTree(layout.directory)
+            throw error
+        }
+        return id
+    }
+
+    // MARK: start / stop / remove
+
+    public func start(_ c: Container) throws(PodrigError) {
+        let lock = try store.lock(c.sandboxID)
+        defer { lock.unlock() }
+        guard c.supervisor == nil else { throw PodrigError(.conflict, "container \(c.id.prefix(13)) was already started (state \(c.state))") }
+        let record = try store.load(c.sandboxID)
+        guard record.effectiveState == .ready else { throw PodrigError(.notReady, "sandbox \(c.sandboxID.prefix(13)) is not ready") }
+        let identity = try pods.startSupervisor(try pods.resolveSupervisor(), layout: c.layout, record: record)
+        let sj: JSON = ["pid": .int(identity.pid), "startTime": .string(String(identity.startTime))]
+        try Files.writeAtomic(c.layout.supervisor, sj.compact)
+        // Return once it runs (or failed to start), as CRI StartContainer does.
+        let end = Clock.now() + 5
+        while Clock.now() < end {
+            let s = SupervisorStatus.load(c.layout.status)?.containers.first
+            if let s, s.state != "waiting" {
+                if s.state == "terminated", s.terminated?.reason == "StartError" {
+                    throw PodrigError(.system, "starting container \(c.name)", cause: s.terminated?.message)
+                }
+                return
+            }
+            usleep(10_000)
+        }
+    }
+
+    /// SIGTERM, `timeout` seconds, SIGKILL (preStop does not apply to CRI containers).
+    public func stop(_ c: Container, timeout: Int) {
+        PodManager.stopSupervisor(c.layout, grace: timeout)
+    }
+
+    public func remove(_ c: Container, force: Bool) throws(PodrigError) {
+        let lock = try store.lock(c.sandboxID)
+        defer { lock.unlock() }
+        if c.state == "CONTAINER_RUNNING" {
+            guard force else { throw PodrigError(.conflict, "container \(c.id.prefix(13)) is running: stop it first or use rm -f") }
+            PodManager.stopSupervisor(c.layout, grace: 0)
+        }
+        try Files.removeTree(c.layout.directory)
+    }
+
+    // MARK: queries
+
+    public func list(sandboxID: String? = nil) throws(PodrigError) -> [Container] {
+        var out: [Container] = []
+        let sandboxIDs: [String]
+        if let sandboxID { sandboxIDs = [sandboxID] } else { sandboxIDs = try store.ids() }
+        for sid in sandboxIDs {
+            for id in try Files.list(store.directory(sid) + "/containers") where Identifiers.isHexID(id) {
+                if let c = load(sandboxID: sid, id: id) { out.append(c) }
+            }
+        }
+        return out.sorted { $0.createdAt > $1.createdAt }
+    }
+
+    func load(sandboxID: String, id: String) -> Container? {
+        let layout = PodLayout(directory: directory(sandboxID, id))
+        guard let text = try? Files.readString(layout.directory + "/container.json"), let j = try? JSONParser.parse(text) else { return nil }
+        func map(_ v: JSON?) -> [String: String] {
+            var m: [String: String] = [:]
+            for (k, x) in v?.object ?? JSONObject() { m[k] = x.string ?? "" }
+            return m
+        }
+        return Container(id: id, sandboxID: sandboxID, name: j["name"]?.string ?? "", attempt: j["attempt"]?.int ?? 0,
+                         image: j["image"]?.string ?? "", createdAt: Int64(j["createdAt"]?.string ?? "") ?? 0,
+                         logPath: j["logPath"]?.string ?? "", labels: map(j["labels"]), annotations: map(j["annotations"]),
+                         layout: layout, status: SupervisorStatus.load(layout.status), supervisor: PodManager.supervisorIdentity(layout))
+    }
+
+    public func find(_ prefix: String) throws(PodrigError) -> Container {
+        let all = try list()
+        let id = try Identifiers.resolve(prefix, among: all.map(\.id), kind: "container")
+        return all.first { $0.id == id }!
+    }
+}
