@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -119,7 +120,40 @@ static int loopback_up(void) {
     return rc;
 }
 
+// mkdir -p without malloc (async-signal-safe).
+static int make_dirs(const char *path, int last_is_file) {
+    char buf[4096];
+    size_t len = strlen(path);
+    if (len == 0 || len >= sizeof(buf)) { errno = ENAMETOOLONG; return -1; }
+    memcpy(buf, path, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0') continue;
+        char saved = buf[i];
+        buf[i] = '\0';
+        if (saved == '\0' && last_is_file) {
+            int fd = open(buf, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+            if (fd < 0) return -1;
+            close(fd);
+        } else if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+            return -1;
+        }
+        buf[i] = saved;
+    }
+    return 0;
+}
+
+static int pivot_into(const char *root) {
+    if (chdir(root) != 0) return -1;
+    if (syscall(SYS_pivot_root, ".", ".") != 0) return -1;
+    // The old root now sits on top of the new one: detach it.
+    if (umount2(".", MNT_DETACH) != 0) return -1;
+    return chdir("/");
+}
+
 static int apply_mount(const pr_spawn_mount *m) {
+    if (m->fstype && strcmp(m->fstype, PR_MOUNT_MKDIR) == 0) return make_dirs(m->target, 0);
+    if (m->fstype && strcmp(m->fstype, PR_MOUNT_TOUCH) == 0) return make_dirs(m->target, 1);
+    if (m->fstype && strcmp(m->fstype, PR_MOUNT_PIVOT) == 0) return pivot_into(m->target);
     if (m->fstype == NULL) {
         unsigned long bind = MS_BIND | MS_REC;
         if (mount(m->source, m->target, NULL, bind, NULL) != 0) return -1;

@@ -139,6 +139,7 @@ extension PodManifestParser {
         s.runAsNonRoot = try r.bool("runAsNonRoot")
         s.privileged = try r.bool("privileged") ?? false
         s.allowPrivilegeEscalation = try r.bool("allowPrivilegeEscalation")
+        s.readOnlyRootFilesystem = try r.bool("readOnlyRootFilesystem") ?? false
         if let caps = try r.object("capabilities") {
             var cr = ConfigReader(.object(caps), path: "\(path).capabilities")
             s.capabilitiesAdd = try cr.strings("add") ?? []
@@ -149,8 +150,8 @@ extension PodManifestParser {
         if s.privileged && s.allowPrivilegeEscalation == false {
             throw PodrigError.invalid("\(path): allowPrivilegeEscalation cannot be false with privileged: true")
         }
-        for k in ["readOnlyRootFilesystem", "procMount", "seLinuxOptions", "appArmorProfile", "windowsOptions"] where r.take(k) != nil {
-            notes.append("\(path).\(k) is ignored (containers share the host's filesystem)")
+        for k in ["procMount", "seLinuxOptions", "appArmorProfile", "windowsOptions"] where r.take(k) != nil {
+            notes.append("\(path).\(k) is ignored")
         }
         try r.finish()
         return s

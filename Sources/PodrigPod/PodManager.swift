@@ -100,7 +100,7 @@ public final class PodManager: @unchecked Sendable {
     func readlinkSelf() -> String? {
         var buf = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
-        return n > 0 ? String(cString: buf) : nil
+        return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
     }
 
     public func startSupervisor(_ path: String, layout: PodLayout, record: SandboxRecord) throws(PodrigError) -> ProcessIdentity {

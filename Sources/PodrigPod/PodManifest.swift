@@ -104,6 +104,7 @@ public struct SecurityContext: Sendable {
     public var runAsGroup: Int?
     public var runAsNonRoot: Bool?
     public var privileged = false
+    public var readOnlyRootFilesystem = false
     public var allowPrivilegeEscalation: Bool?
     public var capabilitiesAdd: [String] = []
     public var capabilitiesDrop: [String] = []

@@ -9,6 +9,9 @@ import Testing
 @Suite(.serialized) struct PodLifecycleTests {
     @Test(.enabled(if: isRoot)) func initContainersRunInOrder() throws {
         let bed = PodBed()
+        // /pod-steps does not exist on the host: it is made in the containers' overlay roots only,
+        // and so is /tmp/podrig-private.
+        #expect(!Files.exists("/pod-steps"))
         let file = bed.manifest("""
             apiVersion: v1
             kind: Pod
@@ -19,23 +22,24 @@ import Testing
               initContainers:
               - name: first
                 image: busybox
-                command: [sh, -c, 'echo "first $(date +%s%N)" >> /mnt/steps']
-                volumeMounts: [{name: work, mountPath: /mnt}]
+                command: [sh, -c, 'echo "first $(date +%s%N)" >> /pod-steps/log; echo private > /tmp/podrig-private']
+                volumeMounts: [{name: work, mountPath: /pod-steps}]
               - name: second
-                command: [sh, -c, 'echo "second $(date +%s%N)" >> /mnt/steps']
-                volumeMounts: [{name: work, mountPath: /mnt}]
+                command: [sh, -c, 'echo "second $(date +%s%N)" >> /pod-steps/log']
+                volumeMounts: [{name: work, mountPath: /pod-steps}]
               containers:
               - name: main
-                command: [sh, -c, 'echo "main $(date +%s%N)" >> /mnt/steps; cat /mnt/steps']
-                volumeMounts: [{name: work, mountPath: /mnt}]
+                command: [sh, -c, 'echo "main $(date +%s%N)" >> /pod-steps/log; cat /pod-steps/log; test -e /tmp/podrig-private || echo tmp-is-private']
+                volumeMounts: [{name: work, mountPath: /pod-steps}]
             """)
         let r = bed.cli("up \(file)")
         #expect(r.code == 0, "\(r.out)\n\(r.err)")
         #expect(r.err.contains("images are ignored"))
         let lines = r.out.split(separator: "\n").filter { $0.hasPrefix("main | ") }.map { $0.dropFirst(7).split(separator: " ") }
-        #expect(lines.map { String($0[0]) } == ["first", "second", "main"], "\(r.out)")
-        let times = lines.compactMap { Int($0[1]) }
+        #expect(lines.map { String($0[0]) } == ["first", "second", "main", "tmp-is-private"], "\(r.out)")
+        let times = lines.prefix(3).compactMap { Int($0[1]) }
         #expect(times == times.sorted() && times.count == 3)
+        #expect(!Files.exists("/pod-steps") && !Files.exists("/tmp/podrig-private"), "container files landed on the host")
         let pod = try #require(bed.get("order"))
         #expect(pod["status"]?["phase"]?.string == "Succeeded")
         #expect(pod.containerStatus("first", initContainer: true)?["state"]?["terminated"]?["reason"]?.string == "Completed")

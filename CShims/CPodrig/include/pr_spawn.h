@@ -40,6 +40,13 @@ typedef enum pr_spawn_step {
 
 /// A mount made in the child after it unshared its mount namespace, in order.
 /// `fstype` NULL means a bind mount of `source` (MS_BIND|MS_REC, then a remount for MS_RDONLY).
+/// Three pseudo types build a container root without touching the host: PR_MOUNT_MKDIR creates
+/// `target` and its parents, PR_MOUNT_TOUCH creates an empty file there, PR_MOUNT_PIVOT makes
+/// `target` (a mount point) the root with pivot_root and detaches the old root.
+#define PR_MOUNT_MKDIR "podrig:mkdir"
+#define PR_MOUNT_TOUCH "podrig:touch"
+#define PR_MOUNT_PIVOT "podrig:pivot"
+
 typedef struct pr_spawn_mount {
     const char *_Nullable source;
     const char *target;
