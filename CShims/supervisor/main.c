@@ -48,8 +48,7 @@ static void reap(void) {
                 event(c, "postStart hook failed: the container is killed");
                 container_stop(c, now_ns() + (int64_t)P.grace * 1000000000LL, 3);
             } else {
-                probes_reset(c);
-                c->started_ns = c->started_ns;  // probes count from the container's start
+                probes_reset(c);  // probes begin once postStart is done, timed from the container's start
                 P.dirty = 1;
             }
         } else {

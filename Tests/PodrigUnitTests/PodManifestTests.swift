@@ -1,5 +1,6 @@
 import PodrigCore
 import PodrigPod
+import PodrigSandbox
 import Testing
 
 @Suite struct PodManifestTests {
@@ -109,5 +110,27 @@ extension String {
     func replacingFirst(_ a: String, _ b: String) -> String {
         guard let r = firstRange(of: a) else { return self }
         return self[..<r.lowerBound] + b + self[r.upperBound...]
+    }
+}
+
+@Suite struct CRIContainerConfigTests {
+    @Test func crictlContainerConfig() throws {
+        let json = try ConfigText.parse("""
+            {"metadata": {"name": "busybox", "attempt": 1}, "image": {"image": "busybox"},
+             "command": ["top"], "args": ["-b"], "working_dir": "/tmp", "envs": [{"key": "A", "value": "b"}],
+             "mounts": [{"container_path": "/data", "host_path": "/srv/data", "readonly": true}],
+             "log_path": "busybox/1.log", "labels": {"x": "y"},
+             "linux": {"security_context": {"run_as_user": {"value": 1000}, "no_new_privs": true,
+                       "capabilities": {"add_capabilities": ["NET_ADMIN"]}, "seccomp": {"profile_type": 1},
+                       "namespace_options": {"pid": 0}}}}
+            """, source: "c.json")
+        let c = try CRIContainerConfig.parse(json)
+        #expect(c.container.name == "busybox" && c.attempt == 1 && c.container.command == ["top"] && c.container.args == ["-b"])
+        #expect(c.container.env.first?.value == "b" && c.container.workingDir == "/tmp")
+        #expect(c.container.volumeMounts.first?.mountPath == "/data" && c.container.volumeMounts.first?.readOnly == true)
+        #expect(c.container.securityContext.runAsUser == 1000 && c.container.securityContext.allowPrivilegeEscalation == false)
+        #expect(c.container.securityContext.seccompProfile == .unconfined && c.pidMode == .pod)
+        #expect(c.logPath == "busybox/1.log")
+        #expect(throws: PodrigError.self) { try CRIContainerConfig.parse(try ConfigText.parse(#"{"metadata": {"name": "x"}, "imgae": {}}"#, source: "x")) }
     }
 }
