@@ -35,8 +35,8 @@ let package = Package(
             name: "podrig-supervisor",
             dependencies: ["CPodrig"],
             path: "CShims/supervisor",
-            cSettings: [.unsafeFlags(["-Os"])],
-            linkerSettings: [.unsafeFlags(["-static-executable", "-nostartfiles"])]
+            cSettings: [.unsafeFlags(["-Os", "-ffunction-sections", "-fdata-sections"])],
+            linkerSettings: [.unsafeFlags(["-static-executable", "-nostartfiles", "-Xlinker", "--gc-sections"])]
         ),
         .target(name: "PodrigCore", dependencies: ["CPodrig", "CYAML"]),
         .target(name: "PodrigSandbox", dependencies: ["PodrigCore", "CPodrig"]),
