@@ -40,7 +40,7 @@ let package = Package(
         ),
         .target(name: "PodrigCore", dependencies: ["CPodrig", "CYAML"]),
         .target(name: "PodrigSandbox", dependencies: ["PodrigCore", "CPodrig"]),
-        .target(name: "PodrigCNI", dependencies: ["PodrigCore"]),
+        .target(name: "PodrigCNI", dependencies: ["PodrigCore", "PodrigSandbox"]),
         .target(name: "PodrigPod", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "CPodrig"]),
         .executableTarget(
             name: "podrig",

@@ -1,0 +1,82 @@
+import PodrigCore
+import PodrigSandbox
+
+/// `podrig gc` for CNI: DEL for every cached attachment this state root owns whose sandbox no
+/// longer exists (leases and veths of crashed pods come back), then spec-1.1 GC with the
+/// attachments still valid. Holds the root's CNI lock exclusively, so no ADD/DEL runs meanwhile.
+public struct CNIGarbageCollector {
+    public var options: CNIOptions
+    public var root: String
+    /// Only these networks (empty: all).
+    public var networks: [String] = []
+    /// Also DEL attachments no podrig root owns (cnitool-style `podrig cni add`), unless listed in `keep`.
+    public var includeUnowned = false
+    /// "containerID" or "containerID/ifname" attachments to keep whatever else holds.
+    public var keep: [String] = []
+
+    public init(options: CNIOptions, root: String) {
+        self.options = options
+        self.root = root
+    }
+
+    public struct Report: Sendable {
+        public var deleted: [String] = []
+        public var errors: [String] = []
+    }
+
+    public func run() throws(PodrigError) -> Report {
+        try Files.makeDirectories(root, mode: 0o700)
+        let lock = try FileLock(CNINetwork.lockPath(root: root), exclusive: true)
+        defer { lock.unlock() }
+        var report = Report()
+        let live = Set(try SandboxStore(root: root).ids())
+        let engine = options.engine(trace: nil, owner: root)
+        var remaining: [CNICacheEntry] = []
+        for path in try engine.cache.entryPaths() {
+            let entry: CNICacheEntry
+            do { entry = try CNICacheEntry.parse(try Files.read(path), source: path) } catch {
+                report.errors.append("skipping unreadable cache entry: \(error)")
+                continue
+            }
+            guard networks.isEmpty || networks.contains(entry.networkName), isStale(entry, live: live) else {
+                remaining.append(entry)
+                continue
+            }
+            let name = "\(entry.networkName)/\(entry.containerID)/\(entry.ifName)"
+            do {
+                let list = try CNIConfigList.parse(entry.config, source: path, singlePlugin: false)
+                let netns = CNINetns.isMounted(entry.netns) ? entry.netns : ""
+                let rt = CNIRuntimeConf(containerID: entry.containerID, netns: netns, ifName: entry.ifName,
+                                        args: entry.cniArgs, capabilityArgs: entry.capabilityArgs)
+                try engine.del(list, rt)
+                // The sandbox's own netns pin, if its pause and state vanished without stopp.
+                if !netns.isEmpty, Files.basename(of: netns) == NetnsPin.name(for: entry.containerID), entry.podrigRoot == root {
+                    try NetnsPin.unpin(path: netns)
+                }
+                report.deleted.append(name)
+            } catch {
+                report.errors.append("\(name): \(error)")
+                remaining.append(entry)
+            }
+        }
+        // Spec 1.1 GC: everything still cached (ours and others') stays valid.
+        let lists: [CNIConfigList]
+        do { lists = try options.discovery.all() } catch {
+            report.errors.append(error.description)
+            return report
+        }
+        for list in lists where networks.isEmpty || networks.contains(list.name) {
+            let valid = remaining.filter { $0.networkName == list.name }.map { (containerID: $0.containerID, ifName: $0.ifName) }
+            report.errors += engine.gc(list, valid: valid)
+        }
+        return report
+    }
+
+    func isStale(_ e: CNICacheEntry, live: Set<String>) -> Bool {
+        if keep.contains(e.containerID) || keep.contains("\(e.containerID)/\(e.ifName)") { return false }
+        guard let owner = e.podrigRoot else { return includeUnowned }
+        if owner == root { return !live.contains(e.containerID) }
+        // Another podrig root's attachment: stale only if that root no longer has the sandbox.
+        return includeUnowned && !Files.isDirectory(SandboxStore(root: owner).directory(e.containerID))
+    }
+}
