@@ -44,6 +44,12 @@ public struct CNINetwork: SandboxNetworkProvider {
         public var list: CNIConfigList
         public var ifName: String
         public var result: CNIResult?
+
+        public init(list: CNIConfigList, ifName: String, result: CNIResult?) {
+            self.list = list
+            self.ifName = ifName
+            self.result = result
+        }
     }
 
     public static func lockPath(root: String) -> String { root + "/cni.lock" }
@@ -84,7 +90,7 @@ public struct CNINetwork: SandboxNetworkProvider {
         }
         var ips: [String] = []
         for a in done { ips += a.result?.sandboxIPs(ifName: a.ifName) ?? [] }
-        return NetworkAttachment(podIPs: PodIPs.select(ips, preferIPv6: options.preferIPv6), state: CNINetwork.state(done))
+        return NetworkAttachment(podIPs: PodIPs.select(ips, preferIPv6: options.preferIPv6), state: CNINetwork.stateJSON(done))
     }
 
     public func detach(_ context: SandboxNetworkContext) throws(PodrigError) {
@@ -132,7 +138,7 @@ public struct CNINetwork: SandboxNetworkProvider {
 
     // MARK: state
 
-    static func state(_ done: [Attached]) -> JSON {
+    public static func stateJSON(_ done: [Attached]) -> JSON {
         ["kind": "podrigCNI", "networks": .array(done.map { a in
             var o: JSON = ["name": .string(a.list.name), "ifName": .string(a.ifName), "cniVersion": .string(a.list.cniVersion),
                            "source": .string(a.list.source), "config": .string(String(decoding: a.list.bytes, as: UTF8.self))]

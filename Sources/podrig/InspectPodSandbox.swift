@@ -1,4 +1,5 @@
 import ArgumentParser
+import PodrigCNI
 import PodrigCore
 import PodrigSandbox
 
@@ -10,6 +11,11 @@ struct InspectPodSandbox: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    @OptionGroup var network: NetworkOptions
+
+    @Flag(help: "Also run CNI CHECK on the sandbox's networks (fails if a plugin reports a problem).")
+    var check = false
+
     @Option(name: .shortAndLong, help: "Output format: json or yaml.")
     var output: DocumentFormat = .json
 
@@ -20,6 +26,18 @@ struct InspectPodSandbox: ParsableCommand {
         global.apply()
         let store = SandboxStore(root: global.root)
         let record = try store.load(try store.resolve(id))
-        printDocument(SandboxView.inspect(record), output)
+        var doc = SandboxView.inspect(record)
+        if check {
+            let provider = CNINetwork(options: try network.cniOptions())
+            let context = SandboxNetworkContext(record: record, directory: store.directory(record.id), root: global.root)
+            let outcomes = try provider.check(context)
+            doc["info"]?["cniCheck"] = .array(outcomes.map { o in
+                switch o.outcome {
+                case .passed: ["network": .string(o.network), "result": "passed"]
+                case .skipped(let why): ["network": .string(o.network), "result": "skipped", "reason": .string(why)]
+                }
+            })
+        }
+        printDocument(doc, output)
     }
 }

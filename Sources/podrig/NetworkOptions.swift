@@ -1,16 +1,58 @@
 import ArgumentParser
+import PodrigCNI
 import PodrigCore
 import PodrigSandbox
+
+enum IPFamily: String, ExpressibleByArgument, CaseIterable {
+    case ipv4, ipv6
+}
 
 /// Network options shared by the commands that attach or detach sandboxes.
 struct NetworkOptions: ParsableArguments {
     @Option(name: .customLong("node-ip"), help: ArgumentHelp("Node IP for hostNetwork pods (repeat for dual-stack; default: discovered).", valueName: "ip"))
     var nodeIPs: [String] = []
+
+    @Option(name: .customLong("cni-conf-dir"), help: ArgumentHelp("CNI network configs (*.conf, *.conflist, *.json).", valueName: "dir"))
+    var cniConfDir: String = "/etc/cni/net.d"
+
+    @Option(name: .customLong("cni-bin-dir"), help: ArgumentHelp("CNI plugin directories, colon-separated.", valueName: "dirs"))
+    var cniBinDir: String = CNIPluginRunner.defaultBinDirs.joined(separator: ":")
+
+    @Option(name: .customLong("cni-cache-dir"), help: ArgumentHelp("CNI result cache (libcni's layout).", valueName: "dir"))
+    var cniCacheDir: String = CNICache.defaultDirectory
+
+    @Option(name: .customLong("network"), help: ArgumentHelp("CNI network by name; repeat to attach several (eth0, net1, …). Default: the first valid config.", valueName: "name"))
+    var networks: [String] = []
+
+    @Option(name: .customLong("cni-timeout"), help: ArgumentHelp("Seconds a plugin may run before it is killed.", valueName: "seconds"))
+    var cniTimeout: Double = 30
+
+    @Option(name: .customLong("ip-family"), help: "Primary Pod IP family: ipv4 or ipv6.")
+    var ipFamily: IPFamily = .ipv4
+
+    @Option(name: .customLong("cni-args"), help: ArgumentHelp("Extra CNI_ARGS (K=V;K2=V2), after the K8S_* ones.", valueName: "args"))
+    var cniArgs: [String] = []
+
+    func validate() throws {
+        if !(cniTimeout > 0) { throw ValidationError("--cni-timeout must be a positive number of seconds") }
+    }
+
+    func cniOptions(extraArgs: [String] = []) throws -> CNIOptions {
+        var o = CNIOptions()
+        o.confDir = cniConfDir
+        o.binDirs = cniBinDir.split(separator: ":").map(String.init)
+        o.cacheDir = cniCacheDir
+        o.networks = networks
+        o.timeout = cniTimeout
+        o.preferIPv6 = ipFamily == .ipv6
+        o.extraArgs = try CNIRuntimeConf.parseArgs(cniArgs + extraArgs)
+        return o
+    }
 }
 
 /// The sandbox manager with the network layer the options ask for.
 func makeSandboxManager(_ global: GlobalOptions, _ network: NetworkOptions) throws -> SandboxManager {
     var options = global.sandboxOptions
     if !network.nodeIPs.isEmpty { options.nodeIPs = network.nodeIPs }
-    return SandboxManager(options: options, network: LoopbackOnlyNetwork())
+    return SandboxManager(options: options, network: CNINetwork(options: try network.cniOptions()))
 }

@@ -30,6 +30,10 @@ struct Podrig: ParsableCommand {
             RemoveContainer.self,
             ListContainers.self,
             InspectContainer.self,
+            CNICommand.self,
+            NetCommand.self,
+            GarbageCollect.self,
+            TraceCommand.self,
         ]
     )
 

@@ -1,0 +1,24 @@
+import ArgumentParser
+import PodrigCNI
+import PodrigCore
+
+struct GarbageCollect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc",
+        abstract: "Release what dead sandboxes left: CNI DEL of their cached attachments (leases, veths), their netns pins, then CNI GC.",
+        discussion: "Only attachments this --root made are touched; run it after a crash or a kill -9.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var network: NetworkOptions
+
+    func run() throws {
+        global.apply()
+        try GarbageCollect.report(try CNIGarbageCollector(options: try network.cniOptions(), root: global.root).run())
+    }
+
+    static func report(_ r: CNIGarbageCollector.Report) throws {
+        for d in r.deleted { print("Deleted CNI attachment \(d)") }
+        for e in r.errors { Log.write("podrig: error: gc: \(e)\n") }
+        if !r.errors.isEmpty { throw ExitCode(1) }
+    }
+}
