@@ -21,7 +21,7 @@ struct NetworkOptions: ParsableArguments {
     @Option(name: .customLong("cni-cache-dir"), help: ArgumentHelp("CNI result cache (libcni's layout).", valueName: "dir"))
     var cniCacheDir: String = CNICache.defaultDirectory
 
-    @Option(name: .customLong("network"), help: ArgumentHelp("CNI network by name; repeat to attach several (eth0, net1, …). Default: the first valid config.", valueName: "name"))
+    @Option(name: .customLong("network"), help: ArgumentHelp("CNI network by name; repeat to attach several (eth0, net1, …). Default: the first valid config, or the built-in one when none is installed. `none`: no CNI, only lo.", valueName: "name"))
     var networks: [String] = []
 
     @Option(name: .customLong("cni-timeout"), help: ArgumentHelp("Seconds a plugin may run before it is killed.", valueName: "seconds"))
@@ -54,5 +54,6 @@ struct NetworkOptions: ParsableArguments {
 func makeSandboxManager(_ global: GlobalOptions, _ network: NetworkOptions) throws -> SandboxManager {
     var options = global.sandboxOptions
     if !network.nodeIPs.isEmpty { options.nodeIPs = network.nodeIPs }
+    if network.networks == ["none"] { return SandboxManager(options: options, network: LoopbackOnlyNetwork()) }
     return SandboxManager(options: options, network: CNINetwork(options: try network.cniOptions()))
 }
