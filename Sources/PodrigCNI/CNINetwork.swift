@@ -9,7 +9,8 @@ public struct CNIOptions: Sendable {
     public var confDir = "/etc/cni/net.d"
     public var binDirs = CNIPluginRunner.defaultBinDirs
     public var cacheDir = CNICache.defaultDirectory
-    /// Networks by name, in attach order (eth0, net1, …); empty = the default network.
+    /// Networks by name, in attach order (eth0, net1, …); empty = the default network;
+    /// ["none"] = no CNI at all (only lo).
     public var networks: [String] = []
     public var timeout: Double = 30
     public var preferIPv6 = false
@@ -21,6 +22,8 @@ public struct CNIOptions: Sendable {
     public init() {}
 
     public var discovery: CNIDiscovery { CNIDiscovery(confDir: confDir) }
+
+    public var isNone: Bool { networks == ["none"] }
 
     public func engine(trace: String?, owner: String?) -> CNIEngine {
         CNIEngine(runner: CNIPluginRunner(binDirs: binDirs, timeout: timeout, trace: trace.map { CNITrace(path: $0) }),
@@ -56,6 +59,7 @@ public struct CNINetwork: SandboxNetworkProvider {
     public static func tracePath(directory: String) -> String { directory + "/" + CNITrace.fileName }
 
     public func attach(_ context: SandboxNetworkContext) throws(PodrigError) -> NetworkAttachment {
+        if options.isNone { return NetworkAttachment(podIPs: [], state: CNINetwork.stateJSON([])) }
         let lock = try FileLock(CNINetwork.lockPath(root: context.root), exclusive: false)
         defer { lock.unlock() }
         let record = context.record
@@ -99,6 +103,8 @@ public struct CNINetwork: SandboxNetworkProvider {
         let record = context.record
         var attached = CNINetwork.attached(record.network)
         if attached.isEmpty {
+            // A recorded state with no networks (`--network none`): nothing to DEL.
+            if options.isNone || record.network != nil { return }
             // runp died before it recorded the state: DEL what the config says it would have added.
             do {
                 attached = try options.discovery.select(options.networks).enumerated().map {

@@ -80,11 +80,12 @@ struct CNITarget {
     func lists(cni: CNIOptions, tool: CNIToolOptions, attachedByDefault: Bool) throws -> [(list: CNIConfigList, ifName: String?, result: CNIResult?)] {
         if let conf = tool.conf { return [(try CNIDiscovery.load(file: conf), tool.ifname, nil)] }
         let attached = CNINetwork.attached(record?.network)
-        if record != nil, cni.networks.isEmpty, attachedByDefault {
+        let names = cni.isNone ? [] : cni.networks
+        if record != nil, names.isEmpty, attachedByDefault {
             return attached.map { ($0.list, $0.ifName, $0.result) }
         }
         var out: [(CNIConfigList, String?, CNIResult?)] = []
-        for name in cni.networks.isEmpty ? [""] : cni.networks {
+        for name in names.isEmpty ? [""] : names {
             if let a = attached.first(where: { $0.list.name == name }) { out.append((a.list, tool.ifname ?? a.ifName, a.result)); continue }
             do {
                 out.append((try cni.discovery.select(name.isEmpty ? [] : [name])[0], tool.ifname, nil))

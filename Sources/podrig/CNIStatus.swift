@@ -44,7 +44,7 @@ enum CNIToolLists {
     /// --conf, else the --network names, else every valid list in the conf dir (or the embedded default).
     static func pick(cni: CNIOptions, conf: String?) throws -> [CNIConfigList] {
         if let conf { return [try CNIDiscovery.load(file: conf)] }
-        if !cni.networks.isEmpty { return try cni.discovery.select(cni.networks) }
+        if !cni.networks.isEmpty && !cni.isNone { return try cni.discovery.select(cni.networks) }
         let all = try cni.discovery.all()
         return all.isEmpty ? try cni.discovery.select([]) : all
     }

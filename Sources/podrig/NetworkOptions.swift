@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import PodrigCNI
 import PodrigCore
 import PodrigSandbox
@@ -21,7 +24,7 @@ struct NetworkOptions: ParsableArguments {
     @Option(name: .customLong("cni-cache-dir"), help: ArgumentHelp("CNI result cache (libcni's layout).", valueName: "dir"))
     var cniCacheDir: String = CNICache.defaultDirectory
 
-    @Option(name: .customLong("network"), help: ArgumentHelp("CNI network by name; repeat to attach several (eth0, net1, …). Default: the first valid config, or the built-in one when none is installed. `none`: no CNI, only lo.", valueName: "name"))
+    @Option(name: .customLong("network"), help: ArgumentHelp("CNI network by name; repeat to attach several (eth0, net1, …). Default: $PODRIG_NETWORK (comma-separated), else the first valid config, else the built-in one. `none`: no CNI, only lo.", valueName: "name"))
     var networks: [String] = []
 
     @Option(name: .customLong("cni-timeout"), help: ArgumentHelp("Seconds a plugin may run before it is killed.", valueName: "seconds"))
@@ -43,6 +46,9 @@ struct NetworkOptions: ParsableArguments {
         o.binDirs = cniBinDir.split(separator: ":").map(String.init)
         o.cacheDir = cniCacheDir
         o.networks = networks
+        if networks.isEmpty, let env = getenv("PODRIG_NETWORK") {
+            o.networks = String(cString: env).split(separator: ",").map(String.init)
+        }
         o.timeout = cniTimeout
         o.preferIPv6 = ipFamily == .ipv6
         o.extraArgs = try CNIRuntimeConf.parseArgs(cniArgs + extraArgs)
@@ -54,6 +60,5 @@ struct NetworkOptions: ParsableArguments {
 func makeSandboxManager(_ global: GlobalOptions, _ network: NetworkOptions) throws -> SandboxManager {
     var options = global.sandboxOptions
     if !network.nodeIPs.isEmpty { options.nodeIPs = network.nodeIPs }
-    if network.networks == ["none"] { return SandboxManager(options: options, network: LoopbackOnlyNetwork()) }
     return SandboxManager(options: options, network: CNINetwork(options: try network.cniOptions()))
 }

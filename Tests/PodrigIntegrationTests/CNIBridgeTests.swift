@@ -46,6 +46,23 @@ import Testing
         LeakCheck.cniSandboxGone(r, env: env)
     }
 
+    @Test func networkNoneAttachesNothing() throws {
+        let env = CNITestEnv(41)
+        env.conflist([env.bridgePlugin(v6: false)])
+        // podrig() runs with PODRIG_NETWORK=none.
+        let flags = "--cni-conf-dir \(env.confDir) --cni-cache-dir \(env.cacheDir)"
+        let run = podrig("runp \(flags) \(writePod(env, "none"))", root: env.root)
+        #expect(run.code == 0, "\(run.err)")
+        let id = run.out.trimmed
+        env.sandboxIDs.append(id)
+        #expect(env.cacheEntries().isEmpty && env.leases().isEmpty)
+        #expect(CNITestEnv.addresses(netns: NetnsPin.name(for: id)).isEmpty)
+        // Whatever the options at stopp, a sandbox without CNI state gets no DEL.
+        #expect(env.cli("rmp -f \(id)").code == 0)
+        #expect(!((try? Files.readString(env.root.path + "/sandboxes/\(id)/cni-trace.jsonl")) ?? "").contains("DEL"))
+        env.expectClean()
+    }
+
     @Test func loopbackOnlyNetworkHasNoPodIPs() throws {
         let env = CNITestEnv(17)
         env.conflist([#"{"type":"loopback"}"#])

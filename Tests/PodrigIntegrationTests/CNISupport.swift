@@ -91,7 +91,7 @@ final class CNITestEnv {
     func cli(_ args: String, cniFlags: Bool = true) -> (code: Int32, out: String, err: String) {
         var flags = "--root \(root.path) --pause-path \(TestBinaries.pause)"
         if cniFlags { flags += " --cni-conf-dir \(confDir) --cni-cache-dir \(cacheDir) --cni-bin-dir \(binDir):/usr/lib/cni --cni-timeout \(Int(timeout))" }
-        let prefix = node.map { "nsenter --net=/run/netns/\($0) " } ?? ""
+        let prefix = "PODRIG_NETWORK= " + (node.map { "nsenter --net=/run/netns/\($0) " } ?? "")
         return sh("\(prefix)\(TestBinaries.podrig) \(args) \(flags)")
     }
 

@@ -42,7 +42,9 @@ enum TestBinaries {
 @discardableResult
 func sh(_ command: String, input: String = "", timeout: Double = 120) -> (code: Int32, out: String, err: String) {
     var o = SpawnOptions(path: "/bin/sh", arguments: ["sh", "-c", command])
-    o.environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"]
+    // PODRIG_NETWORK=none: CLI sandboxes get only lo, never the built-in gateway network on the host
+    // (CNI tests clear it).
+    o.environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "PODRIG_NETWORK=none"]
     guard let r = try? ProcessRunner.run(o, input: Array(input.utf8), timeout: timeout) else { return (-1, "", "spawn failed") }
     return (r.status.code, String(decoding: r.stdout, as: UTF8.self), String(decoding: r.stderr, as: UTF8.self))
 }
