@@ -41,7 +41,10 @@ import Testing
             #expect(sh("ip -n \(NetnsPin.name(for: id)) -4 route show default").out.contains("via 10.88.0.1"))
         }
         #expect(leases().subtracting(before).isEmpty)
-        if before.isEmpty, leases().isEmpty { try? Files.removeTree(leaseDir) }
+        if before.isEmpty, leases().isEmpty {
+            try? Files.removeTree(leaseDir)
+            rmdir("/var/lib/cni/networks"); rmdir("/var/lib/cni")  // only if empty
+        }
         #expect(sh("\(TestBinaries.podrig) net default").out.contains("\"podrig0\""))
         #expect(sh("\(TestBinaries.podrig) net default --write --cni-conf-dir \(env.confDir)").code == 0)
         #expect(try CNIDiscovery(confDir: env.confDir).select([])[0].source.hasSuffix("10-podrig.conflist"))
