@@ -9,6 +9,8 @@ struct ListPods: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
+    /// Accepted so every command takes the same flags; listing reads only the state root.
+    @OptionGroup var network: NetworkOptions
 
     @Flag(name: .shortAndLong, help: "Print only sandbox IDs.")
     var quiet = false

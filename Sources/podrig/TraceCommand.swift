@@ -10,6 +10,8 @@ struct TraceCommand: ParsableCommand {
         discussion: "--replay N prints a shell script that reruns exec N exactly (same binary, environment and stdin).")
 
     @OptionGroup var global: GlobalOptions
+    /// Accepted so every command takes the same flags; listing reads only the state root.
+    @OptionGroup var network: NetworkOptions
 
     @Option(help: ArgumentHelp("Print a script that reruns exec N (1-based, as listed).", valueName: "n"))
     var replay: Int?
