@@ -10,8 +10,10 @@ extension PodManifestParser {
         _ = r.take("imagePullPolicy")
         c.command = try r.strings("command") ?? []
         c.args = try r.strings("args") ?? []
-        if c.command.isEmpty {
-            throw PodrigError.invalid("\(path).command: required (podrig runs host programs and has no image entrypoint\(c.args.isEmpty ? "" : " to pass args to"))")
+        // No image, so no ENTRYPOINT/CMD: `args` alone run as the command, as they do with images
+        // that have no ENTRYPOINT (busybox, debian — what the Kubernetes docs' examples use).
+        if c.command.isEmpty && c.args.isEmpty {
+            throw PodrigError.invalid("\(path).command: required (podrig runs host programs and has no image entrypoint)")
         }
         c.workingDir = try r.string("workingDir")
         if let w = c.workingDir, !w.hasPrefix("/") { throw PodrigError.invalid("\(path).workingDir: must be an absolute path") }
@@ -89,7 +91,10 @@ extension PodManifestParser {
             c.terminationMessagePolicy = p
         }
         _ = r.take("resizePolicy")
-        if r.take("resources") != nil { notes.append("\(path).resources is not enforced (no cgroups)") }
+        if let res = try r.object("resources") {
+            c.resources = try parseResources(.object(res), path: "\(path).resources")
+            if !c.resources.isEmpty { notes.append("\(path).resources is not enforced (no cgroups); it sets the QoS class and resourceFieldRef values") }
+        }
         for k in ["stdin", "stdinOnce", "tty"] where (r.take(k)?.bool ?? false) {
             notes.append("\(path).\(k) is ignored (containers get no terminal or stdin)")
         }
@@ -122,13 +127,59 @@ extension PodManifestParser {
                 guard FieldRef.isSupported(fp) else { throw PodrigError.invalid("\(path).valueFrom.fieldRef.fieldPath: \"\(fp)\" is not supported") }
                 e.fieldPath = fp
             }
-            for k in ["secretKeyRef", "configMapKeyRef", "resourceFieldRef", "fileKeyRef"] where vr.take(k) != nil {
-                throw PodrigError.invalid("\(path).valueFrom.\(k): not supported (only fieldRef)")
+            if let f = try vr.object("resourceFieldRef") {
+                var fr = ConfigReader(.object(f), path: "\(path).valueFrom.resourceFieldRef")
+                guard let res = try fr.string("resource") else { throw PodrigError.invalid("\(path).valueFrom.resourceFieldRef.resource: required") }
+                guard ResourceFieldRef.supported.contains(res) else {
+                    throw PodrigError.invalid("\(path).valueFrom.resourceFieldRef.resource: \"\(res)\" is not supported (one of \(ResourceFieldRef.supported.joined(separator: ", ")))")
+                }
+                var divisor: Quantity?
+                if let d = fr.take("divisor") {
+                    guard let q = quantity(d), !q.isZero else { throw PodrigError.invalid("\(path).valueFrom.resourceFieldRef.divisor: not a positive quantity") }
+                    divisor = q
+                }
+                e.resourceField = ResourceFieldRef(containerName: try fr.string("containerName"), resource: res, divisor: divisor)
+                try fr.finish()
+            }
+            if e.fieldPath != nil && e.resourceField != nil { throw PodrigError.invalid("\(path).valueFrom: one source only") }
+            for k in ["secretKeyRef", "configMapKeyRef", "fileKeyRef"] where vr.take(k) != nil {
+                throw PodrigError.invalid("\(path).valueFrom.\(k): not supported (only fieldRef and resourceFieldRef: podrig has no ConfigMaps or Secrets)")
             }
             try vr.finish()
         }
         try r.finish()
         return e
+    }
+
+    static func quantity(_ v: JSON) -> Quantity? {
+        switch v {
+        case .string(let s): return Quantity.parse(s)
+        case .number(let n): return Quantity.parse(n)
+        default: return nil
+        }
+    }
+
+    static func parseResources(_ json: JSON, path: String) throws(PodrigError) -> ResourceRequirements {
+        var r = ConfigReader(json, path: path)
+        var out = ResourceRequirements()
+        for key in ["limits", "requests"] {
+            guard let m = try r.object(key) else { continue }
+            var list: [(name: String, quantity: Quantity)] = []
+            for (name, v) in m {
+                guard let q = quantity(v) else { throw PodrigError.invalid("\(path).\(key).\(name): \(v.compact) is not a quantity") }
+                list.append((name, q))
+            }
+            if key == "limits" { out.limits = list } else { out.requests = list }
+        }
+        _ = r.take("claims")
+        try r.finish()
+        for l in out.limits {
+            if let q = out.request(l.name), l.quantity.milliValue < q.milliValue {
+                throw PodrigError.invalid("\(path).requests.\(l.name): must be less than or equal to the limit \(l.quantity.text)")
+            }
+        }
+        out.defaultRequests()
+        return out
     }
 
     static func parseSecurity(_ json: JSON, path: String, notes: inout [String]) throws(PodrigError) -> SecurityContext {

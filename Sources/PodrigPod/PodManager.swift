@@ -48,6 +48,10 @@ public final class PodManager: @unchecked Sendable {
                                 stopped: !supervisorAlive && status != nil && status?.result == nil)
         }
         public var logDirectory: String { record.config.logDirectory ?? "" }
+        /// The v1 Pod status, as `podrig get pod -o json` shows it.
+        public var statusJSON: JSON {
+            PodStatusView.status(manifest, record: record, status: status, supervisorAlive: supervisorAlive, plan: plan)
+        }
         public var plan: JSON? { (try? Files.readString(layout.plan)).flatMap { try? JSONParser.parse($0) } }
     }
 

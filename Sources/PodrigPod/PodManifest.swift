@@ -72,6 +72,7 @@ public struct ContainerSpec: Sendable {
     public var terminationMessagePath = "/dev/termination-log"
     public var terminationMessagePolicy = "File"
     public var ports: [(name: String?, port: Int)] = []
+    public var resources = ResourceRequirements()
 
     public var isSidecar: Bool { restartPolicy == "Always" }
 }
@@ -81,6 +82,8 @@ public struct EnvVar: Sendable {
     public var value: String?
     /// valueFrom.fieldRef.fieldPath
     public var fieldPath: String?
+    /// valueFrom.resourceFieldRef
+    public var resourceField: ResourceFieldRef?
 }
 
 public struct VolumeMount: Sendable {

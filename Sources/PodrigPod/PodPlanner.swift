@@ -36,6 +36,9 @@ public struct PodPlanner {
         self.finish = finish
     }
 
+    /// Node allocatable amounts for resourceFieldRef of unset limits.
+    public var node = NodeCapacity.discover()
+
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     var spec: PodSpec { manifest.spec }
@@ -51,6 +54,13 @@ public struct PodPlanner {
             if case .emptyDir = v.source {
                 try Files.makeDirectories(layout.volume(v.name), mode: 0o777)
                 chmod(layout.volume(v.name), 0o777)  // any runAsUser may write, as kubelet's emptyDirs allow
+                if let fsGroup = spec.securityContext.fsGroup {
+                    // kubelet's SetVolumeOwnership: the fsGroup owns the volume, setgid so new files get it too.
+                    if chown(layout.volume(v.name), uid_t(bitPattern: -1), gid_t(fsGroup)) != 0 {
+                        throw PodrigError.system("chown(\(layout.volume(v.name)), fsGroup \(fsGroup))", errno: errno)
+                    }
+                    chmod(layout.volume(v.name), 0o2777)
+                }
             }
         }
         var containers: [JSON] = []
@@ -79,11 +89,22 @@ public struct PodPlanner {
 
     // MARK: one container
 
-    func environment(_ c: ContainerSpec) -> [(name: String, value: String)] {
+    func environment(_ c: ContainerSpec) throws(PodrigError) -> [(name: String, value: String)] {
         let refs = FieldRef(name: manifest.name, namespace: manifest.namespace, uid: manifest.uid, labels: manifest.labels,
                             annotations: manifest.annotations, nodeName: nodeName, serviceAccountName: spec.serviceAccountName ?? "default",
                             hostIPs: nodeIPs, podIPs: record.podIPs)
-        let given = c.env.map { e in (name: e.name, value: e.fieldPath.map { refs.value($0) } ?? e.value ?? "") }
+        var given: [(name: String, value: String)] = []
+        for e in c.env {
+            if let rf = e.resourceField {
+                let target = rf.containerName ?? c.name
+                guard let tc = (spec.initContainers + spec.containers).first(where: { $0.name == target }) else {
+                    throw PodrigError.invalid("container \(c.name): env \(e.name): resourceFieldRef.containerName \"\(target)\" is not a container of this pod")
+                }
+                given.append((e.name, rf.value(tc.resources, node: node)))
+            } else {
+                given.append((e.name, e.fieldPath.map { refs.value($0) } ?? e.value ?? ""))
+            }
+        }
         let specEnv = expandVariables ? Expansion.environment(given) : given
         var env: [(name: String, value: String)] = [("PATH", PodPlanner.defaultPath), ("HOSTNAME", spec.hostNetwork ? nodeName : hostname)]
         for (n, v) in specEnv {
@@ -105,7 +126,7 @@ public struct PodPlanner {
         let what = "container \(c.name)"
         let cdir = layout.container(c.name)
         try Files.makeDirectories(cdir, mode: 0o755)
-        let env = environment(c)
+        let env = try environment(c)
         let lookup: (String) -> String? = { name in env.last(where: { $0.name == name })?.value }
         let path = lookup("PATH") ?? PodPlanner.defaultPath
         let argv = try resolve((c.command + c.args).map { expandVariables ? Expansion.expand($0, lookup) : $0 }, path: path, what: what)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PodrigCore
 import PodrigSandbox
 
@@ -53,7 +56,9 @@ public enum PodStatusView {
 
     public static func containerID(_ sandboxID: String, _ name: String) -> String { "podrig://\(sandboxID.prefix(12))-\(name)" }
 
-    static func containerStatus(_ spec: ContainerSpec, _ c: SupervisorStatus.Container?, sandboxID: String, waitingReason: String) -> JSON {
+    /// One entry of containerStatuses / initContainerStatuses, with the fields kubelet fills.
+    static func containerStatus(_ spec: ContainerSpec, _ c: SupervisorStatus.Container?, sandboxID: String, waitingReason: String,
+                                user: JSON?) -> JSON {
         let id = containerID(sandboxID, spec.name)
         var state: JSON
         if let c {
@@ -68,22 +73,52 @@ public enum PodStatusView {
         } else {
             state = ["waiting": ["reason": .string(waitingReason)]]
         }
+        let created = c?.state == "running" || c?.state == "terminated" || c?.lastTerminated != nil
         var o: JSON = ["name": .string(spec.name), "state": state,
                        "lastState": c?.lastTerminated.map { ["terminated": termJSON($0, containerID: id)] } ?? [:],
                        "ready": .bool(c?.ready ?? false), "restartCount": .int(c?.restartCount ?? 0),
                        "image": .string(spec.image ?? ""), "imageID": ""]
-        if c?.state == "running" || c?.state == "terminated" { o["containerID"] = .string(id) }
-        if c?.state == "running" { o["started"] = .bool(c?.started ?? false) }
+        if created { o["containerID"] = .string(id) }
+        // kubelet sets `started` on every status: true once a running container passed its startup probe.
+        o["started"] = .bool(c?.state == "running" && (c?.started ?? false))
+        if created {
+            if !spec.resources.requests.isEmpty {
+                o["allocatedResources"] = .object(JSONObject(spec.resources.requests.map { ($0.name, JSON.string($0.quantity.text)) }))
+            }
+            o["resources"] = spec.resources.json
+            if let user { o["user"] = user }
+            if !spec.volumeMounts.isEmpty {
+                o["volumeMounts"] = .array(spec.volumeMounts.map { vm in
+                    var m: JSON = ["name": .string(vm.name), "mountPath": .string(vm.mountPath)]
+                    if vm.readOnly {
+                        m["readOnly"] = true
+                        m["recursiveReadOnly"] = "Disabled"
+                    }
+                    return m
+                })
+            }
+        }
         return o
     }
 
+    /// status.containerStatuses[].user.linux from the plan: the ids the container runs with.
+    static func user(_ plan: JSON?, _ name: String) -> JSON? {
+        guard let u = plan?["containers"]?.array?.first(where: { $0["name"]?.string == name })?["spawn"]?["user"],
+              let uid = u["uid"]?.int, let gid = u["gid"]?.int else { return nil }
+        let groups = Set([gid] + (u["groups"]?.array ?? []).compactMap(\.int)).sorted()
+        return ["linux": ["uid": .int(uid), "gid": .int(gid), "supplementalGroups": .array(groups.map { .int($0) })]]
+    }
+
     /// The v1 Pod status object.
-    public static func status(_ m: PodManifest, record: SandboxRecord, status s: SupervisorStatus?, supervisorAlive: Bool) -> JSON {
+    public static func status(_ m: PodManifest, record: SandboxRecord, status s: SupervisorStatus?, supervisorAlive: Bool,
+                              plan: JSON? = nil) -> JSON {
         let mains = m.spec.containers.map(\.name)
         let finished = !supervisorAlive && s != nil && s?.result == nil
         let phase = phase(restartPolicy: m.spec.restartPolicy, status: s, mainNames: mains, stopped: finished)
         let initialized = (s?.initializedAt ?? 0) > 0 || (finished && m.spec.initContainers.isEmpty)
-        let unready = mains.filter { !(s?.container($0)?.ready ?? false) }
+        let sidecars = m.spec.initContainers.filter(\.isSidecar).map(\.name)
+        // ContainersReady counts the main containers and the sidecars (kubelet's GenerateContainersReadyCondition).
+        let unready = (sidecars + mains).filter { !(s?.container($0)?.ready ?? false) }
         let done = phase == "Succeeded" || phase == "Failed"
         let start = s?.startTime ?? record.createdAt
         func cond(_ type: String, _ ok: Bool, _ at: Int64, reason: String? = nil, message: String? = nil) -> JSON {
@@ -95,11 +130,16 @@ public enum PodStatusView {
         }
         let readyReason = done ? "PodCompleted" : "ContainersNotReady"
         let readyMessage = done ? nil : "containers with unready status: [\(unready.joined(separator: " "))]"
-        let readyAt = mains.compactMap { s?.container($0)?.startedAt }.max() ?? start
+        // When readiness last changed: the last container start, or its end once the pod is done.
+        let containers = (sidecars + mains).compactMap { s?.container($0) }
+        let lastStart = containers.map(\.startedAt).max() ?? start
+        let lastEnd = containers.compactMap { $0.terminated?.finishedAt ?? $0.lastTerminated?.finishedAt }.max()
+        let readyAt = unready.isEmpty && !done ? lastStart : max(start, lastEnd ?? start)
+        let incomplete = m.spec.initContainers.filter { !(s?.container($0.name)?.terminated?.exitCode == 0 || (s?.container($0.name)?.started ?? false)) }
         let conditions: JSON = [
             cond("PodReadyToStartContainers", record.effectiveState == .ready, record.createdAt),
-            cond("Initialized", initialized, s?.initializedAt ?? start, reason: "ContainersNotInitialized",
-                 message: "containers with incomplete status: [\(m.spec.initContainers.map(\.name).joined(separator: " "))]"),
+            cond("Initialized", initialized, s.map { $0.initializedAt > 0 ? $0.initializedAt : start } ?? start, reason: "ContainersNotInitialized",
+                 message: "containers with incomplete status: [\(incomplete.map(\.name).joined(separator: " "))]"),
             cond("Ready", unready.isEmpty && !done, readyAt, reason: readyReason, message: readyMessage),
             cond("ContainersReady", unready.isEmpty && !done, readyAt, reason: readyReason, message: readyMessage),
             cond("PodScheduled", true, record.createdAt),
@@ -109,31 +149,58 @@ public enum PodStatusView {
         var o: JSON = ["phase": .string(phase), "conditions": conditions]
         let hostIPs = m.spec.hostNetwork ? record.podIPs : NodeAddresses.discover()
         if let h = hostIPs.first { o["hostIP"] = .string(h) }
-        o["hostIPs"] = .array(hostIPs.map { ["ip": .string($0)] })
-        if let ip = record.podIPs.first { o["podIP"] = .string(ip) }
-        o["podIPs"] = .array(record.podIPs.map { ["ip": .string($0)] })
+        if !hostIPs.isEmpty { o["hostIPs"] = .array(hostIPs.map { ["ip": .string($0)] }) }
+        if let ip = record.podIPs.first {
+            o["podIP"] = .string(ip)
+            o["podIPs"] = .array(record.podIPs.map { ["ip": .string($0)] })
+        }
         o["startTime"] = time(start)
         if !m.spec.initContainers.isEmpty {
-            o["initContainerStatuses"] = .array(m.spec.initContainers.map { containerStatus($0, s?.container($0.name), sandboxID: record.id, waitingReason: initWaiting) })
+            o["initContainerStatuses"] = .array(m.spec.initContainers.map {
+                containerStatus($0, s?.container($0.name), sandboxID: record.id, waitingReason: initWaiting, user: user(plan, $0.name))
+            })
         }
-        o["containerStatuses"] = .array(m.spec.containers.map { containerStatus($0, s?.container($0.name), sandboxID: record.id, waitingReason: mainWaiting) })
-        o["qosClass"] = "BestEffort"
+        o["containerStatuses"] = .array(m.spec.containers.map {
+            containerStatus($0, s?.container($0.name), sandboxID: record.id, waitingReason: mainWaiting, user: user(plan, $0.name))
+        })
+        o["qosClass"] = .string(QOSClass.of(m.spec))
         return o
     }
 
-    /// kubectl's STATUS column.
-    public static func display(_ m: PodManifest, status s: SupervisorStatus?, phase: String, terminating: Bool) -> (status: String, ready: Int, restarts: Int) {
-        var reason = phase
-        var restarts = 0
+    /// kubectl's READY, STATUS and RESTARTS columns, computed from the v1 status the way kubectl's
+    /// printPod does (sidecars count in READY; "NotReady" when a container completed and the pod is not Ready).
+    public static func display(_ m: PodManifest, status st: JSON, terminating: Bool, now: Int64 = Time.nowNanos())
+        -> (status: String, ready: Int, total: Int, restarts: String) {
+        var reason = st["phase"]?.string ?? "Pending"
+        var total = m.spec.containers.count + m.spec.initContainers.filter(\.isSidecar).count
+        var ready = 0, restarts = 0, sidecarRestarts = 0
+        var lastRestart: Int64 = 0, lastSidecarRestart: Int64 = 0
+        func finished(_ c: JSON) -> Int64 {
+            guard let t = c["lastState"]?["terminated"]?["finishedAt"]?.string else { return 0 }
+            return parseTime(t)
+        }
         var initializing = false
-        for (i, spec) in m.spec.initContainers.enumerated() {
-            let c = s?.container(spec.name)
-            restarts += c?.restartCount ?? 0
-            if c?.state == "terminated", c?.terminated?.exitCode == 0 { continue }
-            if spec.isSidecar, c?.started == true { continue }
-            if c?.state == "terminated", let t = c?.terminated {
-                reason = t.reason.isEmpty ? (t.signal != 0 ? "Init:Signal:\(t.signal)" : "Init:ExitCode:\(t.exitCode)") : "Init:" + t.reason
-            } else if let r = c?.reason, c?.state == "waiting", r != "PodInitializing" {
+        let inits = st["initContainerStatuses"]?.array ?? []
+        for (i, c) in inits.enumerated() {
+            let spec = m.spec.initContainers.first { $0.name == c["name"]?.string }
+            let n = c["restartCount"]?.int ?? 0
+            restarts += n
+            lastRestart = max(lastRestart, finished(c))
+            if spec?.isSidecar == true {
+                sidecarRestarts += n
+                lastSidecarRestart = max(lastSidecarRestart, finished(c))
+            }
+            let term = c["state"]?["terminated"], wait = c["state"]?["waiting"]
+            if let term, term["exitCode"]?.int == 0 { continue }
+            if spec?.isSidecar == true, c["started"]?.bool == true {
+                if c["ready"]?.bool == true { ready += 1 }
+                continue
+            }
+            if let term {
+                let r = term["reason"]?.string ?? ""
+                let sig = term["signal"]?.int ?? 0
+                reason = r.isEmpty ? (sig != 0 ? "Init:Signal:\(sig)" : "Init:ExitCode:\(term["exitCode"]?.int ?? 0)") : "Init:" + r
+            } else if let r = wait?["reason"]?.string, !r.isEmpty, r != "PodInitializing" {
                 reason = "Init:" + r
             } else {
                 reason = "Init:\(i)/\(m.spec.initContainers.count)"
@@ -141,30 +208,55 @@ public enum PodStatusView {
             initializing = true
             break
         }
-        var ready = 0
-        if !initializing {
-            restarts = 0
+        let initializedTrue = st["conditions"]?.array?.contains { $0["type"]?.string == "Initialized" && $0["status"]?.string == "True" } ?? false
+        if !initializing || initializedTrue {
+            restarts = sidecarRestarts
+            lastRestart = lastSidecarRestart
             var hasRunning = false
-            for spec in m.spec.containers.reversed() {
-                let c = s?.container(spec.name)
-                restarts += c?.restartCount ?? 0
-                if c?.state == "waiting", let r = c?.reason, !r.isEmpty { reason = r }
-                else if c?.state == "terminated", let t = c?.terminated {
-                    reason = t.reason.isEmpty ? (t.signal != 0 ? "Signal:\(t.signal)" : "ExitCode:\(t.exitCode)") : t.reason
-                } else if c?.state == "running" {
+            for c in (st["containerStatuses"]?.array ?? []).reversed() {
+                restarts += c["restartCount"]?.int ?? 0
+                lastRestart = max(lastRestart, finished(c))
+                if let r = c["state"]?["waiting"]?["reason"]?.string, !r.isEmpty {
+                    reason = r
+                } else if let t = c["state"]?["terminated"] {
+                    let r = t["reason"]?.string ?? ""
+                    let sig = t["signal"]?.int ?? 0
+                    reason = !r.isEmpty ? r : sig != 0 ? "Signal:\(sig)" : "ExitCode:\(t["exitCode"]?.int ?? 0)"
+                } else if c["ready"]?.bool == true, c["state"]?["running"] != nil {
                     hasRunning = true
-                    if c?.ready == true { ready += 1 }
+                    ready += 1
                 }
             }
-            if reason == "Completed" && hasRunning { reason = "Running" }
-            if c0IsPending(s, m) { reason = phase == "Pending" ? "ContainerCreating" : reason }
+            if reason == "Completed" && hasRunning {
+                let podReady = st["conditions"]?.array?.contains { $0["type"]?.string == "Ready" && $0["status"]?.string == "True" } ?? false
+                reason = podReady ? "Running" : "NotReady"
+            }
         }
         if terminating { reason = "Terminating" }
-        return (reason, ready, restarts)
+        var r = String(restarts)
+        if restarts > 0, lastRestart > 0 { r += " (\(age(now - lastRestart)) ago)" }
+        total = max(total, 0)
+        return (reason, ready, total, r)
     }
 
-    static func c0IsPending(_ s: SupervisorStatus?, _ m: PodManifest) -> Bool {
-        guard let s else { return true }
-        return m.spec.containers.allSatisfy { s.container($0.name)?.state == "waiting" && s.container($0.name)?.lastTerminated == nil && s.container($0.name)?.reason == "PodInitializing" }
+    /// "2026-01-02T03:04:05Z" (what `time` writes) → nanoseconds; 0 when unreadable.
+    static func parseTime(_ t: String) -> Int64 {
+        let f = t.split(whereSeparator: { "-T:Z.".contains($0) }).map { Int($0) ?? -1 }
+        guard f.count >= 6, !f.prefix(6).contains(-1) else { return 0 }
+        var tm = Glibc.tm()
+        tm.tm_year = Int32(f[0] - 1900); tm.tm_mon = Int32(f[1] - 1); tm.tm_mday = Int32(f[2])
+        tm.tm_hour = Int32(f[3]); tm.tm_min = Int32(f[4]); tm.tm_sec = Int32(f[5])
+        return Int64(timegm(&tm)) * 1_000_000_000
+    }
+
+    /// kubectl's short durations: 45s, 3m10s, 2h5m, 4d.
+    public static func age(_ nanos: Int64) -> String {
+        let s = max(0, Int(nanos / 1_000_000_000))
+        if s < 120 { return "\(s)s" }
+        if s < 600 { return "\(s / 60)m\(s % 60 == 0 ? "" : "\(s % 60)s")" }
+        if s < 3600 { return "\(s / 60)m" }
+        if s < 8 * 3600 { return "\(s / 3600)h\(s % 3600 / 60 == 0 ? "" : "\(s % 3600 / 60)m")" }
+        if s < 86400 * 2 { return "\(s / 3600)h" }
+        return "\(s / 86400)d"
     }
 }

@@ -63,25 +63,19 @@ struct PodGet: ParsableCommand {
 
     func document(_ p: PodManager.Pod) -> JSON {
         var doc = p.manifest.raw
-        doc["status"] = PodStatusView.status(p.manifest, record: p.record, status: p.status, supervisorAlive: p.supervisorAlive)
+        doc["status"] = p.statusJSON
         return doc
     }
 
     func row(_ p: PodManager.Pod) -> [String] {
         let terminating = p.status?.terminating == true && p.supervisorAlive
-        let d = PodStatusView.display(p.manifest, status: p.status, phase: p.phase, terminating: terminating)
-        var r = [p.manifest.name, "\(d.ready)/\(p.manifest.spec.containers.count)", d.status, String(d.restarts), age(p.record.createdAt)]
+        let d = PodStatusView.display(p.manifest, status: p.statusJSON, terminating: terminating)
+        var r = [p.manifest.name, "\(d.ready)/\(d.total)", d.status, d.restarts, age(p.record.createdAt)]
         if allNamespaces { r.insert(p.manifest.namespace, at: 0) }
         r.append(p.record.podIPs.first ?? "<none>")
         if output == .wide { r += [PodFiles.nodeName(), String(p.record.id.prefix(13))] }
         return r
     }
 
-    func age(_ nanos: Int64) -> String {
-        let s = max(0, Int(Time.nowNanos() - nanos) / 1_000_000_000)
-        if s < 120 { return "\(s)s" }
-        if s < 3600 { return "\(s / 60)m" }
-        if s < 86400 { return "\(s / 3600)h" }
-        return "\(s / 86400)d"
-    }
+    func age(_ nanos: Int64) -> String { PodStatusView.age(Time.nowNanos() - nanos) }
 }
