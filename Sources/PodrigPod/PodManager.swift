@@ -16,6 +16,8 @@ public final class PodManager: @unchecked Sendable {
         public var supervisorPath: String?
         /// The podrig executable the supervisor runs to stop a completed pod's sandbox.
         public var podrigPath: String?
+        /// Extra arguments for that `podrig stopp` (the CNI options the pod was made with).
+        public var finishArguments: [String] = []
         public init() {}
     }
 
@@ -84,7 +86,7 @@ public final class PodManager: @unchecked Sendable {
             try Files.writeAtomic(layout.manifest, raw.pretty + "\n")
             let podrig = options.podrigPath ?? "/proc/self/exe"
             let exe = podrig == "/proc/self/exe" ? (readlinkSelf() ?? "") : podrig
-            let finish = exe.isEmpty ? [] : [exe, "stopp", record.id, "--root", sandboxes.options.root]
+            let finish = exe.isEmpty ? [] : [exe, "stopp", record.id, "--root", sandboxes.options.root] + options.finishArguments
             let planner = PodPlanner(manifest: manifest, record: record, layout: layout, logDirectory: logDir,
                                      manifestDirectory: manifestDirectory, nodeIPs: NodeAddresses.discover(),
                                      nodeName: manifest.spec.nodeName ?? PodFiles.nodeName(), finish: finish)
@@ -175,7 +177,9 @@ public final class PodManager: @unchecked Sendable {
 
     /// Graceful: the supervisor runs preStop hooks, SIGTERM, the grace period, SIGKILL; then the
     /// sandbox goes (pause, CNI DEL, netns) and its state and logs are removed.
-    public func down(_ pod: Pod) throws(PodrigError) {
+    /// `gracePeriod` overrides terminationGracePeriodSeconds, like `kubectl delete --grace-period`.
+    public func down(_ pod: Pod, gracePeriod: Int? = nil) throws(PodrigError) {
+        if let g = gracePeriod { try Files.writeAtomic(pod.layout.directory + "/grace", String(max(0, g))) }
         try sandboxes.remove(pod.record.id, force: true)
     }
 
@@ -189,6 +193,7 @@ public final class PodManager: @unchecked Sendable {
             if let text = try? Files.readString(layout.plan), let plan = try? JSONParser.parse(text) {
                 grace = Double(plan["terminationGracePeriodSeconds"]?.int ?? 30)
             }
+            if let text = try? Files.readString(layout.directory + "/grace"), let g = Int(text.trimmed) { grace = Double(g) }
             if let sup = supervisorIdentity(layout), sup.isAlive {
                 // Sidecars get their own (at least 2 s) after the main containers: allow for both.
                 sup.terminate(grace: 2 * grace + 5)

@@ -45,6 +45,8 @@ public struct PodSecurityContext: Sendable {
     public var runAsNonRoot: Bool?
     public var supplementalGroups: [Int] = []
     public var fsGroup: Int?
+    /// Merge (default): also the groups /etc/group lists the user in; Strict: only those given.
+    public var supplementalGroupsPolicy = "Merge"
     public var seccompProfile: SeccompChoice?
 }
 

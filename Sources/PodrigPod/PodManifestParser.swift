@@ -181,7 +181,11 @@ public enum PodManifestParser {
             try sr.finish()
             sysctls[n] = v
         }
-        for k in ["fsGroupChangePolicy", "supplementalGroupsPolicy", "seLinuxChangePolicy"] { _ = r.take(k) }
+        if let p = try r.string("supplementalGroupsPolicy") {
+            guard p == "Merge" || p == "Strict" else { throw PodrigError.invalid("spec.securityContext.supplementalGroupsPolicy: expected Merge or Strict, got \"\(p)\"") }
+            s.supplementalGroupsPolicy = p
+        }
+        for k in ["fsGroupChangePolicy", "seLinuxChangePolicy"] { _ = r.take(k) }
         for k in ["seLinuxOptions", "appArmorProfile", "windowsOptions"] where r.take(k) != nil {
             notes.append("spec.securityContext.\(k) is ignored")
         }

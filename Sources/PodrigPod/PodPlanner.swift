@@ -137,8 +137,11 @@ public struct PodPlanner {
             throw PodrigError.invalid("\(what): runAsNonRoot is set but the container would run as root (set runAsUser)")
         }
         let gid = sc.runAsGroup ?? psc.runAsGroup ?? (getpwuid(uid_t(uid)).map { Int($0.pointee.pw_gid) } ?? 0)
-        var groups = psc.supplementalGroups
-        if let fs = psc.fsGroup, !groups.contains(fs) { groups.append(fs) }
+        // Like containerd: the primary group, the pod's supplementalGroups and fsGroup, and with the
+        // Merge policy the groups /etc/group (the host's: there is no image) lists the user in.
+        var groups = [gid] + psc.supplementalGroups + (psc.fsGroup.map { [$0] } ?? [])
+        if psc.supplementalGroupsPolicy == "Merge" { groups += PodPlanner.memberGroups(uid: uid) }
+        groups = groups.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
         let capMask = try Capabilities.mask(privileged: sc.privileged, add: sc.capabilitiesAdd, drop: sc.capabilitiesDrop)
         let caps = Capabilities.sets(capMask)
         let (mountList, termFile) = try mounts(c, cdir: cdir)
@@ -168,6 +171,17 @@ public struct PodPlanner {
         if let termFile { out["terminationMessageFile"] = .string(termFile) }
         if let logPath { out["logPath"] = .string(logPath) }
         return out
+    }
+
+    /// Groups of /etc/group that name the user (by its /etc/passwd name) as a member.
+    static func memberGroups(uid: Int) -> [Int] {
+        guard let pw = getpwuid(uid_t(uid)), let name = pw.pointee.pw_name.map({ String(cString: $0) }),
+              let text = try? Files.readString("/etc/group") else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard f.count >= 4, let gid = Int(f[2]) else { return nil }
+            return f[3].split(separator: ",").contains { $0 == name } ? gid : nil
+        }
     }
 
     func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }

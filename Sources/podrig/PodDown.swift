@@ -16,8 +16,16 @@ struct PodDown: ParsableCommand {
     @Argument(help: ArgumentHelp("Pod names or sandbox ID prefixes.", valueName: "pod"))
     var pods: [String]
 
+    @Option(name: .customLong("grace-period"), help: ArgumentHelp("Seconds each pod gets to terminate, instead of its terminationGracePeriodSeconds (kubectl delete --grace-period; 0: SIGKILL right after SIGTERM).", valueName: "seconds"))
+    var gracePeriod: Int?
+
+    @Flag(help: "Shorthand for --grace-period 1 (kubectl delete --now).")
+    var now = false
+
     func validate() throws {
         if pods.isEmpty { throw ValidationError("give at least one pod name") }
+        if let g = gracePeriod, g < 0 { throw ValidationError("--grace-period must be ≥ 0") }
+        if now && gracePeriod != nil { throw ValidationError("--now and --grace-period cannot be combined") }
     }
 
     func run() throws {
@@ -27,7 +35,7 @@ struct PodDown: ParsableCommand {
         for name in pods {
             do {
                 let p = try manager.find(name, namespace: pod.namespace)
-                try manager.down(p)
+                try manager.down(p, gracePeriod: now ? 1 : gracePeriod)
                 print("pod \"\(p.manifest.name)\" deleted")
             } catch {
                 Log.write("podrig: error: down \"\(name)\": \(error.asPodrigError)\n")
