@@ -56,6 +56,32 @@ public enum PodStatusView {
 
     public static func containerID(_ sandboxID: String, _ name: String) -> String { "podrig://\(sandboxID.prefix(12))-\(name)" }
 
+    /// The spec as the API server would hand it back: the defaults podrig applies written out
+    /// (kubectl shows them too), and spec.nodeName set to this node.
+    public static func defaultedSpec(_ m: PodManifest, nodeName: String) -> JSON {
+        var spec = m.raw["spec"] ?? [:]
+        func setDefault(_ o: inout JSON, _ key: String, _ value: JSON) { if o[key] == nil { o[key] = value } }
+        for key in ["initContainers", "containers"] {
+            guard let list = spec[key]?.array else { continue }
+            spec[key] = .array(list.map { c in
+                var c = c
+                setDefault(&c, "resources", [:])
+                setDefault(&c, "terminationMessagePath", "/dev/termination-log")
+                setDefault(&c, "terminationMessagePolicy", "File")
+                return c
+            })
+        }
+        setDefault(&spec, "dnsPolicy", .string(m.spec.dnsPolicy))
+        setDefault(&spec, "enableServiceLinks", true)
+        setDefault(&spec, "nodeName", .string(nodeName))
+        setDefault(&spec, "restartPolicy", .string(m.spec.restartPolicy.rawValue))
+        setDefault(&spec, "schedulerName", "default-scheduler")
+        setDefault(&spec, "securityContext", [:])
+        setDefault(&spec, "serviceAccountName", .string(m.spec.serviceAccountName ?? "default"))
+        setDefault(&spec, "terminationGracePeriodSeconds", .int(m.spec.terminationGracePeriodSeconds))
+        return spec
+    }
+
     /// One entry of containerStatuses / initContainerStatuses, with the fields kubelet fills.
     static func containerStatus(_ spec: ContainerSpec, _ c: SupervisorStatus.Container?, sandboxID: String, waitingReason: String,
                                 user: JSON?) -> JSON {

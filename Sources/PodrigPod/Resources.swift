@@ -93,6 +93,12 @@ public struct ResourceFieldRef: Sendable {
     public var resource: String
     public var divisor: Quantity?
 
+    public init(containerName: String? = nil, resource: String, divisor: Quantity? = nil) {
+        self.containerName = containerName
+        self.resource = resource
+        self.divisor = divisor
+    }
+
     static let supported = ["limits.cpu", "limits.memory", "limits.ephemeral-storage",
                             "requests.cpu", "requests.memory", "requests.ephemeral-storage"]
 
@@ -119,6 +125,12 @@ public struct NodeCapacity: Sendable {
     public var cpus: Int64
     public var memoryBytes: Int64
     public var ephemeralStorageBytes: Int64
+
+    public init(cpus: Int64, memoryBytes: Int64, ephemeralStorageBytes: Int64) {
+        self.cpus = cpus
+        self.memoryBytes = memoryBytes
+        self.ephemeralStorageBytes = ephemeralStorageBytes
+    }
 
     public static func discover() -> NodeCapacity {
         let cpus = Int64(max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))

@@ -63,6 +63,7 @@ struct PodGet: ParsableCommand {
 
     func document(_ p: PodManager.Pod) -> JSON {
         var doc = p.manifest.raw
+        doc["spec"] = PodStatusView.defaultedSpec(p.manifest, nodeName: p.manifest.spec.nodeName ?? PodFiles.nodeName())
         doc["status"] = p.statusJSON
         return doc
     }

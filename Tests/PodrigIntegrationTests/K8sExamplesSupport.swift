@@ -161,6 +161,9 @@ final class K8sNode {
         check(isTime(st["startTime"]), "startTime")
         check(st["qosClass"]?.string == qos, "qosClass \(st["qosClass"]?.string ?? "-") != \(qos)")
         let spec = pod["spec"]
+        check(spec?["nodeName"]?.string?.isEmpty == false, "spec.nodeName")
+        check(["Always", "OnFailure", "Never"].contains(spec?["restartPolicy"]?.string ?? ""), "spec.restartPolicy defaulted")
+        check(spec?["containers"]?.array?.allSatisfy { $0["terminationMessagePath"]?.string != nil } == true, "containers[].terminationMessagePath defaulted")
         for (key, specKey) in [("containerStatuses", "containers"), ("initContainerStatuses", "initContainers")] {
             let statuses = st[key]?.array ?? []
             let names = (spec?[specKey]?.array ?? []).compactMap { $0["name"]?.string }
