@@ -98,6 +98,9 @@ struct PodUp: ParsableCommand {
         while true {
             for (i, p) in pods.enumerated() where !done[i] {
                 let prefix = multi ? "\(p.manifest.name)/" : ""
+                // The pod's state first, its logs second: the supervisor writes every log line before
+                // it reports the pod finished, so a finished pod's output is complete below.
+                let cur = try? manager.load(p.record.id)
                 if let bytes = try? Files.read(p.layout.events), bytes.count > eventOffsets[i] {
                     let text = String(decoding: bytes[eventOffsets[i]...], as: UTF8.self)
                     var consumed = 0
@@ -121,7 +124,6 @@ struct PodUp: ParsableCommand {
                         tails[path] = t
                     }
                 }
-                let cur = try? manager.load(p.record.id)
                 if let cur, let result = cur.status?.result, !cur.supervisorAlive {
                     done[i] = true
                     print("\(clockTime(Time.nowNanos())) pod \(p.manifest.name): \(result)")
