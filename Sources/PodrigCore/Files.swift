@@ -13,17 +13,24 @@ public enum Files {
             throw PodrigError.system("open(\(path))", errno: -fd)
         }
         defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16384)
+        // Size the buffer from fstat so a small file takes one read (plus the one that sees EOF
+        // only when the file grew meanwhile).
+        var st = stat()
+        let size = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
+        var out = [UInt8](repeating: 0, count: max(size, 4096))
+        var used = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if used == out.count { out.append(contentsOf: [UInt8](repeating: 0, count: out.count)) }
+            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw PodrigError.system("read(\(path))", errno: errno)
             }
-            if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
+            used += n
+            // A regular file read short of its size has reached its end; others read to EOF.
+            if n == 0 || (size > 0 && used >= size && used < out.count) { break }
         }
+        out.removeSubrange(used...)
         return out
     }
 

@@ -58,14 +58,36 @@ public enum Proc {
 
     /// Parses /proc/<pid>/stat (the comm field may hold spaces and parentheses).
     public static func stat(_ pid: Int32) -> Stat? {
-        guard let bytes = try? Files.read("/proc/\(pid)/stat"),
-              let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        let rest = String(decoding: bytes[(close + 2)...], as: UTF8.self)
-        let fields = rest.split(separator: " ")
-        // After "comm)": state is field 3, ppid 4, starttime 22 → indices 0, 1, 19.
-        guard fields.count > 19, let state = fields[0].first,
-              let ppid = Int32(fields[1]), let start = UInt64(fields[19]) else { return nil }
-        return Stat(state: state, ppid: ppid, startTime: start)
+        // One open + read + close on a stack-sized buffer, parsed as bytes: `podrig pods` checks
+        // every sandbox's pause this way.
+        let fd = pr_open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC, 0)
+        if fd < 0 { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buf -> Stat? in
+            let n = Glibc.read(fd, buf.baseAddress, buf.count)
+            guard n > 0 else { return nil }
+            let bytes = UnsafeBufferPointer(rebasing: buf[0..<n])
+            guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+            // After "comm) ": state is field 3, ppid 4, starttime 22 (indices 0, 1, 19 from here).
+            var field = 0, value: UInt64 = 0
+            var state: UInt8 = 0, ppid: UInt64 = 0
+            var i = close + 2
+            guard i < n else { return nil }
+            state = bytes[i]
+            while i < n {
+                let c = bytes[i]
+                if c == UInt8(ascii: " ") || c == UInt8(ascii: "\n") {
+                    if field == 1 { ppid = value }
+                    if field == 19 { return Stat(state: Character(Unicode.Scalar(state)), ppid: Int32(truncatingIfNeeded: ppid), startTime: value) }
+                    field += 1
+                    value = 0
+                } else if c >= 0x30 && c <= 0x39 {
+                    value = value &* 10 &+ UInt64(c - 0x30)
+                }
+                i += 1
+            }
+            return nil
+        }
     }
 
     /// The value of a "Key:\tvalue" line in /proc/<pid>/status.

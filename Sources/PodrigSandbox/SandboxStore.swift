@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import FoundationEssentials
 import PodrigCore
 
 /// Sandbox records on disk: <root>/sandboxes/<id>/sandbox.json, written atomically; a flock on
@@ -47,15 +46,7 @@ public struct SandboxStore: Sendable {
     }
 
     public func save(_ record: SandboxRecord) throws(PodrigError) {
-        let data: Data
-        do {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.sortedKeys]
-            data = try enc.encode(record)
-        } catch {
-            throw PodrigError(.internalError, "encoding sandbox \(record.id): \(error)")
-        }
-        try Files.writeAtomic(recordPath(record.id), Array(data))
+        try Files.writeAtomic(recordPath(record.id), record.json.compact)
     }
 
     public func load(_ id: String) throws(PodrigError) -> SandboxRecord {
@@ -69,9 +60,9 @@ public struct SandboxStore: Sendable {
         }
         if bytes.isEmpty { throw PodrigError(.invalidInput, "sandbox state \(path) is empty (truncated); `podrig gc` removes it") }
         do {
-            return try JSONDecoder().decode(SandboxRecord.self, from: Data(bytes))
+            return try SandboxRecord(json: try JSONParser.parse(bytes: bytes))
         } catch {
-            throw PodrigError(.invalidInput, "sandbox state \(path) is corrupt (\(error)); `podrig gc` removes it")
+            throw PodrigError(.invalidInput, "sandbox state \(path) is corrupt (\(error.description)); `podrig gc` removes it")
         }
     }
 

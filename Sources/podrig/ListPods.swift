@@ -42,13 +42,12 @@ struct ListPods: ParsableCommand {
         let nameRE = try name.map { try Regex($0) }
         let nsRE = try namespace.map { try Regex($0) }
         var records = try store.list { id, error in Log.warn("sandbox \(id.prefix(13)): \(error)") }
+        // Each pause is checked once (a /proc read), then the state is what the views show.
+        for i in records.indices { records[i].state = records[i].effectiveState }
         records = records.filter { r in
             if let nameRE, (try? nameRE.firstMatch(in: r.config.name)) == nil { return false }
             if let nsRE, (try? nsRE.firstMatch(in: r.config.namespace)) == nil { return false }
-            if let state {
-                let ready = r.effectiveState == .ready
-                if ready != (state.lowercased() == "ready") { return false }
-            }
+            if let state, (r.state == .ready) != (state.lowercased() == "ready") { return false }
             return true
         }
         records.sort { $0.createdAt > $1.createdAt }
@@ -62,7 +61,7 @@ struct ListPods: ParsableCommand {
                 ["POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "IP"],
                 records.map { r in
                     [noTrunc ? r.id : String(r.id.prefix(13)), ago(nanos: r.createdAt),
-                     r.effectiveState == .ready ? "Ready" : "NotReady", r.config.name, r.config.namespace,
+                     r.state == .ready ? "Ready" : "NotReady", r.config.name, r.config.namespace,
                      String(r.config.attempt), r.podIPs.isEmpty ? "-" : r.podIPs.joined(separator: ",")]
                 })
         case .json:

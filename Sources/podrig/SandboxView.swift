@@ -13,7 +13,8 @@ enum SandboxView {
     }
 
     static func summary(_ r: SandboxRecord) -> JSON {
-        ["id": .string(r.id), "metadata": metadata(r), "state": .string(r.effectiveState.criName),
+        // `state` is resolved against the pause process by the caller (pods does it once per record).
+        ["id": .string(r.id), "metadata": metadata(r), "state": .string(r.state.criName),
          "createdAt": .string(String(r.createdAt)), "labels": stringMap(r.config.labels),
          "annotations": stringMap(r.config.annotations), "runtimeHandler": "",
          "network": network(r)]

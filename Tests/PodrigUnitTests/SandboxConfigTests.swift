@@ -106,3 +106,30 @@ import Testing
         #expect(Time.rfc3339(1_700_000_000_000_000_123) == "2023-11-14T22:13:20Z")
     }
 }
+
+@Suite struct SandboxRecordTests {
+    @Test func roundTripsThroughJSON() throws {
+        var c = PodSandboxConfig(name: "rt", namespace: "ns", uid: "u", attempt: 3, hostname: "h", logDirectory: "/l",
+                                 dns: DNSConfig(servers: ["1.1.1.1"], searches: ["s"], options: ["o"]),
+                                 portMappings: [PortMapping(protocol: "UDP", containerPort: 53, hostPort: 5353, hostIP: "127.0.0.1")],
+                                 labels: ["a": "b"], annotations: ["x/y": "z"], cgroupParent: "/cg",
+                                 namespaceOptions: NamespaceOptions(network: .node, pid: .pod, ipc: .container))
+        c.sysctls = ["net.ipv4.ip_forward": "1"]
+        var r = SandboxRecord(id: Identifiers.newID(), config: c, createdAt: 1_700_000_000_123_456_789)
+        r.state = .ready
+        r.pause = ProcessIdentity(pid: 42, startTime: 12_345_678_901)
+        r.netnsPath = "/run/netns/podrig-x"
+        r.podIPs = ["10.0.0.2", "fd00::2"]
+        r.network = ["kind": "podrigCNI", "n": .number("1.50")]
+        r.networkAttached = true
+        let back = try SandboxRecord(json: try JSONParser.parse(r.json.compact))
+        #expect(back.config == r.config)
+        #expect(back.id == r.id && back.state == r.state && back.createdAt == r.createdAt)
+        #expect(back.pause == r.pause && back.netnsPath == r.netnsPath && back.podIPs == r.podIPs)
+        #expect(back.network == r.network && back.networkAttached)
+    }
+
+    @Test func rejectsGarbage() {
+        #expect(throws: PodrigError.self) { try SandboxRecord(json: ["id": 1]) }
+    }
+}
