@@ -42,14 +42,16 @@ let package = Package(
         .target(name: "PodrigSandbox", dependencies: ["PodrigCore", "CPodrig"]),
         .target(name: "PodrigCNI", dependencies: ["PodrigCore", "PodrigSandbox"]),
         .target(name: "PodrigPod", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "CPodrig"]),
+        // `podrig doctor`: environment checks and the leak scanner (reads state, never changes it).
+        .target(name: "PodrigDoctor", dependencies: ["PodrigCore", "PodrigSandbox", "CPodrig"]),
         .executableTarget(
             name: "podrig",
             dependencies: [
-                "PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod",
+                "PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PodrigUnitTests", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod"]),
+        .testTarget(name: "PodrigUnitTests", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor"]),
         .testTarget(
             name: "PodrigIntegrationTests",
             dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "podrig", "podrig-pause", "podrig-supervisor"]

@@ -21,6 +21,9 @@ public final class SandboxManager: @unchecked Sendable {
         public init() {}
     }
 
+    /// Environment variable in every pause process: its sandbox directory (<root>/sandboxes/<id>).
+    public static let pauseMarker = "PODRIG_SANDBOX"
+
     public let options: Options
     public let store: SandboxStore
     public let network: SandboxNetworkProvider
@@ -40,6 +43,7 @@ public final class SandboxManager: @unchecked Sendable {
     /// Creates the namespaces, starts pause, pins the netns, attaches the network and records the
     /// sandbox as READY. On any failure, everything made so far is undone before the error is thrown.
     public func run(_ config: PodSandboxConfig) throws(PodrigError) -> SandboxRecord {
+        Checkpoint.mark("runp:start")
         let pausePath = try resolvePause()
         let id = Identifiers.newID()
         let lock = try store.create(id)
@@ -48,18 +52,22 @@ public final class SandboxManager: @unchecked Sendable {
         var record = SandboxRecord(id: id, config: config, createdAt: Int64(now.sec) * 1_000_000_000 + Int64(now.nsec))
         do {
             try store.save(record)  // first, so a crash from here on leaves something gc can find
+            Checkpoint.mark("runp:state-created")
             try startPause(&record, pausePath: pausePath)
             if config.hostNetwork {
                 record.podIPs = try hostNetworkIPs()
             } else {
                 record.networkAttached = true  // from here on, cleanup must run detach
                 try store.save(record)
+                Checkpoint.mark("runp:attach")
                 let attachment = try network.attach(context(record))
                 record.podIPs = attachment.podIPs
                 record.network = attachment.state
+                Checkpoint.mark("runp:attached")
             }
             record.state = .ready
             try store.save(record)
+            Checkpoint.mark("runp:ready")
             return record
         } catch {
             cleanUp(record, afterFailure: true)
@@ -83,15 +91,19 @@ public final class SandboxManager: @unchecked Sendable {
             spawn.unshare.removeAll { $0 == .uts }
         }
         if !record.config.hostNetwork { spawn.hostname = record.config.hostname }
-        spawn.environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+        // The marker lets `podrig doctor` and gc tell whose pause this is after a crash.
+        spawn.environment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", SandboxManager.pauseMarker + "=" + store.directory(record.id)]
         let proc = try Spawner.spawn(spawn).pid
+        Checkpoint.mark("runp:pause-started")
         guard let identity = ProcessIdentity.of(proc) else {
             throw PodrigError(.system, "pause (pid \(proc)) exited right after it started")
         }
         record.pause = identity
         try store.save(record)
+        Checkpoint.mark("runp:pause-saved")
         if let path = record.netnsPath {
             try NetnsPin.pin(pid: proc, path: path)
+            Checkpoint.mark("runp:netns-pinned")
         }
         try applySysctls(record)
     }
@@ -138,25 +150,31 @@ public final class SandboxManager: @unchecked Sendable {
         let lock = try store.lock(id)
         defer { lock.unlock() }
         var record = try store.load(id)
+        Checkpoint.mark("stopp:locked")
         try beforeStop?(record)
         try teardown(&record)
         record.state = .notReady
         try store.save(record)
+        Checkpoint.mark("stopp:done")
     }
 
     /// Everything stopp undoes, in containerd's order: pause, network (DEL), netns pin.
     private func teardown(_ record: inout SandboxRecord) throws(PodrigError) {
         if let pause = record.pause {
             pause.terminate(grace: options.pauseStopTimeout)
+            Checkpoint.mark("stop:pause-stopped")
         }
         if record.networkAttached {
             try network.detach(context(record))
+            Checkpoint.mark("stop:detached")
             record.networkAttached = false
             record.network = nil
             try store.save(record)
+            Checkpoint.mark("stop:detach-saved")
         }
         if let path = record.netnsPath {
             try NetnsPin.unpin(path: path)
+            Checkpoint.mark("stop:unpinned")
         }
     }
 
@@ -186,6 +204,7 @@ public final class SandboxManager: @unchecked Sendable {
         try beforeStop?(record)
         try teardown(&record)
         try beforeRemove?(record)
+        Checkpoint.mark("rmp:remove-state")
         try store.remove(id)
     }
 

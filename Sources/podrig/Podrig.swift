@@ -34,6 +34,7 @@ struct Podrig: ParsableCommand {
             NetCommand.self,
             GarbageCollect.self,
             TraceCommand.self,
+            Doctor.self,
         ]
     )
 
