@@ -13,6 +13,12 @@ public struct SandboxProcess: Sendable, Equatable {
     /// <root>/sandboxes/<id>, or nil for an unmarked process (from an older podrig).
     public var sandboxDirectory: String?
 
+    public init(kind: Kind, identity: ProcessIdentity, sandboxDirectory: String?) {
+        self.kind = kind
+        self.identity = identity
+        self.sandboxDirectory = sandboxDirectory
+    }
+
     /// The sandbox ID (last component of the sandbox directory).
     public var sandboxID: String? { sandboxDirectory.map { Files.basename(of: $0) } }
     /// The state root (two levels above the sandbox directory).

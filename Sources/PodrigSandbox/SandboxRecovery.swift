@@ -57,7 +57,7 @@ extension SandboxManager {
                 record = SandboxRecord(id: id, config: PodSandboxConfig(name: "unknown"), createdAt: 0)
                 record.networkAttached = true
                 let pin = options.netnsDirectory + "/" + NetnsPin.name(for: id)
-                if NetnsPin.isPinned(path: pin) { record.netnsPath = pin }
+                if Files.exists(pin) { record.netnsPath = pin }
             }
             // A pause started just before the crash may not be in the record yet: find it by its marker.
             if processes == nil { processes = SandboxProcesses.scan() }

@@ -74,3 +74,23 @@ enum LeakCheck {
         #expect(left.isEmpty, "sandbox state left behind: \(left)", sourceLocation: sourceLocation)
     }
 }
+
+extension LeakCheck {
+    /// `podrig doctor --leaks` on this test's root: nothing traced to the root may be left, nor
+    /// anything (a dead pin, a pause) naming one of `ids`. Other roots' in-flight state is
+    /// ignored, so this is safe while other tests run. `extra`: e.g. "--cni-cache-dir <dir>".
+    static func doctorClean(root: TestRoot, ids: [String] = [], extra: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
+        let r = sh("\(TestBinaries.podrig) doctor --leaks -o json --root \(root.path) --pause-path \(TestBinaries.pause) \(extra)")
+        guard let doc = try? JSONParser.parse(r.out), let leaks = doc["leaks"]?.array else {
+            Issue.record("podrig doctor --leaks failed: \(r)", sourceLocation: sourceLocation)
+            return
+        }
+        let prefixes = ids.map { String($0.prefix(12)) }
+        let ours = leaks.filter { leak in
+            if leak["owner"]?.string == "root" { return true }
+            let text = (leak["sandbox"]?.string ?? "") + " " + (leak["object"]?.string ?? "")
+            return prefixes.contains { text.contains($0) }
+        }
+        #expect(ours.isEmpty, "doctor --leaks: \(ours.map(\.compact))", sourceLocation: sourceLocation)
+    }
+}
