@@ -1,0 +1,17 @@
+// swift-tools-version: 6.1
+// libFuzzer targets for podrig's parsers. Built only by hack/fuzz (with -sanitize=fuzzer), never
+// by the main package.
+import PackageDescription
+
+let podrig = Target.Dependency.product(name: "Podrig", package: "podrig")
+
+let package = Package(
+    name: "podrig-fuzz",
+    dependencies: [.package(name: "podrig", path: "..")],
+    targets: [
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "FuzzJSON", dependencies: ["FuzzSupport", podrig]),
+        .executableTarget(name: "FuzzConfigText", dependencies: ["FuzzSupport", podrig]),
+        .executableTarget(name: "FuzzPodSandboxConfig", dependencies: ["FuzzSupport", podrig]),
+    ]
+)
