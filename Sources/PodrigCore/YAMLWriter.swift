@@ -77,6 +77,8 @@ public enum YAMLWriter {
         let reserved: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"]
         if reserved.contains(s.lowercased()) { return true }
         if Double(s) != nil || Int(s) != nil { return true }
+        // Whatever the reader would resolve to a non-string (0o17, 0x1F, 017, 1_000, .5 …).
+        if case .string = YAMLReader.resolve(s, plain: true, tag: nil) {} else { return true }
         if let f = s.first, "-?:,[]{}#&*!|>'\"%@` ".contains(f) { return true }
         if s.last == " " || s.last == ":" { return true }
         if s.contains(": ") || s.contains(" #") || s.contains("\t") { return true }

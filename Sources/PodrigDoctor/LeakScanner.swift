@@ -42,8 +42,8 @@ public struct LeakScanner {
         ctx.loadRecords()
         ctx.processes = SandboxProcesses.scan()
         ctx.scanState()
-        ctx.scanProcesses()
         ctx.scanCache()
+        ctx.scanProcesses()
         ctx.scanPins()
         ctx.scanLeases()
         if options.checkLinks { ctx.scanLinks() }
@@ -131,6 +131,11 @@ private struct Context {
             let kind: Leak.Kind = p.kind == .pause ? .pause : .supervisor
             let object = "pid \(p.identity.pid)"
             guard let id = p.sandboxID, let r = p.root else {
+                // An unmarked pause (older podrig) may still be traced through its netns pin.
+                if p.kind == .pause, let (r, id) = traceByPin(p.identity.pid) {
+                    if !has(r, id) { add(kind, object, id, owner(r), "its sandbox \(id.prefix(13)) is gone from \(r)") }
+                    continue
+                }
                 add(kind, object, nil, .unknown, "no sandbox marker (started by an older podrig?)")
                 continue
             }
@@ -147,6 +152,25 @@ private struct Context {
                 add(kind, object, id, .root, "not the pause its sandbox records")
             }
         }
+    }
+
+    /// Roots this scan knows of: --root, and those named by markers, supervisors and cache entries.
+    var knownRoots: Set<String> {
+        Set([root] + processes.compactMap(\.root) + owners.values)
+    }
+
+    /// (root, sandbox ID) of a pin holding `pid`'s netns, if a known root has that sandbox.
+    func traceByPin(_ pid: Int32) -> (String, String)? {
+        guard let ino = HostState.inode("/proc/\(pid)/ns/net") else { return nil }
+        for name in (try? Files.list(options.netnsDirectory)) ?? [] where name.hasPrefix("podrig-") {
+            guard HostState.inode(options.netnsDirectory + "/" + name) == ino else { continue }
+            let id12 = String(name.dropFirst("podrig-".count))
+            for r in knownRoots {
+                if let id = ((try? Files.list(r + "/sandboxes")) ?? []).first(where: { $0.hasPrefix(id12) }) { return (r, id) }
+            }
+            return nil
+        }
+        return nil
     }
 
     // MARK: CNI cache
@@ -198,6 +222,8 @@ private struct Context {
                 if !has(r, id) { leak = (owner(r), "held by pause pid \(m.identity.pid) of a sandbox that is gone", id) }
             } else if let e = owners.first(where: { $0.key.hasPrefix(id12) }) {
                 if !has(e.value, e.key) { leak = (owner(e.value), "its sandbox is gone (named by a cache entry)", e.key) }
+            } else if ownID == nil, let pid = pids.first, let (r, id) = traceByPin(pid) {
+                if !has(r, id) { leak = (owner(r), "its sandbox is gone from \(r)", id) }
             } else if ownID == nil {
                 let why = pids.isEmpty ? "no process holds it and no sandbox names it"
                     : "held by pid \(pids.map(String.init).joined(separator: ",")) but no sandbox names it"

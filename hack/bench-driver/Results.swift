@@ -1,0 +1,133 @@
+import Foundation
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+func ms(_ s: Double) -> String { String(format: "%.1f", s * 1000) }
+
+extension Array {
+    func shifted(by k: Int) -> [Element] { Array(self[k...] + self[..<k]) }
+}
+
+final class Locked<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v: T
+    init(_ v: T) { self.v = v }
+    var value: T { lock.lock(); defer { lock.unlock() }; return v }
+    func update(_ f: (inout T) throws -> Void) rethrows { lock.lock(); defer { lock.unlock() }; try f(&v) }
+}
+
+/// Everything measured, with the table and JSON views and the targets checked.
+struct Results {
+    var samples: [String: [Double]] = [:]
+    var memory: [(rss: Int, pss: Int)] = []
+    var breakdown: [(String, Double)] = []
+    var throughput: [(c: Int, floorUp: Double, floorDown: Double, podrigUp: Double, podrigDown: Double)] = []
+    var notes: [String] = []
+    var hasCNI = true
+    var machine = ""
+
+    mutating func add(_ key: String, _ s: Double) { samples[key, default: []].append(s) }
+    mutating func add(_ key: String, _ s: [Double]) { samples[key, default: []] += s }
+    mutating func note(_ s: String) { notes.append(s) }
+
+    func stats(_ key: String) -> (min: Double, median: Double, max: Double, n: Int)? {
+        guard let xs = samples[key], !xs.isEmpty else { return nil }
+        return (xs.min()!, median(xs), xs.max()!, xs.count)
+    }
+
+    struct Target { var name: String; var value: String; var target: String; var met: Bool }
+
+    var targets: [Target] {
+        var out: [Target] = []
+        let mark = hasCNI ? "" : " (loopback-only runp)"
+        if let p = stats("podrig.up"), let f = stats("floor.up") {
+            let r = p.median / f.median
+            out.append(Target(name: "runp / floor ADD" + mark, value: String(format: "%.2f×", r), target: "≤ 1.10×", met: r <= 1.10))
+        }
+        if let p = stats("podrig.down"), let f = stats("floor.down") {
+            let r = p.median / f.median
+            out.append(Target(name: "stopp+rmp / floor DEL" + mark, value: String(format: "%.2f×", r), target: "≤ 1.10×", met: r <= 1.10))
+        }
+        if let m = memory.map(\.rss).max() {
+            out.append(Target(name: "pause RSS (supervisor: not on main yet)", value: String(format: "%.2f MiB", Double(m) / 1024), target: "≤ 2 MiB", met: m <= 2048))
+        }
+        if let t = throughput.last {
+            let r = (t.floorUp + t.floorDown) / (t.podrigUp + t.podrigDown)
+            out.append(Target(name: "throughput c=\(t.c) / floor" + mark, value: String(format: "%.2f×", r), target: "≥ 0.90×", met: r >= 0.9))
+        }
+        if let key = samples.keys.first(where: { $0.hasPrefix("pods.") && !$0.hasSuffix(".json") }), let p = stats(key) {
+            out.append(Target(name: "podrig pods, \(key.dropFirst(5)) sandboxes", value: ms(p.median) + " ms", target: "≤ 20 ms", met: p.median <= 0.020))
+        }
+        return out
+    }
+
+    func table() -> String {
+        var s = "\npodrig bench — \(machine)\n\n"
+        s += pad(["latency (ms)", "n", "min", "median", "max", "vs floor"]) + "\n"
+        let rows: [(String, String, String?)] = [
+            ("floor.up", "floor: netns add + lo + bridge ADD", nil),
+            ("podrig.up", "podrig runp (READY, IPs)" + (hasCNI ? "" : " [no CNI]"), "floor.up"),
+            ("podrig.hostNetwork.up", "podrig runp, hostNetwork", "floor.up"),
+            ("floor.down", "floor: bridge DEL + lo DEL + netns del", nil),
+            ("podrig.down", "podrig stopp + rmp" + (hasCNI ? "" : " [no CNI]"), "floor.down"),
+            ("podrig.hostNetwork.down", "podrig stopp + rmp, hostNetwork", "floor.down"),
+        ]
+        for (key, label, base) in rows {
+            guard let st = stats(key) else { continue }
+            let ratio = base.flatMap { stats($0) }.map { String(format: "%.2f×", st.median / $0.median) } ?? ""
+            s += pad([label, "\(st.n)", ms(st.min), ms(st.median), ms(st.max), ratio]) + "\n"
+        }
+        for key in samples.keys.sorted() where key.hasPrefix("pods.") {
+            let st = stats(key)!
+            s += pad(["podrig pods" + (key.hasSuffix(".json") ? " -o json" : "") + ", \(key.split(separator: ".")[1]) sandboxes", "\(st.n)", ms(st.min), ms(st.median), ms(st.max), ""]) + "\n"
+        }
+        if !throughput.isEmpty {
+            let w = [42, 10, 12, 11, 13]
+            s += "\n" + pad(["throughput (sandboxes/s)", "floor up", "floor down", "podrig up", "podrig down", "up+down vs floor"], widths: w) + "\n"
+            for t in throughput {
+                let n = Double(throughputCount)
+                s += pad(["concurrency \(t.c)", String(format: "%.1f", n / t.floorUp), String(format: "%.1f", n / t.floorDown),
+                          String(format: "%.1f", n / t.podrigUp), String(format: "%.1f", n / t.podrigDown),
+                          String(format: "%.2f×", (t.floorUp + t.floorDown) / (t.podrigUp + t.podrigDown))], widths: w) + "\n"
+            }
+        }
+        if !memory.isEmpty {
+            s += "\nmemory of pause (KiB, \(memory.count) samples): VmRSS \(memory.map(\.rss).max()!) max, Pss \(memory.map(\.pss).max()!) max\n"
+        }
+        if !breakdown.isEmpty {
+            s += "\none runp / stopp / rmp, step by step (median of 10, ms):\n"
+            for (name, v) in breakdown { s += "  " + name.padding(toLength: 44, withPad: " ", startingAt: 0) + ms(v) + "\n" }
+        }
+        s += "\ntargets:\n"
+        for t in targets { s += "  " + pad([t.name, t.value, t.target, t.met ? "met" : "MISSED"], widths: [44, 11, 9]) + "\n" }
+        for n in notes { s += "note: \(n)\n" }
+        return s
+    }
+
+    var throughputCount: Int { Int(CommandLine.arguments.drop { $0 != "--throughput" }.dropFirst().first ?? "200") ?? 200 }
+
+    func json() -> [String: Any] {
+        var lat: [String: Any] = [:]
+        for key in samples.keys { let st = stats(key)!; lat[key] = ["n": st.n, "minMs": st.min * 1000, "medianMs": st.median * 1000, "maxMs": st.max * 1000] }
+        return [
+            "date": ISO8601DateFormatter().string(from: Date()), "machine": machine, "podrigHasCNI": hasCNI,
+            "latency": lat,
+            "throughput": throughput.map { ["concurrency": $0.c, "count": throughputCount, "floorUpS": $0.floorUp, "floorDownS": $0.floorDown, "podrigUpS": $0.podrigUp, "podrigDownS": $0.podrigDown] },
+            "pauseMemoryKiB": memory.map { ["vmRSS": $0.rss, "pss": $0.pss] },
+            "breakdownMs": breakdown.map { ["step": $0.0, "medianMs": $0.1 * 1000] },
+            "targets": targets.map { ["name": $0.name, "value": $0.value, "target": $0.target, "met": $0.met] },
+            "notes": notes,
+        ]
+    }
+
+    func pad(_ cells: [String], widths: [Int] = [42, 6, 8, 8, 8]) -> String {
+        var out = ""
+        for (i, c) in cells.enumerated() {
+            out += i < widths.count ? c.padding(toLength: max(widths[i], c.count + 1), withPad: " ", startingAt: 0) : c
+        }
+        return out
+    }
+}

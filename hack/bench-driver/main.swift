@@ -1,0 +1,170 @@
+import Foundation
+
+// hack/bench's measuring program. Runs inside the bench's node netns (hack/bench sets it up and
+// tears it down); arguments: --podrig P --work DIR --bin-dir D [--n 30] [--throughput 200]
+// [--concurrency 1,4,8] [--pods 1000] [--json FILE] [--machine TEXT].
+
+func benchMain() throws {
+    var args: [String: String] = [:]
+    var it = CommandLine.arguments.dropFirst().makeIterator()
+    while let k = it.next() { if k.hasPrefix("--") { args[String(k.dropFirst(2))] = it.next() ?? "" } }
+    let n = Int(args["n"] ?? "30")!
+    let total = Int(args["throughput"] ?? "200")!
+    let concurrencies = (args["concurrency"] ?? "1,4,8").split(separator: ",").map { Int($0)! }
+    let podsCount = Int(args["pods"] ?? "1000")!
+    let work = args["work"]!
+    let binDir = args["bin-dir"] ?? "/usr/lib/cni"
+    try FileManager.default.createDirectory(atPath: work + "/pods", withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(atPath: work + "/net.d", withIntermediateDirectories: true)
+
+    func log(_ s: String) { FileHandle.standardError.write(Data(("bench: " + s + "\n").utf8)) }
+
+    // The network under test: the bridge with host-local, dual-stack, gateway and masquerade —
+    // containerd's default shape — on bench-only names and subnets, inside the node netns.
+    let conflist: [String: Any] = [
+        "cniVersion": "1.0.0", "name": "pr-bench",
+        "plugins": [[
+            "type": "bridge", "bridge": "pr-bench0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+            "ipam": ["type": "host-local", "dataDir": work + "/ipam",
+                     "ranges": [[["subnet": "10.90.0.0/16"]], [["subnet": "fd00:90::/64"]]],
+                     "routes": [["dst": "0.0.0.0/0"], ["dst": "::/0"]]] as [String: Any],
+        ] as [String: Any]],
+    ]
+    try JSONSerialization.data(withJSONObject: conflist, options: [.prettyPrinted, .sortedKeys])
+        .write(to: URL(fileURLWithPath: work + "/net.d/10-bench.conflist"))
+
+    let exe = args["podrig"]!
+    let hasCNI = run([exe, "runp", "--help"]).stdout.contains("--cni-conf-dir")
+    let netFlags = hasCNI ? ["--cni-conf-dir", work + "/net.d", "--cni-bin-dir", binDir, "--cni-cache-dir", work + "/cache"] : []
+    let podrig = Podrig(exe: exe, root: work + "/root", work: work, netFlags: netFlags)
+    let floor = Floor(binDir: binDir, conflist: conflist)
+    if !hasCNI { log("this podrig has no CNI yet: its runp measures a loopback-only sandbox (marked in the table)") }
+
+    var results = Results()
+    var tagCounter = 0
+    func tag() -> String { tagCounter += 1; return "\(tagCounter)" }
+
+    // MARK: latency, interleaved
+
+    log("latency: \(n) runs each (+3 warm-up), interleaved")
+    var memSamples: [(rss: Int, pss: Int)] = []
+    var ipsChecked = false
+    for i in -3..<n {
+        let order = [0, 1, 2].shifted(by: i < 0 ? 0 : i % 3)
+        for which in order {
+            switch which {
+            case 0:
+                let t0 = now()
+                let a = try floor.add(tag())
+                let up = now() - t0
+                let t1 = now()
+                try floor.del(a)
+                let down = now() - t1
+                if i >= 0 { results.add("floor.up", up); results.add("floor.down", down) }
+            case 1:
+                let (id, up, _) = try podrig.runp(try podrig.config(tag(), hostNetwork: false))
+                if !ipsChecked {
+                    let ips = try podrig.podIPs(id)
+                    if hasCNI && ips.count != 2 { throw BenchError("runp recorded Pod IPs \(ips), expected one per family") }
+                    results.note("podIPs of a bench sandbox: \(ips)")
+                    ipsChecked = true
+                }
+                if i >= 0 && memSamples.count < 5, let m = memory(try podrig.pausePid(id)) { memSamples.append(m) }
+                let (down, _) = try podrig.down(id)
+                if i >= 0 { results.add("podrig.up", up); results.add("podrig.down", down) }
+            default:
+                let (id, up, _) = try podrig.runp(try podrig.config(tag(), hostNetwork: true))
+                let (down, _) = try podrig.down(id)
+                if i >= 0 { results.add("podrig.hostNetwork.up", up); results.add("podrig.hostNetwork.down", down) }
+            }
+        }
+    }
+    results.memory = memSamples
+
+    // MARK: one runp and one stopp, step by step
+
+    log("breakdown: 10 runs with PODRIG_TIMINGS=1")
+    var steps: [String: [Double]] = [:]
+    var stepOrder: [String] = []
+    func collect(_ r: RunOutput, prefix: String) {
+        var last = r.started
+        var first = true
+        for line in r.stderr.split(separator: "\n") where line.hasPrefix("podrig: timing ") {
+            let f = line.split(separator: " ")
+            guard f.count >= 6, let mono = Double(f[5].dropFirst()) else { continue }
+            let name = first ? "\(prefix)exec + parse → \(f[2])" : "\(prefix)→ \(f[2])"
+            first = false
+            if steps[name] == nil { stepOrder.append(name) }
+            steps[name, default: []].append(mono - last)
+            last = mono
+        }
+        let name = "\(prefix)→ exit"
+        if steps[name] == nil { stepOrder.append(name) }
+        steps[name, default: []].append(r.started + r.seconds - last)
+    }
+    for _ in 0..<10 {
+        let env = baseEnv + ["PODRIG_TIMINGS=1"]
+        let (id, _, out) = try podrig.runp(try podrig.config(tag(), hostNetwork: false), env: env)
+        collect(out, prefix: "runp ")
+        let (_, outs) = try podrig.down(id, env: env)
+        collect(outs[0], prefix: "stopp ")
+        collect(outs[1], prefix: "rmp ")
+    }
+    results.breakdown = stepOrder.map { ($0, median(steps[$0]!)) }
+
+    // MARK: throughput
+
+    for c in concurrencies {
+        log("throughput: \(total) up and down at concurrency \(c)")
+        let attachments = Locked<[Int: Floor.Attachment]>([:])
+        let fUp = try parallel(total, workers: c) { i in attachments.update { $0[i] = try! floor.add("t\(c)-\(i)") } }
+        let all = attachments.value
+        let fDown = try parallel(total, workers: c) { i in try floor.del(all[i]!) }
+        let configs = try (0..<total).map { try podrig.config("t\(c)-\($0)", hostNetwork: false) }
+        let ids = Locked<[Int: String]>([:])
+        let pUp = try parallel(total, workers: c) { i in
+            let (id, _, _) = try podrig.runp(configs[i])
+            ids.update { $0[i] = id }
+        }
+        let made = ids.value
+        let pDown = try parallel(total, workers: c) { i in _ = try podrig.down(made[i]!) }
+        results.throughput.append((c, fUp, fDown, pUp, pDown))
+    }
+
+    // MARK: podrig pods with many sandboxes
+
+    if podsCount > 0 {
+        log("pods: creating \(podsCount) hostNetwork sandboxes")
+        let configs = try (0..<podsCount).map { try podrig.config("many\($0)", hostNetwork: true) }
+        _ = try parallel(podsCount, workers: 8) { i in _ = try podrig.runp(configs[i]) }
+        var times: [Double] = []
+        var jsonTimes: [Double] = []
+        for _ in 0..<n {
+            let r = try must(run([exe, "pods", "--root", podrig.root]), "podrig pods")
+            let lines = r.stdout.split(separator: "\n").count - 1
+            if lines != podsCount { throw BenchError("podrig pods listed \(lines) sandboxes, expected \(podsCount)") }
+            times.append(r.seconds)
+            jsonTimes.append(try must(run([exe, "pods", "--root", podrig.root, "-o", "json"]), "podrig pods -o json").seconds)
+        }
+        results.add("pods.\(podsCount)", times)
+        results.add("pods.\(podsCount).json", jsonTimes)
+        log("pods: removing them (rmp -f --all)")
+        let rm = try must(run(podrig.command("rmp", ["-f", "--all"])), "podrig rmp --all")
+        results.note("rmp -f --all of \(podsCount) hostNetwork sandboxes: \(ms(rm.seconds)) ms")
+    }
+
+    results.hasCNI = hasCNI
+    results.machine = args["machine"] ?? ""
+    print(results.table())
+    if let path = args["json"] {
+        try JSONSerialization.data(withJSONObject: results.json(), options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+        log("wrote \(path)")
+    }
+}
+
+do {
+    try benchMain()
+} catch {
+    FileHandle.standardError.write(Data("bench: error: \(error)\n".utf8))
+    exit(1)
+}
