@@ -13,5 +13,6 @@ let package = Package(
         .executableTarget(name: "FuzzJSON", dependencies: ["FuzzSupport", podrig]),
         .executableTarget(name: "FuzzConfigText", dependencies: ["FuzzSupport", podrig]),
         .executableTarget(name: "FuzzPodSandboxConfig", dependencies: ["FuzzSupport", podrig]),
+        .executableTarget(name: "FuzzPodManifest", dependencies: ["FuzzSupport", podrig]),
     ]
 )

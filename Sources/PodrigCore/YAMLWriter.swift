@@ -48,7 +48,7 @@ public enum YAMLWriter {
         case .array(let a) where !a.isEmpty:
             out += "\n"
             writeArray(a, indent: indent, to: &out)
-        case .string(let s) where s.contains("\n"):
+        case .string(let s) where s.contains("\n") && blockSafe(s):
             out += " |" + (s.hasSuffix("\n") ? "" : "-") + "\n"
             for line in s.split(separator: "\n", omittingEmptySubsequences: false).dropLast(s.hasSuffix("\n") ? 1 : 0) {
                 out += (line.isEmpty ? "" : pad(indent + 2) + line) + "\n"
@@ -56,6 +56,16 @@ public enum YAMLWriter {
         default:
             out += " " + scalar(v) + "\n"
         }
+    }
+
+    /// Whether a literal block (`|`) reads back as exactly `s`: no leading blank (the block's
+    /// indentation would swallow it), at most one trailing newline, no other control characters,
+    /// no whitespace-only lines. Anything else is written quoted.
+    static func blockSafe(_ s: String) -> Bool {
+        if s.hasPrefix(" ") || s.hasPrefix("\n") || s.hasSuffix("\n\n") { return false }
+        for u in s.unicodeScalars where (u.value < 0x20 && u != "\n") || u.value == 0x7f || u.value == 0xfeff { return false }
+        for line in s.split(separator: "\n") where line.allSatisfy({ $0 == " " }) { return false }
+        return true
     }
 
     private static func key(_ k: String) -> String { needsQuotes(k) ? quoted(k) : k }
