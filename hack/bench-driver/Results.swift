@@ -23,6 +23,8 @@ final class Locked<T>: @unchecked Sendable {
 struct Results {
     var samples: [String: [Double]] = [:]
     var memory: [(rss: Int, pss: Int)] = []
+    /// A running pod's pause and supervisor (KiB).
+    var podMemory: (pause: (rss: Int, pss: Int), supervisor: (rss: Int, pss: Int))?
     var breakdown: [(String, Double)] = []
     var throughput: [(c: Int, floorUp: Double, floorDown: Double, podrigUp: Double, podrigDown: Double)] = []
     var notes: [String] = []
@@ -51,8 +53,11 @@ struct Results {
             let r = p.median / f.median
             out.append(Target(name: "stopp+rmp / floor DEL" + mark, value: String(format: "%.2f×", r), target: "≤ 1.10×", met: r <= 1.10))
         }
-        if let m = memory.map(\.rss).max() {
-            out.append(Target(name: "pause RSS (supervisor: not on main yet)", value: String(format: "%.2f MiB", Double(m) / 1024), target: "≤ 2 MiB", met: m <= 2048))
+        if let pm = podMemory {
+            let rss = pm.pause.rss + pm.supervisor.rss
+            out.append(Target(name: "pause + supervisor VmRSS", value: String(format: "%.2f MiB", Double(rss) / 1024), target: "≤ 2 MiB", met: rss <= 2048))
+        } else if let m = memory.map(\.rss).max() {
+            out.append(Target(name: "pause VmRSS (no supervisor in this podrig)", value: String(format: "%.2f MiB", Double(m) / 1024), target: "≤ 2 MiB", met: m <= 2048))
         }
         if let t = throughput.last {
             let r = (t.floorUp + t.floorDown) / (t.podrigUp + t.podrigDown)
@@ -97,6 +102,9 @@ struct Results {
         if !memory.isEmpty {
             s += "\nmemory of pause (KiB, \(memory.count) samples): VmRSS \(memory.map(\.rss).max()!) max, Pss \(memory.map(\.pss).max()!) max\n"
         }
+        if let pm = podMemory {
+            s += "memory of a running pod (KiB): pause VmRSS \(pm.pause.rss) Pss \(pm.pause.pss); supervisor VmRSS \(pm.supervisor.rss) Pss \(pm.supervisor.pss)\n"
+        }
         if !breakdown.isEmpty {
             s += "\none runp / stopp / rmp, step by step (median of 10, ms):\n"
             for (name, v) in breakdown { s += "  " + name.padding(toLength: 44, withPad: " ", startingAt: 0) + ms(v) + "\n" }
@@ -117,6 +125,7 @@ struct Results {
             "latency": lat,
             "throughput": throughput.map { ["concurrency": $0.c, "count": throughputCount, "floorUpS": $0.floorUp, "floorDownS": $0.floorDown, "podrigUpS": $0.podrigUp, "podrigDownS": $0.podrigDown] },
             "pauseMemoryKiB": memory.map { ["vmRSS": $0.rss, "pss": $0.pss] },
+            "podMemoryKiB": podMemory.map { ["pause": ["vmRSS": $0.pause.rss, "pss": $0.pause.pss], "supervisor": ["vmRSS": $0.supervisor.rss, "pss": $0.supervisor.pss]] as Any } ?? NSNull(),
             "breakdownMs": breakdown.map { ["step": $0.0, "medianMs": $0.1 * 1000] },
             "targets": targets.map { ["name": $0.name, "value": $0.value, "target": $0.target, "met": $0.met] },
             "notes": notes,

@@ -81,6 +81,35 @@ func benchMain() throws {
     }
     results.memory = memSamples
 
+    // MARK: pause + supervisor of a running pod (podrig up)
+
+    if run([exe, "up", "--help"]).ok {
+        log("memory: pause + supervisor of a one-container pod")
+        let upRoot = podrig.root  // empty between the sections
+        let manifest = work + "/pods/up.yaml"
+        try """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: bench-mem, namespace: bench}
+            spec:
+              containers:
+              - {name: sleeper, image: none, command: [sleep, "3600"]}
+            """.write(toFile: manifest, atomically: false, encoding: .utf8)
+        try must(run([exe, "up", "-d", "--root", upRoot] + netFlags + [manifest]), "podrig up -d")
+        let dir = try FileManager.default.contentsOfDirectory(atPath: upRoot + "/sandboxes").first { $0.count == 64 }!
+        func pid(_ file: String, _ path: [String]) throws -> Int32 {
+            var v: Any? = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file)))
+            for k in path { v = (v as? [String: Any])?[k] }
+            return Int32(v as? Int ?? 0)
+        }
+        let sandboxDir = upRoot + "/sandboxes/" + dir
+        if let p = memory(try pid(sandboxDir + "/sandbox.json", ["pause", "pid"])),
+           let sup = memory(try pid(sandboxDir + "/pod/supervisor.json", ["pid"])) {
+            results.podMemory = (p, sup)
+        }
+        try must(run([exe, "down", "--root", upRoot] + netFlags + ["bench-mem", "-n", "bench"]), "podrig down")
+    }
+
     // MARK: one runp and one stopp, step by step
 
     log("breakdown: 10 runs with PODRIG_TIMINGS=1")
