@@ -31,6 +31,7 @@ public final class CNIEngine: @unchecked Sendable {
                         throw PodrigError.invalid("the plugin printed no result")
                     }
                     prev = try CNIResult.parse(bytes: out, configVersion: list.cniVersion)
+                    Checkpoint.mark(named: "cni:added:" + list.pluginType(i))
                 } catch {
                     throw PodrigError(.cni, "CNI network \"\(list.name)\": plugin \"\(list.pluginType(i))\" ADD returned an invalid result: \(error)")
                 }
@@ -44,6 +45,7 @@ public final class CNIEngine: @unchecked Sendable {
                                   result: result.json, podrigRoot: owner)
         do {
             try cache.write(entry)
+            Checkpoint.mark("cni:cached")
         } catch {
             throw rollback(list, rt, through: list.plugins.count - 1, prev: prev,
                            error: error.context("CNI network \"\(list.name)\": writing the result cache"))

@@ -19,6 +19,12 @@ public enum Checkpoint {
         if enabled { slowMark(step.description) }
     }
 
+    /// A step named at run time (e.g. "cni:added:bridge").
+    @inline(__always)
+    public static func mark(named step: @autoclosure () -> String) {
+        if enabled { slowMark(step()) }
+    }
+
     private static func slowMark(_ step: String) {
         if timings {
             let now = Clock.now()

@@ -5,7 +5,7 @@ import PodrigCore
 struct GarbageCollect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
-        abstract: "Release what dead sandboxes left: CNI DEL of their cached attachments (leases, veths), their netns pins, then CNI GC.",
+        abstract: "Release what dead sandboxes left: half-made sandboxes of a crashed runp, CNI DEL of their cached attachments (leases, veths), their netns pins, then CNI GC.",
         discussion: "Only attachments this --root made are touched; run it after a crash or a kill -9.")
 
     @OptionGroup var global: GlobalOptions
@@ -13,7 +13,12 @@ struct GarbageCollect: ParsableCommand {
 
     func run() throws {
         global.apply()
+        // Sandboxes a crashed runp left half-made go first (their detach DELs what they added).
+        let recovered = try makeSandboxManager(global, network).recoverHalfMade()
+        for id in recovered.removed { print("Removed half-made sandbox \(id)") }
+        for e in recovered.errors { Log.write("podrig: error: gc: \(e)\n") }
         try GarbageCollect.report(try CNIGarbageCollector(options: try network.cniOptions(), root: global.root).run())
+        if !recovered.errors.isEmpty { throw ExitCode(1) }
     }
 
     static func report(_ r: CNIGarbageCollector.Report) throws {

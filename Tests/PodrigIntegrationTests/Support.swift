@@ -79,8 +79,11 @@ extension LeakCheck {
     /// `podrig doctor --leaks` on this test's root: nothing traced to the root may be left, nor
     /// anything (a dead pin, a pause) naming one of `ids`. Other roots' in-flight state is
     /// ignored, so this is safe while other tests run. `extra`: e.g. "--cni-cache-dir <dir>".
-    static func doctorClean(root: TestRoot, ids: [String] = [], extra: String = "", sourceLocation: SourceLocation = #_sourceLocation) {
-        let r = sh("\(TestBinaries.podrig) doctor --leaks -o json --root \(root.path) --pause-path \(TestBinaries.pause) \(extra)")
+    /// `netns`: run it in that (node) netns, where the test's veths and iptables rules live.
+    static func doctorClean(root: TestRoot, ids: [String] = [], extra: String = "", netns: String? = nil,
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+        let prefix = netns.map { "nsenter --net=/run/netns/\($0) " } ?? ""
+        let r = sh("\(prefix)\(TestBinaries.podrig) doctor --leaks -o json --root \(root.path) --pause-path \(TestBinaries.pause) \(extra)")
         guard let doc = try? JSONParser.parse(r.out), let leaks = doc["leaks"]?.array else {
             Issue.record("podrig doctor --leaks failed: \(r)", sourceLocation: sourceLocation)
             return
