@@ -58,13 +58,15 @@ public enum YAMLWriter {
         }
     }
 
-    /// Whether a literal block (`|`) reads back as exactly `s`: no leading blank (the block's
+    /// Whether a literal block (`|`) reads back as exactly `s` (checked on bytes: a combining mark
+    /// after a blank makes one Character and would hide it): no leading blank (the block's
     /// indentation would swallow it), at most one trailing newline, no other control characters,
     /// no whitespace-only lines. Anything else is written quoted.
     static func blockSafe(_ s: String) -> Bool {
-        if s.hasPrefix(" ") || s.hasPrefix("\n") || s.hasSuffix("\n\n") { return false }
-        for u in s.unicodeScalars where (u.value < 0x20 && u != "\n") || u.value == 0x7f || u.value == 0xfeff { return false }
-        for line in s.split(separator: "\n") where line.allSatisfy({ $0 == " " }) { return false }
+        let b = Array(s.utf8)
+        if b.first == 0x20 || b.first == 0x0A || b.suffix(2) == [0x0A, 0x0A] { return false }
+        for u in s.unicodeScalars where (u.value < 0x20 && u != "\n") || special(u) { return false }
+        for line in b.split(separator: 0x0A) where line.allSatisfy({ $0 == 0x20 }) { return false }
         return true
     }
 
@@ -89,16 +91,34 @@ public enum YAMLWriter {
         if Double(s) != nil || Int(s) != nil { return true }
         // Whatever the reader would resolve to a non-string (0o17, 0x1F, 017, 1_000, .5 …).
         if case .string = YAMLReader.resolve(s, plain: true, tag: nil) {} else { return true }
-        if let f = s.first, "-?:,[]{}#&*!|>'\"%@` ".contains(f) { return true }
-        if s.last == " " || s.last == ":" { return true }
-        if s.contains(": ") || s.contains(" #") || s.contains("\t") { return true }
-        for u in s.unicodeScalars where u.value < 0x20 { return true }
+        // Scalars, not Characters: a combining mark would merge with the indicator before it.
+        if let f = s.unicodeScalars.first, "-?:,[]{}#&*!|>'\"%@` ".unicodeScalars.contains(f) { return true }
+        if let l = s.unicodeScalars.last, l == " " || l == ":" { return true }
+        let b = Array(s.utf8)
+        for i in b.indices.dropLast() where (b[i] == 0x3A && b[i + 1] == 0x20) || (b[i] == 0x20 && b[i + 1] == 0x23) { return true }
+        if b.contains(0x09) { return true }
+        for u in s.unicodeScalars where u.value < 0x20 || special(u) { return true }
         return false
+    }
+
+    /// YAML breaks lines at NEL, LS and PS and rejects C1 controls even inside quotes.
+    static func special(_ u: Unicode.Scalar) -> Bool {
+        (u.value >= 0x7f && u.value <= 0x9f) || u.value == 0x2028 || u.value == 0x2029 || u.value == 0xfeff
     }
 
     private static func quoted(_ s: String) -> String {
         var out = ""
         JSON.writeString(s, to: &out)
-        return out
+        guard out.unicodeScalars.contains(where: special) else { return out }
+        var escaped = ""
+        for u in out.unicodeScalars {
+            if special(u) {
+                let hex = String(u.value, radix: 16)
+                escaped += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                escaped.unicodeScalars.append(u)
+            }
+        }
+        return escaped
     }
 }
