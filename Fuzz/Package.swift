@@ -14,5 +14,7 @@ let package = Package(
         .executableTarget(name: "FuzzConfigText", dependencies: ["FuzzSupport", podrig]),
         .executableTarget(name: "FuzzPodSandboxConfig", dependencies: ["FuzzSupport", podrig]),
         .executableTarget(name: "FuzzPodManifest", dependencies: ["FuzzSupport", podrig]),
+        .executableTarget(name: "FuzzCNIConfig", dependencies: ["FuzzSupport", podrig]),
+        .executableTarget(name: "FuzzCNIResult", dependencies: ["FuzzSupport", podrig]),
     ]
 )
