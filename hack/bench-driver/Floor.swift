@@ -49,6 +49,17 @@ struct Floor: Sendable {
         return Attachment(netns: netns, containerID: id, results: results)
     }
 
+    /// The other teardown order: drop the netns first (the kernel destroys the veth with it) and
+    /// DEL with CNI_NETNS="" (what containerd sends when the netns is gone). Informational.
+    func delNetnsFirst(_ a: Attachment) throws {
+        try must(run(["/usr/sbin/ip", "netns", "del", String(a.netns.dropFirst("/run/netns/".count))]), "ip netns del")
+        let final = a.results.last
+        for p in plugins.reversed() {
+            try must(run([binDir + "/" + (p["type"] as! String)], env: env("DEL", a.containerID, "", "eth0"), input: stdin(p, prevResult: final)), "\(p["type"]!) DEL")
+        }
+        try must(run([binDir + "/loopback"], env: env("DEL", a.containerID, "", "lo"), input: loopbackConfig), "loopback DEL")
+    }
+
     func del(_ a: Attachment) throws {
         let final = a.results.last
         for p in plugins.reversed() {

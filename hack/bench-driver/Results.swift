@@ -77,6 +77,7 @@ struct Results {
             ("podrig.up", "podrig runp (READY, IPs)" + (hasCNI ? "" : " [no CNI]"), "floor.up"),
             ("podrig.hostNetwork.up", "podrig runp, hostNetwork", "floor.up"),
             ("floor.down", "floor: bridge DEL + lo DEL + netns del", nil),
+            ("floor.down.netnsFirst", "floor, netns del first, then DEL (info)", "floor.down"),
             ("podrig.down", "podrig stopp + rmp" + (hasCNI ? "" : " [no CNI]"), "floor.down"),
             ("podrig.hostNetwork.down", "podrig stopp + rmp, hostNetwork", "floor.down"),
         ]

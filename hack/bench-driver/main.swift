@@ -50,7 +50,7 @@ func benchMain() throws {
     var memSamples: [(rss: Int, pss: Int)] = []
     var ipsChecked = false
     for i in -3..<n {
-        let order = [0, 1, 2].shifted(by: i < 0 ? 0 : i % 3)
+        let order = [0, 1, 2, 3].shifted(by: i < 0 ? 0 : i % 4)
         for which in order {
             switch which {
             case 0:
@@ -61,6 +61,11 @@ func benchMain() throws {
                 try floor.del(a)
                 let down = now() - t1
                 if i >= 0 { results.add("floor.up", up); results.add("floor.down", down) }
+            case 3:
+                let a = try floor.add(tag())
+                let t1 = now()
+                try floor.delNetnsFirst(a)
+                if i >= 0 { results.add("floor.down.netnsFirst", now() - t1) }
             case 1:
                 let (id, up, _) = try podrig.runp(try podrig.config(tag(), hostNetwork: false))
                 if !ipsChecked {
