@@ -14,7 +14,7 @@ public enum YAMLWriter {
 
     private static func writeObject(_ o: JSONObject, indent: Int, to out: inout String) {
         for (k, v) in o {
-            out += pad(indent) + key(k) + ":"
+            out += pad(indent) + keyColon(k, indent: indent)
             writeValue(v, indent: indent, to: &out)
         }
     }
@@ -27,7 +27,7 @@ public enum YAMLWriter {
                 // First key on the dash line, the rest aligned under it.
                 var first = true
                 for (k, item) in o {
-                    out += (first ? " " : pad(indent + 2)) + key(k) + ":"
+                    out += (first ? " " : pad(indent + 2)) + keyColon(k, indent: indent + 2)
                     writeValue(item, indent: indent + 2, to: &out)
                     first = false
                 }
@@ -68,6 +68,13 @@ public enum YAMLWriter {
         for u in s.unicodeScalars where (u.value < 0x20 && u != "\n") || special(u) { return false }
         for line in b.split(separator: 0x0A) where line.allSatisfy({ $0 == 0x20 }) { return false }
         return true
+    }
+
+    /// `key:`, or `? key` + newline + `:` for a key too long to be implicit (YAML caps those at
+    /// 1024 characters).
+    private static func keyColon(_ k: String, indent: Int) -> String {
+        let text = key(k)
+        return text.utf8.count > 1000 ? "? " + text + "\n" + pad(indent) + ":" : text + ":"
     }
 
     private static func key(_ k: String) -> String { needsQuotes(k) ? quoted(k) : k }

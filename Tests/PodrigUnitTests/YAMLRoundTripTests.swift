@@ -10,4 +10,10 @@ import Testing
         let back = try ConfigText.parse(YAMLWriter.write(doc), source: "test")
         #expect(back == doc, "\(YAMLWriter.write(doc))")
     }
+
+    @Test func longKeysBecomeExplicit() throws {
+        let long = String(repeating: "k\u{e9}", count: 700)
+        let doc: JSON = [.init(stringLiteral: long): "v", "n": [.init(stringLiteral: long): ["a": 1]], "l": [[.init(stringLiteral: long): [1, 2]]]]
+        #expect(try ConfigText.parse(YAMLWriter.write(doc), source: "test") == doc)
+    }
 }
