@@ -3,7 +3,7 @@ import Foundation
 /// The bare floor: what any runtime must do for one sandbox, with nothing of its own —
 /// `ip netns add`, loopback ADD, then the conflist's plugins ADD (env and stdin as libcni
 /// builds them); DEL in reverse with the cached result as prevResult, then `ip netns del`.
-struct Floor: Sendable {
+struct Floor: @unchecked Sendable {  // the conflist is read-only after setup
     let binDir: String
     let conflist: [String: Any]
     var name: String { conflist["name"] as! String }
