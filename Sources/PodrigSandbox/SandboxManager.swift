@@ -51,14 +51,14 @@ public final class SandboxManager: @unchecked Sendable {
         let now = Clock.wall()
         var record = SandboxRecord(id: id, config: config, createdAt: Int64(now.sec) * 1_000_000_000 + Int64(now.nsec))
         do {
-            try store.save(record)  // first, so a crash from here on leaves something gc can find
+            // Intermediate records are for crash recovery (kill -9), which rename alone survives;
+            // only the final one is fsync'd (a power loss empties /run's sandboxes anyway).
+            try store.save(record, sync: false)  // first, so a crash from here on leaves something gc can find
             Checkpoint.mark("runp:state-created")
             try startPause(&record, pausePath: pausePath)
             if config.hostNetwork {
                 record.podIPs = try hostNetworkIPs()
             } else {
-                record.networkAttached = true  // from here on, cleanup must run detach
-                try store.save(record)
                 Checkpoint.mark("runp:attach")
                 let attachment = try network.attach(context(record))
                 record.podIPs = attachment.podIPs
@@ -99,7 +99,10 @@ public final class SandboxManager: @unchecked Sendable {
             throw PodrigError(.system, "pause (pid \(proc)) exited right after it started")
         }
         record.pause = identity
-        try store.save(record)
+        // One record for pause and network: from here on cleanup must also detach (a DEL of
+        // what was never added is harmless, so marking it before ADD is safe).
+        record.networkAttached = !record.config.hostNetwork
+        try store.save(record, sync: false)
         Checkpoint.mark("runp:pause-saved")
         if let path = record.netnsPath {
             try NetnsPin.pin(pid: proc, path: path)
@@ -169,7 +172,7 @@ public final class SandboxManager: @unchecked Sendable {
             Checkpoint.mark("stop:detached")
             record.networkAttached = false
             record.network = nil
-            try store.save(record)
+            try store.save(record, sync: false)  // a re-DEL after a crash here would be harmless too
             Checkpoint.mark("stop:detach-saved")
         }
         if let path = record.netnsPath {

@@ -45,8 +45,8 @@ public struct SandboxStore: Sendable {
         return lock
     }
 
-    public func save(_ record: SandboxRecord) throws(PodrigError) {
-        try Files.writeAtomic(recordPath(record.id), record.json.compact)
+    public func save(_ record: SandboxRecord, sync: Bool = true) throws(PodrigError) {
+        try Files.writeAtomic(recordPath(record.id), record.json.compact, sync: sync)
     }
 
     public func load(_ id: String) throws(PodrigError) -> SandboxRecord {

@@ -62,6 +62,10 @@ struct Podrig: ParsableCommand {
     static func main() {
         do {
             let arguments = Array(CommandLine.arguments.dropFirst())
+            if let quick = QuickRunp.parse(arguments) {
+                try QuickRunp.run(quick)
+                return
+            }
             var command = try parseDirectly(arguments) ?? parseAsRoot(arguments)
             try command.run()
         } catch let error as PodrigError {
