@@ -5,7 +5,7 @@ import PodrigSandbox
 /// Options every command shares.
 struct GlobalOptions: ParsableArguments {
     @Option(help: "Directory for podrig's state.")
-    var root: String = "/run/podrig"
+    var root: String = SandboxFlags().root
 
     @Option(help: ArgumentHelp("podrig-pause executable (default: beside podrig).", valueName: "path"))
     var pausePath: String?

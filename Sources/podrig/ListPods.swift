@@ -38,7 +38,13 @@ struct ListPods: ParsableCommand {
 
     func run() throws {
         global.apply()
-        let store = SandboxStore(root: global.root)
+        try Self.execute(root: global.root, quiet: quiet, name: name, namespace: namespace, state: state,
+                         output: output, noTrunc: noTrunc)
+    }
+
+    static func execute(root: String, quiet: Bool, name: String?, namespace: String?, state: String?,
+                        output: OutputFormat, noTrunc: Bool) throws {
+        let store = SandboxStore(root: root)
         let nameRE = try name.map { try Regex($0) }
         let nsRE = try namespace.map { try Regex($0) }
         var records = try store.list { id, error in Log.warn("sandbox \(id.prefix(13)): \(error)") }

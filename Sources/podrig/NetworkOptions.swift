@@ -16,19 +16,19 @@ struct NetworkOptions: ParsableArguments {
     var nodeIPs: [String] = []
 
     @Option(name: .customLong("cni-conf-dir"), help: ArgumentHelp("CNI network configs (*.conf, *.conflist, *.json).", valueName: "dir"))
-    var cniConfDir: String = "/etc/cni/net.d"
+    var cniConfDir: String = SandboxFlags().cniConfDir
 
     @Option(name: .customLong("cni-bin-dir"), help: ArgumentHelp("CNI plugin directories, colon-separated.", valueName: "dirs"))
-    var cniBinDir: String = CNIPluginRunner.defaultBinDirs.joined(separator: ":")
+    var cniBinDir: String = SandboxFlags().cniBinDir
 
     @Option(name: .customLong("cni-cache-dir"), help: ArgumentHelp("CNI result cache (libcni's layout).", valueName: "dir"))
-    var cniCacheDir: String = CNICache.defaultDirectory
+    var cniCacheDir: String = SandboxFlags().cniCacheDir
 
     @Option(name: .customLong("network"), help: ArgumentHelp("CNI network by name; repeat to attach several (eth0, net1, …). Default: $PODRIG_NETWORK (comma-separated), else the first valid config, else the built-in one. `none`: no CNI, only lo.", valueName: "name"))
     var networks: [String] = []
 
     @Option(name: .customLong("cni-timeout"), help: ArgumentHelp("Seconds a plugin may run before it is killed.", valueName: "seconds"))
-    var cniTimeout: Double = 30
+    var cniTimeout: Double = SandboxFlags().cniTimeout
 
     @Option(name: .customLong("ip-family"), help: "Primary Pod IP family: ipv4 or ipv6.")
     var ipFamily: IPFamily = .ipv4
@@ -39,26 +39,15 @@ struct NetworkOptions: ParsableArguments {
     func validate() throws {
         if !(cniTimeout > 0) { throw ValidationError("--cni-timeout must be a positive number of seconds") }
     }
+}
 
+extension NetworkOptions {
     func cniOptions(extraArgs: [String] = []) throws -> CNIOptions {
-        var o = CNIOptions()
-        o.confDir = cniConfDir
-        o.binDirs = cniBinDir.split(separator: ":").map(String.init)
-        o.cacheDir = cniCacheDir
-        o.networks = networks
-        if networks.isEmpty, let env = getenv("PODRIG_NETWORK") {
-            o.networks = String(cString: env).split(separator: ",").map(String.init)
-        }
-        o.timeout = cniTimeout
-        o.preferIPv6 = ipFamily == .ipv6
-        o.extraArgs = try CNIRuntimeConf.parseArgs(cniArgs + extraArgs)
-        return o
+        try SandboxFlags(network: self).cniOptions(extraArgs: extraArgs)
     }
 }
 
 /// The sandbox manager with the network layer the options ask for.
 func makeSandboxManager(_ global: GlobalOptions, _ network: NetworkOptions) throws -> SandboxManager {
-    var options = global.sandboxOptions
-    if !network.nodeIPs.isEmpty { options.nodeIPs = network.nodeIPs }
-    return SandboxManager(options: options, network: CNINetwork(options: try network.cniOptions()))
+    try SandboxFlags(global, network).sandboxManager()
 }

@@ -43,7 +43,7 @@ struct Podrig: ParsableCommand {
     /// runp/stopp/rmp (see hack/bench).
     static let directlyParsed: [String: ParsableCommand.Type] = [
         "runp": RunPodSandbox.self, "stopp": StopPodSandbox.self, "rmp": RemovePodSandbox.self,
-        "pods": ListPods.self, "inspectp": InspectPodSandbox.self,
+        "pods": ListPods.self, "inspectp": InspectPodSandbox.self, "trace": TraceCommand.self,
     ]
 
     /// The command if it can be parsed directly; nil sends the arguments to the full parser
@@ -62,8 +62,8 @@ struct Podrig: ParsableCommand {
     static func main() {
         do {
             let arguments = Array(CommandLine.arguments.dropFirst())
-            if let quick = QuickRunp.parse(arguments) {
-                try QuickRunp.run(quick)
+            if let quick = QuickVerbs.parse(arguments) {
+                try QuickVerbs.run(quick)
                 return
             }
             var command = try parseDirectly(arguments) ?? parseAsRoot(arguments)

@@ -26,8 +26,12 @@ struct RemovePodSandbox: ParsableCommand {
     }
 
     func run() throws {
-        global.apply()
-        let manager = try makePodAwareSandboxManager(global, network)
+        try Self.execute(SandboxFlags(global, network), force: force, all: all, ids: ids)
+    }
+
+    static func execute(_ flags: SandboxFlags, force: Bool, all: Bool, ids: [String]) throws {
+        flags.apply()
+        let manager = try flags.podManager().sandboxes
         var targets = ids
         if all { targets = try manager.store.ids() }
         var failures = 0

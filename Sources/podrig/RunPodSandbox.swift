@@ -18,10 +18,12 @@ struct RunPodSandbox: ParsableCommand {
     var podConfig: String
 
     func run() throws {
-        global.apply()
+        try Self.execute(SandboxFlags(global, network), podConfig: podConfig)
+    }
+
+    static func execute(_ flags: SandboxFlags, podConfig: String) throws {
+        flags.apply()
         let config = try PodSandboxConfig.load(path: podConfig)
-        let manager = try makeSandboxManager(global, network)
-        let record = try manager.run(config)
-        print(record.id)
+        print(try flags.sandboxManager().run(config).id)
     }
 }

@@ -20,8 +20,12 @@ struct StopPodSandbox: ParsableCommand {
     }
 
     func run() throws {
-        global.apply()
-        let manager = try makePodAwareSandboxManager(global, network)
+        try Self.execute(SandboxFlags(global, network), ids: ids)
+    }
+
+    static func execute(_ flags: SandboxFlags, ids: [String]) throws {
+        flags.apply()
+        let manager = try flags.podManager().sandboxes
         var failures = 0
         for prefix in ids {
             do {

@@ -1,0 +1,100 @@
+/// runp, stopp, rmp and pods without ArgumentParser. Its reflection-driven parse (Mirror,
+/// conformance scans over the whole static binary) cost ≈ 2 ms of every call — most of podrig's
+/// overhead over the bare CNI floor. This parser knows exactly the flags those commands define,
+/// fills the same SandboxFlags (same defaults), runs the same `execute`, and gives up on anything
+/// else — unknown, combined or malformed flags, help, `--` — so ArgumentParser handles and
+/// reports those as usual. QuickVerbsTests keeps it in step with the ArgumentParser definitions.
+enum QuickVerbs {
+    enum Verb {
+        case runp(podConfig: String)
+        case stopp(ids: [String])
+        case rmp(force: Bool, all: Bool, ids: [String])
+        case pods(quiet: Bool, name: String?, namespace: String?, state: String?, output: OutputFormat, noTrunc: Bool)
+    }
+
+    struct Parsed {
+        var flags = SandboxFlags()
+        var verb: Verb
+    }
+
+    static func parse(_ args: [String]) -> Parsed? {
+        guard let command = args.first, ["runp", "stopp", "rmp", "pods"].contains(command) else { return nil }
+        var f = SandboxFlags()
+        var positional: [String] = []
+        var force = false, all = false, quiet = false, noTrunc = false
+        var name: String?, namespace: String?, state: String?
+        var output = OutputFormat.table
+        var i = 1
+        while i < args.count {
+            var arg = args[i]
+            var inline: String?
+            if arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") {
+                inline = String(arg[arg.index(after: eq)...])
+                arg = String(arg[..<eq])
+            }
+            func value() -> String? {
+                if let inline { return inline }
+                i += 1
+                return i < args.count && !args[i].hasPrefix("-") ? args[i] : nil
+            }
+            func flag() -> Bool { inline == nil }
+            switch (command, arg) {
+            case (_, "--debug"): guard flag() else { return nil }; f.debug = true
+            case (_, "--root"): guard let v = value() else { return nil }; f.root = v
+            case (_, "--pause-path"): guard let v = value() else { return nil }; f.pausePath = v
+            case (_, "--node-ip"): guard let v = value() else { return nil }; f.nodeIPs.append(v)
+            case (_, "--cni-conf-dir"): guard let v = value() else { return nil }; f.cniConfDir = v
+            case (_, "--cni-bin-dir"): guard let v = value() else { return nil }; f.cniBinDir = v
+            case (_, "--cni-cache-dir"): guard let v = value() else { return nil }; f.cniCacheDir = v
+            case (_, "--network"): guard let v = value() else { return nil }; f.networks.append(v)
+            case (_, "--cni-timeout"): guard let v = value(), let t = Double(v), t > 0 else { return nil }; f.cniTimeout = t
+            case (_, "--ip-family"): guard let v = value(), let fam = IPFamily(rawValue: v) else { return nil }; f.ipFamily = fam
+            case (_, "--cni-args"): guard let v = value() else { return nil }; f.cniArgs.append(v)
+            case ("rmp", "-f"), ("rmp", "--force"): guard flag() else { return nil }; force = true
+            case ("rmp", "-a"), ("rmp", "--all"): guard flag() else { return nil }; all = true
+            case ("pods", "-q"), ("pods", "--quiet"): guard flag() else { return nil }; quiet = true
+            case ("pods", "--no-trunc"): guard flag() else { return nil }; noTrunc = true
+            case ("pods", "--name"): guard let v = value() else { return nil }; name = v
+            case ("pods", "--namespace"): guard let v = value() else { return nil }; namespace = v
+            case ("pods", "--state"):
+                guard let v = value(), ["ready", "notready"].contains(v.lowercased()) else { return nil }
+                state = v
+            case ("pods", "-o"), ("pods", "--output"):
+                guard let v = value(), let o = OutputFormat(rawValue: v) else { return nil }
+                output = o
+            default:
+                if arg.hasPrefix("-") { return nil }
+                positional.append(arg)
+            }
+            i += 1
+        }
+        let verb: Verb
+        switch command {
+        case "runp":
+            guard positional.count == 1 else { return nil }
+            verb = .runp(podConfig: positional[0])
+        case "stopp":
+            guard !positional.isEmpty else { return nil }
+            verb = .stopp(ids: positional)
+        case "rmp":
+            guard !positional.isEmpty || all else { return nil }
+            verb = .rmp(force: force, all: all, ids: positional)
+        default:
+            guard positional.isEmpty else { return nil }
+            verb = .pods(quiet: quiet, name: name, namespace: namespace, state: state, output: output, noTrunc: noTrunc)
+        }
+        return Parsed(flags: f, verb: verb)
+    }
+
+    static func run(_ p: Parsed) throws {
+        switch p.verb {
+        case .runp(let podConfig): try RunPodSandbox.execute(p.flags, podConfig: podConfig)
+        case .stopp(let ids): try StopPodSandbox.execute(p.flags, ids: ids)
+        case .rmp(let force, let all, let ids): try RemovePodSandbox.execute(p.flags, force: force, all: all, ids: ids)
+        case .pods(let quiet, let name, let namespace, let state, let output, let noTrunc):
+            p.flags.apply()
+            try ListPods.execute(root: p.flags.root, quiet: quiet, name: name, namespace: namespace, state: state,
+                                 output: output, noTrunc: noTrunc)
+        }
+    }
+}

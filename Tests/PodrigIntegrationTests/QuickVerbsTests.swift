@@ -1,0 +1,64 @@
+@testable import podrig
+import ArgumentParser
+import Testing
+
+/// The hand parser of runp/stopp/rmp/pods must know every flag ArgumentParser defines for them,
+/// give the same values, and fall back to ArgumentParser for anything else.
+@Suite struct QuickVerbsTests {
+    static let sample: [String: String] = ["--cni-timeout": "5", "--ip-family": "ipv6", "--state": "ready", "--output": "json", "-o": "yaml"]
+    static let booleans: Set<String> = ["--debug", "--force", "-f", "--all", "-a", "--quiet", "-q", "--no-trunc"]
+
+    static func flags(_ type: ParsableCommand.Type) -> [String] {
+        let usage = type.helpMessage(columns: 1000)
+        return Array(Set(usage.split(whereSeparator: { !($0.isLetter || $0 == "-") })
+            .filter { $0.hasPrefix("-") && $0.count > 1 && $0 != "--help" && $0 != "-h" && $0 != "--version" }
+            .map(String.init)))
+    }
+
+    @Test(arguments: [("runp", RunPodSandbox.self as ParsableCommand.Type), ("stopp", StopPodSandbox.self),
+                      ("rmp", RemovePodSandbox.self), ("pods", ListPods.self)])
+    func knowsEveryFlag(_ verb: String, _ type: ParsableCommand.Type) {
+        let flags = Self.flags(type)
+        #expect(flags.count >= 10, "\(flags)")
+        let tail: [String] = verb == "pods" ? [] : ["x"]
+        for flag in flags {
+            let args = Self.booleans.contains(flag) ? [verb, flag] + tail : [verb, flag, Self.sample[flag] ?? "v"] + tail
+            #expect(QuickVerbs.parse(args) != nil, "\(verb): hand parser does not know \(flag)")
+        }
+    }
+
+    @Test func sameValuesAsArgumentParser() throws {
+        let common = ["--root", "/r", "--pause-path", "/p", "--node-ip", "192.0.2.1", "--cni-conf-dir", "/c",
+                      "--cni-bin-dir", "/b1:/b2", "--cni-cache-dir", "/k", "--network", "a", "--network=b",
+                      "--cni-timeout", "7", "--ip-family", "ipv6", "--cni-args", "X=1", "--debug"]
+        let quick = try #require(QuickVerbs.parse(["runp"] + common + ["pod.yaml"]))
+        let full = try RunPodSandbox.parse(common + ["pod.yaml"])
+        let a = quick.flags, b = SandboxFlags(full.global, full.network)
+        #expect(a.root == b.root && a.pausePath == b.pausePath && a.debug == b.debug && a.nodeIPs == b.nodeIPs)
+        #expect(a.cniConfDir == b.cniConfDir && a.cniBinDir == b.cniBinDir && a.cniCacheDir == b.cniCacheDir)
+        #expect(a.networks == b.networks && a.cniTimeout == b.cniTimeout && a.ipFamily == b.ipFamily && a.cniArgs == b.cniArgs)
+        #expect(a.networkArguments == b.networkArguments)
+        guard case .runp(let file) = quick.verb else { Issue.record("not runp"); return }
+        #expect(file == full.podConfig)
+
+        // Defaults agree too.
+        let dq = try #require(QuickVerbs.parse(["stopp", "x"])).flags
+        let df = try StopPodSandbox.parse(["x"])
+        #expect(dq.networkArguments == SandboxFlags(df.global, df.network).networkArguments && dq.root == df.global.root)
+
+        let rm = try #require(QuickVerbs.parse(["rmp", "-f", "--all"]))
+        guard case .rmp(let force, let all, let ids) = rm.verb else { Issue.record("not rmp"); return }
+        #expect(force && all && ids.isEmpty)
+        let pods = try #require(QuickVerbs.parse(["pods", "-q", "--name", "n", "--namespace", "s", "--state", "notready", "-o", "json", "--no-trunc"]))
+        guard case .pods(let quiet, let name, let ns, let state, let output, let noTrunc) = pods.verb else { Issue.record("not pods"); return }
+        #expect(quiet && name == "n" && ns == "s" && state == "notready" && output == .json && noTrunc)
+    }
+
+    @Test(arguments: [["runp"], ["runp", "--help"], ["runp", "--bogus", "x"], ["runp", "a", "b"], ["runp", "--root"],
+                      ["runp", "--cni-timeout", "-1", "x"], ["runp", "--ip-family", "ipv5", "x"], ["runp", "--debug=1", "x"],
+                      ["stopp"], ["rmp"], ["rmp", "-fa", "x"], ["pods", "x"], ["pods", "-o", "wide"], ["pods", "--state", "sleepy"],
+                      ["stopp", "--force", "x"], ["inspectp", "x"], ["runp", "--", "x"]])
+    func fallsBack(_ args: [String]) {
+        #expect(QuickVerbs.parse(args) == nil)
+    }
+}
