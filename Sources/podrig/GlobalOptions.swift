@@ -42,19 +42,25 @@ func printDocument(_ value: JSON, _ format: DocumentFormat) {
 
 /// Column-aligned output like crictl's tables.
 func printTable(_ header: [String], _ rows: [[String]]) {
-    var widths = header.map(\.count)
-    for row in rows {
-        for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+    // Widths in characters; ASCII cells (nearly all) are measured by bytes, which is cheap.
+    func width(_ s: String) -> Int { s.utf8.allSatisfy { $0 < 0x80 } ? s.utf8.count : s.count }
+    var widths = header.map(width)
+    let rowWidths = rows.map { $0.map(width) }
+    for row in rowWidths {
+        for (i, w) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], w) }
     }
-    func line(_ cells: [String]) -> String {
-        var out = ""
+    var out = ""
+    out.reserveCapacity((rows.count + 1) * (widths.reduce(0, +) + 3 * widths.count))
+    func line(_ cells: [String], _ cellWidths: [Int]) {
         for (i, cell) in cells.enumerated() {
-            if i == cells.count - 1 { out += cell } else { out += cell + String(repeating: " ", count: widths[i] - cell.count + 3) }
+            out += cell
+            if i < cells.count - 1 { out += String(repeating: " ", count: widths[i] - cellWidths[i] + 3) }
         }
-        return out
+        out += "\n"
     }
-    print(line(header))
-    for row in rows { print(line(row)) }
+    line(header, header.map(width))
+    for (row, w) in zip(rows, rowWidths) { line(row, w) }
+    print(out, terminator: "")
 }
 
 /// "2 minutes ago", as crictl prints CREATED.
