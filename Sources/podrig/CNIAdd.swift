@@ -3,7 +3,7 @@ import PodrigCNI
 import PodrigCore
 import PodrigSandbox
 
-struct CNIAdd: ParsableCommand {
+struct CNIAdd: ParsableCommand, CNITargetCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
         abstract: "CNI ADD of a network to a netns or sandbox; prints the result and caches it.")
@@ -16,34 +16,24 @@ struct CNIAdd: ParsableCommand {
     var target: String
 
     func run() throws {
-        global.apply()
-        let cni = try network.cniOptions()
-        try Files.makeDirectories(global.root, mode: 0o700)
-        let rootLock = try FileLock(CNINetwork.lockPath(root: global.root), exclusive: false)
-        defer { rootLock.unlock() }
-        var t = try CNITarget.resolve(target, global: global, cni: cni, tool: tool)
-        defer { t.lock?.unlock() }
-        let lists = try t.lists(cni: cni, tool: tool, attachedByDefault: false)
-        if tool.ifname != nil && lists.count > 1 { throw ValidationError("--ifname works with one network only") }
-        let engine = cni.engine(trace: t.trace, owner: t.record == nil ? nil : global.root)
-        var state = CNINetwork.attached(t.record?.network)
-        var results: [JSON] = []
-        for item in lists {
-            if state.contains(where: { $0.list.name == item.list.name }) {
-                throw PodrigError(.alreadyExists, "sandbox \(t.containerID.prefix(13)) is already attached to network \"\(item.list.name)\"")
+        try withTarget(holdingCNILock: true) { t, cni in
+            let lists = try t.lists(cni: cni, tool: tool, attachedByDefault: false)
+            if tool.ifname != nil && lists.count > 1 { throw ValidationError("--ifname works with one network only") }
+            let engine = cni.engine(trace: t.trace, owner: t.record == nil ? nil : global.root)
+            var state = CNINetwork.attached(t.record?.network)
+            var results: [JSON] = []
+            for item in lists {
+                if state.contains(where: { $0.list.name == item.list.name }) {
+                    throw PodrigError(.alreadyExists, "sandbox \(t.containerID.prefix(13)) is already attached to network \"\(item.list.name)\"")
+                }
+                let ifName = item.ifName ?? CNIOptions.ifName(t.record == nil ? results.count : state.count)
+                try CNIValidate.ifName(ifName)
+                let result = try engine.add(item.list, t.runtime(ifName: ifName))
+                results.append(result.json)
+                state.append(.init(list: item.list, ifName: ifName, result: result))
+                try t.save(state)
             }
-            let ifName = item.ifName ?? CNIOptions.ifName(t.record == nil ? results.count : state.count)
-            try CNIValidate.ifName(ifName)
-            let result = try engine.add(item.list, t.runtime(ifName: ifName))
-            results.append(result.json)
-            state.append(.init(list: item.list, ifName: ifName, result: result))
-            if var record = t.record, let store = t.store {
-                record.network = CNINetwork.stateJSON(state)
-                record.networkAttached = true
-                try store.save(record)
-                t.record = record
-            }
+            print((results.count == 1 ? results[0] : .array(results)).pretty)
         }
-        print((results.count == 1 ? results[0] : .array(results)).pretty)
     }
 }

@@ -3,7 +3,7 @@ import PodrigCNI
 import PodrigCore
 import PodrigSandbox
 
-struct CNICheck: ParsableCommand {
+struct CNICheck: ParsableCommand, CNITargetCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "CNI CHECK against the cached result (skipped below cniVersion 0.4.0 or with disableCheck).")
@@ -16,16 +16,14 @@ struct CNICheck: ParsableCommand {
     var target: String
 
     func run() throws {
-        global.apply()
-        let cni = try network.cniOptions()
-        var t = try CNITarget.resolve(target, global: global, cni: cni, tool: tool)
-        defer { t.lock?.unlock() }
-        let engine = cni.engine(trace: t.trace, owner: nil)
-        for (k, item) in try t.lists(cni: cni, tool: tool, attachedByDefault: true).enumerated() {
-            let ifName = item.ifName ?? CNIOptions.ifName(k)
-            switch try engine.check(item.list, t.runtime(ifName: ifName), fallbackResult: item.result) {
-            case .passed: print("network \(item.list.name) (\(ifName)): CHECK passed")
-            case .skipped(let why): print("network \(item.list.name) (\(ifName)): CHECK skipped: \(why)")
+        try withTarget(holdingCNILock: false) { t, cni in
+            let engine = cni.engine(trace: t.trace, owner: nil)
+            for (k, item) in try t.lists(cni: cni, tool: tool, attachedByDefault: true).enumerated() {
+                let ifName = item.ifName ?? CNIOptions.ifName(k)
+                switch try engine.check(item.list, t.runtime(ifName: ifName), fallbackResult: item.result) {
+                case .passed: print("network \(item.list.name) (\(ifName)): CHECK passed")
+                case .skipped(let why): print("network \(item.list.name) (\(ifName)): CHECK skipped: \(why)")
+                }
             }
         }
     }

@@ -3,7 +3,7 @@ import PodrigCNI
 import PodrigCore
 import PodrigSandbox
 
-struct CNIDel: ParsableCommand {
+struct CNIDel: ParsableCommand, CNITargetCommand {
     static let configuration = CommandConfiguration(
         commandName: "del",
         abstract: "CNI DEL (plugins in reverse, cached prevResult); idempotent, works when the netns is gone.")
@@ -16,28 +16,18 @@ struct CNIDel: ParsableCommand {
     var target: String
 
     func run() throws {
-        global.apply()
-        let cni = try network.cniOptions()
-        try Files.makeDirectories(global.root, mode: 0o700)
-        let rootLock = try FileLock(CNINetwork.lockPath(root: global.root), exclusive: false)
-        defer { rootLock.unlock() }
-        var t = try CNITarget.resolve(target, global: global, cni: cni, tool: tool)
-        defer { t.lock?.unlock() }
-        if !CNINetns.isMounted(t.netns) { t.netns = "" }
-        let lists = try t.lists(cni: cni, tool: tool, attachedByDefault: true)
-        let engine = cni.engine(trace: t.trace, owner: t.record == nil ? nil : global.root)
-        var state = CNINetwork.attached(t.record?.network)
-        for (k, item) in lists.enumerated().reversed() {
-            let ifName = item.ifName ?? CNIOptions.ifName(k)
-            try engine.del(item.list, t.runtime(ifName: ifName), fallbackResult: item.result)
-            state.removeAll { $0.list.name == item.list.name && $0.ifName == ifName }
-            if var record = t.record, let store = t.store {
-                record.network = state.isEmpty ? nil : CNINetwork.stateJSON(state)
-                record.networkAttached = !state.isEmpty
-                try store.save(record)
-                t.record = record
+        try withTarget(holdingCNILock: true) { t, cni in
+            if !CNINetns.isMounted(t.netns) { t.netns = "" }
+            let lists = try t.lists(cni: cni, tool: tool, attachedByDefault: true)
+            let engine = cni.engine(trace: t.trace, owner: t.record == nil ? nil : global.root)
+            var state = CNINetwork.attached(t.record?.network)
+            for (k, item) in lists.enumerated().reversed() {
+                let ifName = item.ifName ?? CNIOptions.ifName(k)
+                try engine.del(item.list, t.runtime(ifName: ifName), fallbackResult: item.result)
+                state.removeAll { $0.list.name == item.list.name && $0.ifName == ifName }
+                try t.save(state)
+                print("Deleted network \(item.list.name) (\(ifName)) from \(t.containerID)")
             }
-            print("Deleted network \(item.list.name) (\(ifName)) from \(t.containerID)")
         }
     }
 }
