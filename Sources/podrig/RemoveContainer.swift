@@ -1,0 +1,22 @@
+import ArgumentParser
+import PodrigCore
+import PodrigPod
+
+struct RemoveContainer: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove containers (a running one only with --force).")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var network: NetworkOptions
+
+    @Flag(name: .shortAndLong, help: "Stop running containers first.")
+    var force = false
+
+    @Argument(help: ArgumentHelp("Container IDs or unique prefixes.", valueName: "container-id"))
+    var ids: [String]
+
+    func run() throws {
+        global.apply()
+        let cri = CRIContainers(pods: try makePodManager(global, network))
+        try forEachContainer(ids, in: cri, doing: "removing") { try cri.remove($0, force: force) }
+    }
+}
