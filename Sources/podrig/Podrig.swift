@@ -38,26 +38,6 @@ struct Podrig: ParsableCommand {
         ]
     )
 
-    /// The sandbox verbs, parsed straight by their own parser: the root parser's walk of the
-    /// command tree and its completion-script probes were 40 % of podrig's start-up, paid on every
-    /// runp/stopp/rmp (see hack/bench).
-    static let directlyParsed: [String: ParsableCommand.Type] = [
-        "runp": RunPodSandbox.self, "stopp": StopPodSandbox.self, "rmp": RemovePodSandbox.self,
-        "pods": ListPods.self, "inspectp": InspectPodSandbox.self, "trace": TraceCommand.self,
-    ]
-
-    /// The command if it can be parsed directly; nil sends the arguments to the full parser
-    /// (help, version and completion requests, and every error, so messages stay the same).
-    static func parseDirectly(_ arguments: [String]) -> ParsableCommand? {
-        guard let name = arguments.first, let type = directlyParsed[name] else { return nil }
-        let rest = Array(arguments.dropFirst())
-        let special: Set<String> = ["-h", "--help", "-help", "--version", "help"]
-        if rest.contains(where: { special.contains($0) || $0.hasPrefix("--generate-completion") || $0.hasPrefix("--experimental") }) {
-            return nil
-        }
-        return (try? type.parse(rest)) as? ParsableCommand
-    }
-
     /// Runs the command; podrig's own errors print as one line and exit 1 (2 for usage).
     static func main() {
         do {
@@ -66,7 +46,7 @@ struct Podrig: ParsableCommand {
                 try QuickVerbs.run(quick)
                 return
             }
-            var command = try parseDirectly(arguments) ?? parseAsRoot(arguments)
+            var command = try parseAsRoot(arguments)
             try command.run()
         } catch let error as PodrigError {
             Log.write("podrig: error: \(error)\n")
