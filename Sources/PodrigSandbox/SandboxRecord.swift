@@ -11,7 +11,7 @@ public enum SandboxState: String, Sendable, Codable {
 }
 
 /// Everything podrig knows about one sandbox, stored as <root>/sandboxes/<id>/sandbox.json.
-public struct SandboxRecord: Sendable, Codable {
+public struct SandboxRecord: Sendable {
     public var id: String
     public var config: PodSandboxConfig
     public var state: SandboxState
@@ -48,35 +48,5 @@ public struct SandboxRecord: Sendable, Codable {
         guard let pause, pause.isAlive else { return nil }
         if kind == .net, let netnsPath { return netnsPath }
         return "/proc/\(pause.pid)/ns/\(kind.rawValue)"
-    }
-}
-
-extension JSON: Codable {
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int64.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSON].self) { self = .array(a) }
-        else {
-            let o = try c.decode([String: JSON].self)
-            self = .object(JSONObject(o.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        switch self {
-        case .null: try c.encodeNil()
-        case .bool(let b): try c.encode(b)
-        case .number(let n):
-            if let i = Int64(n) { try c.encode(i) } else { try c.encode(Double(n) ?? 0) }
-        case .string(let s): try c.encode(s)
-        case .array(let a): try c.encode(a)
-        case .object(let o):
-            try c.encode(Dictionary(o.entries.map { ($0.key, $0.value) }, uniquingKeysWith: { _, b in b }))
-        }
     }
 }
