@@ -50,7 +50,7 @@ public final class SandboxManager: @unchecked Sendable {
         defer { lock.unlock() }
         let now = Clock.wall()
         var record = SandboxRecord(id: id, config: config, createdAt: Int64(now.sec) * 1_000_000_000 + Int64(now.nsec))
-        do {
+        do throws(PodrigError) {
             // Intermediate records are for crash recovery (kill -9), which rename alone survives;
             // only the final one is fsync'd (a power loss empties /run's sandboxes anyway).
             try store.save(record, sync: false)  // first, so a crash from here on leaves something gc can find
@@ -60,7 +60,13 @@ public final class SandboxManager: @unchecked Sendable {
                 record.podIPs = try hostNetworkIPs()
             } else {
                 Checkpoint.mark("runp:attach")
-                let attachment = try network.attach(context(record))
+                let attachment: NetworkAttachment
+                do throws(PodrigError) {
+                    attachment = try network.attach(context(record))
+                } catch {
+                    record.networkAttached = false  // attach has already undone its own work: no second DEL
+                    throw error
+                }
                 record.podIPs = attachment.podIPs
                 record.network = attachment.state
                 Checkpoint.mark("runp:attached")
