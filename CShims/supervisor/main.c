@@ -1,4 +1,5 @@
-// podrig-supervisor PLAN: supervises one pod. Started detached by `podrig up`, in the pod's
+// podrig-supervisor [--check] PLAN: supervises one pod (--check: reads the plan, reports what is
+// wrong with it and exits; the unit tests run PodPlanner's output through it). Started detached by `podrig up`, in the pod's
 // network namespace (so tcp/http probes reach the pod IP); a child subreaper, so containers that
 // pr_spawn double-forked into PID namespaces are reparented here and reaped here. SIGTERM means
 // "terminate the pod gracefully"; when it is done it exits (running the plan's finish command
@@ -23,36 +24,42 @@
 
 pod P;
 
-int64_t now_ns(void) {
+static int64_t clock_ns(clockid_t id) {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
+
+int64_t now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+int64_t wall_ns(void) { return clock_ns(CLOCK_REALTIME); }
 
 static void reap(void) {
     for (;;) {
         int status;
         pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid <= 0) return;
-        int what = -1;
-        container *c = find_by_pid(pid, &what);
+        pid_owner owner;
+        probe_role role = PR_STARTUP;
+        container *c = find_by_pid(pid, &owner, &role);
         if (c == NULL) continue;
-        if (what == 0) {
-            container_exited(c, status);
-        } else if (what == 1) {
+        switch (owner) {
+        case OWNER_NONE: break;
+        case OWNER_MAIN: container_exited(c, status); break;
+        case OWNER_HOOK: {
             c->hook_pid = -1;
             int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
             if (c->hook_is_prestop) {
                 event(c, "preStop hook finished (%s)", ok ? "ok" : "failed");
             } else if (!ok) {
                 event(c, "postStart hook failed: the container is killed");
-                container_stop(c, now_ns() + (int64_t)P.grace * 1000000000LL, 3);
+                container_stop(c, now_ns() + (int64_t)P.grace * 1000000000LL, KILL_POSTSTART);
             } else {
                 probes_reset(c);  // probes begin once postStart is done, timed from the container's start
                 P.dirty = 1;
             }
-        } else {
-            probe_exec_done(c, what - 2, status);
+            break;
+        }
+        case OWNER_PROBE: probe_exec_done(c, role, status); break;
         }
     }
 }
@@ -85,7 +92,7 @@ static int64_t next_wake(void) {
 
 static int all_stopped(void) {
     for (int i = 0; i < P.count; i++)
-        if (P.c[i].state == S_RUNNING || P.c[i].hook_pid > 0) return 0;
+        if (P.c[i].state == PR_STATE_RUNNING || P.c[i].hook_pid > 0) return 0;
     return 1;
 }
 
@@ -106,11 +113,13 @@ static void run_finish(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: podrig-supervisor PLAN\n");
+    int check = argc == 3 && strcmp(argv[1], "--check") == 0;
+    if (argc != 2 && !check) {
+        fprintf(stderr, "usage: podrig-supervisor [--check] PLAN\n");
         return 2;
     }
-    if (plan_load(argv[1], &P) != 0) return 1;
+    if (plan_load(argv[argc - 1], &P) != 0) return 1;
+    if (check) return 0;
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
         fprintf(stderr, "podrig-supervisor: PR_SET_CHILD_SUBREAPER: %s\n", strerror(errno));
         return 1;
@@ -128,7 +137,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "podrig-supervisor: signalfd: %s\n", strerror(errno));
         return 1;
     }
-    P.start_ns = now_ns();
+    P.start_wall_ns = wall_ns();
     event(NULL, "Supervisor started (pid %d)", (int)getpid());
     status_write();
 

@@ -45,7 +45,7 @@ static void write_all(int fd, const char *s, size_t n) {
 
 void event(const container *c, const char *fmt, ...) {
     char ts[40], msg[1024];
-    fmt_time(now_ns(), ts, sizeof(ts));
+    fmt_time(wall_ns(), ts, sizeof(ts));
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -89,7 +89,7 @@ void stream_add(int fd, int log_fd, int is_err) {
 
 static void emit(stream *s, const char *line, size_t n, int partial) {
     char ts[40];
-    fmt_time(now_ns(), ts, sizeof(ts));
+    fmt_time(wall_ns(), ts, sizeof(ts));
     sbuf b = {0};
     sb_printf(&b, "%s %s %c ", ts, s->is_err ? "stderr" : "stdout", partial ? 'P' : 'F');
     sb_addn(&b, line, n);
@@ -174,11 +174,12 @@ static void term_json(sbuf *b, const term_info *t) {
 }
 
 void status_write(void) {
-    static const char *states[] = {"waiting", "running", "terminated"};
     sbuf b = {0};
     sb_printf(&b, "{\"supervisorPid\":%d,\"startTime\":%lld,\"initializedAt\":%lld,\"terminating\":%s,\"result\":",
-              (int)getpid(), (long long)P.start_ns, (long long)P.initialized_ns, P.terminating ? "true" : "false");
-    sb_str(&b, P.done == 1 ? "Succeeded" : P.done == 2 ? "Failed" : NULL);
+              (int)getpid(), (long long)P.start_wall_ns, (long long)P.initialized_wall_ns, P.terminating ? "true" : "false");
+    sb_str(&b, P.done == RESULT_SUCCEEDED ? pr_pod_phase_name(PR_PHASE_SUCCEEDED)
+               : P.done == RESULT_FAILED  ? pr_pod_phase_name(PR_PHASE_FAILED)
+                                          : NULL);
     sb_add(&b, ",\"containers\":[");
     for (int i = 0; i < P.count; i++) {
         container *c = &P.c[i];
@@ -186,13 +187,13 @@ void status_write(void) {
         sb_add(&b, "{\"name\":");
         sb_str(&b, c->name);
         sb_printf(&b, ",\"state\":\"%s\",\"pid\":%d,\"startedAt\":%lld,\"restartCount\":%d,\"ready\":%s,\"started\":%s",
-                  states[c->state], c->state == S_RUNNING ? (int)c->pid : 0, (long long)c->started_ns, c->restart_count,
+                  pr_container_state_name(c->state), c->state == PR_STATE_RUNNING ? (int)c->pid : 0, (long long)c->started_wall_ns, c->restart_count,
                   c->ready ? "true" : "false", c->started ? "true" : "false");
         sb_add(&b, ",\"reason\":");
         sb_str(&b, c->reason[0] ? c->reason : NULL);
         sb_add(&b, ",\"message\":");
         sb_str(&b, c->message[0] ? c->message : NULL);
-        if (c->state == S_TERMINATED) {
+        if (c->state == PR_STATE_TERMINATED) {
             sb_add(&b, ",\"terminated\":");
             term_json(&b, &c->term);
         }

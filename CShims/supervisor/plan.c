@@ -30,6 +30,38 @@ static char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
+// Every key the plan may hold (docs/supervisor.md; PodPlanner writes them). A key this
+// supervisor does not know is an error: the two sides were changed apart.
+static const char *const root_keys[] = {"version", "name", "namespace", "stateDir", "logDir", "restartPolicy",
+                                        "terminationGracePeriodSeconds", "probeHost", "finish", "containers", NULL};
+static const char *const container_keys[] = {"name", "kind", "spawn", "postStart", "preStop", "startupProbe", "readinessProbe",
+                                             "livenessProbe", "terminationMessageFile", "logPath", NULL};
+static const char *const spawn_keys[] = {"path", "argv", "env", "join", "unshare", "mounts", "cwd", "user", "caps",
+                                         "noNewPrivs", "seccomp", NULL};
+static const char *const join_keys[] = {"type", "path", NULL};
+static const char *const mount_keys[] = {"source", "target", "fstype", "flags", "data", NULL};
+static const char *const user_keys[] = {"uid", "gid", "groups", NULL};
+static const char *const caps_keys[] = {"bounding", "effective", "permitted", "inheritable", "ambient", NULL};
+static const char *const probe_keys[] = {"type", "argv", "host", "path", "port", "headers", "initialDelaySeconds",
+                                         "periodSeconds", "timeoutSeconds", "successThreshold", "failureThreshold", NULL};
+
+static const char *plan_path;
+
+// 0, or -1 after naming the first unknown key of `obj` (at `where`).
+static int known_keys(const jnode *obj, const char *const *keys, const char *where) {
+    if (obj == NULL || obj->type != J_OBJ) return 0;
+    for (size_t i = 0; i < obj->count; i++) {
+        const char *const *k = keys;
+        while (*k && strcmp(*k, obj->keys[i]) != 0) k++;
+        if (*k == NULL) {
+            fprintf(stderr, "podrig-supervisor: %s: %s%s%s: unknown key (see docs/supervisor.md)\n", plan_path, where,
+                    where[0] ? "." : "", obj->keys[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void load_probe(probe *p, const jnode *j) {
     memset(p, 0, sizeof(*p));
     p->fd = -1;
@@ -42,7 +74,6 @@ static void load_probe(probe *p, const jnode *j) {
     p->argv = json_strv(json_get(j, "argv"));
     p->host = json_str(j, "host");
     p->path = json_str(j, "path");
-    p->scheme = json_str(j, "scheme");
     p->port = (int)json_int(j, "port", 0);
     p->headers = json_strv(json_get(j, "headers"));
     p->initial_delay = (int)json_int(j, "initialDelaySeconds", 0);
@@ -52,17 +83,65 @@ static void load_probe(probe *p, const jnode *j) {
     p->failure_threshold = (int)json_int(j, "failureThreshold", 3);
 }
 
-static int load_container(container *c, const jnode *j) {
+// "init", "sidecar" or "main" (PodPlanner's ContainerKind names) → the kind; -1 for anything else.
+static int parse_kind(const char *kind, pr_container_kind *out) {
+    static const char *const names[] = {"init", "sidecar", "main"};
+    for (int i = 0; kind && i < 3; i++) {
+        if (strcmp(kind, names[i]) == 0) {
+            *out = (pr_container_kind)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int check_container_keys(const jnode *j, int index) {
+    char where[64];
+    snprintf(where, sizeof(where), "containers[%d]", index);
+    if (known_keys(j, container_keys, where) != 0) return -1;
+    const jnode *s = json_get(j, "spawn");
+    snprintf(where, sizeof(where), "containers[%d].spawn", index);
+    if (known_keys(s, spawn_keys, where) != 0) return -1;
+    const jnode *joins = json_get(s, "join"), *mounts = json_get(s, "mounts");
+    for (size_t i = 0; joins && i < joins->count; i++) {
+        snprintf(where, sizeof(where), "containers[%d].spawn.join[%zu]", index, i);
+        if (known_keys(&joins->items[i], join_keys, where) != 0) return -1;
+    }
+    for (size_t i = 0; mounts && i < mounts->count; i++) {
+        snprintf(where, sizeof(where), "containers[%d].spawn.mounts[%zu]", index, i);
+        if (known_keys(&mounts->items[i], mount_keys, where) != 0) return -1;
+    }
+    snprintf(where, sizeof(where), "containers[%d].spawn.user", index);
+    if (known_keys(json_get(s, "user"), user_keys, where) != 0) return -1;
+    snprintf(where, sizeof(where), "containers[%d].spawn.caps", index);
+    if (known_keys(json_get(s, "caps"), caps_keys, where) != 0) return -1;
+    static const char *const probes[] = {"startupProbe", "readinessProbe", "livenessProbe"};
+    for (int r = 0; r < 3; r++) {
+        snprintf(where, sizeof(where), "containers[%d].%s", index, probes[r]);
+        if (known_keys(json_get(j, probes[r]), probe_keys, where) != 0) return -1;
+    }
+    return 0;
+}
+
+static int load_container(container *c, const jnode *j, const char *path, int index) {
     memset(c, 0, sizeof(*c));
+    if (check_container_keys(j, index) != 0) return -1;
     c->name = json_str(j, "name");
     const char *kind = json_str(j, "kind");
-    c->kind = kind && strcmp(kind, "init") == 0 ? K_INIT : kind && strcmp(kind, "sidecar") == 0 ? K_SIDECAR : K_MAIN;
+    if (parse_kind(kind, &c->kind) != 0) {
+        fprintf(stderr, "podrig-supervisor: %s: containers[%d].kind: expected init, sidecar or main, got %s\n", path, index,
+                kind ? kind : "nothing");
+        return -1;
+    }
     pr_spawn_attr_init(&c->attr);
     const jnode *s = json_get(j, "spawn");
     c->attr.path = json_str(s, "path");
     c->attr.argv = json_strv(json_get(s, "argv"));
     c->attr.envp = json_strv(json_get(s, "env"));
-    if (c->name == NULL || c->attr.path == NULL || c->attr.argv == NULL) return -1;
+    if (c->name == NULL || c->attr.path == NULL || c->attr.argv == NULL) {
+        fprintf(stderr, "podrig-supervisor: %s: containers[%d]: name, spawn.path and spawn.argv are required\n", path, index);
+        return -1;
+    }
     const jnode *joins = json_get(s, "join");
     for (size_t i = 0; joins && i < joins->count && i < PR_SPAWN_MAX_NS; i++) {
         c->joins[i].type = (int)json_int(&joins->items[i], "type", 0);
@@ -126,8 +205,8 @@ static int load_container(container *c, const jnode *j) {
     load_probe(&c->probes[PR_LIVENESS], json_get(j, "livenessProbe"));
     c->term_file = json_str(j, "terminationMessageFile");
     c->log_path = json_str(j, "logPath");
-    c->state = S_WAITING;
-    snprintf(c->reason, sizeof(c->reason), "%s", c->kind == K_MAIN ? "PodInitializing" : "PodInitializing");
+    c->state = PR_STATE_WAITING;
+    snprintf(c->reason, sizeof(c->reason), "PodInitializing");
     c->pid = -1;
     c->hook_pid = -1;
     return 0;
@@ -145,15 +224,31 @@ int plan_load(const char *path, pod *p) {
         fprintf(stderr, "podrig-supervisor: %s: %s\n", path, err);
         return -1;
     }
+    plan_path = path;
+    if (root.type != J_OBJ) {
+        fprintf(stderr, "podrig-supervisor: %s: expected a JSON object\n", path);
+        return -1;
+    }
+    if (known_keys(&root, root_keys, "") != 0) return -1;
+    int64_t version = json_int(&root, "version", 0);
+    if (version != SUP_PLAN_VERSION) {
+        fprintf(stderr, "podrig-supervisor: %s: plan version %lld, this supervisor reads version %d (podrig and podrig-supervisor are from different builds)\n",
+                path, (long long)version, SUP_PLAN_VERSION);
+        return -1;
+    }
     p->name = json_str(&root, "name");
     p->state_dir = json_str(&root, "stateDir");
     p->log_dir = json_str(&root, "logDir");
     p->probe_host = json_str(&root, "probeHost");
-    p->restart_policy = json_str(&root, "restartPolicy");
+    const char *policy = json_str(&root, "restartPolicy");
     p->grace = (int)json_int(&root, "terminationGracePeriodSeconds", 30);
     p->finish = json_strv(json_get(&root, "finish"));
-    if (p->state_dir == NULL || p->log_dir == NULL || p->restart_policy == NULL) {
+    if (p->state_dir == NULL || p->log_dir == NULL || policy == NULL) {
         fprintf(stderr, "podrig-supervisor: %s: stateDir, logDir and restartPolicy are required\n", path);
+        return -1;
+    }
+    if (pr_restart_policy_parse(policy, &p->restart_policy) != 0) {
+        fprintf(stderr, "podrig-supervisor: %s: restartPolicy: expected Always, OnFailure or Never, got %s\n", path, policy);
         return -1;
     }
     if (p->probe_host == NULL) p->probe_host = "127.0.0.1";
@@ -161,10 +256,7 @@ int plan_load(const char *path, pod *p) {
     p->count = cs ? (int)cs->count : 0;
     p->c = calloc((size_t)p->count + 1, sizeof(container));
     for (int i = 0; i < p->count; i++) {
-        if (load_container(&p->c[i], &cs->items[i]) != 0) {
-            fprintf(stderr, "podrig-supervisor: %s: container %d is incomplete\n", path, i);
-            return -1;
-        }
+        if (load_container(&p->c[i], &cs->items[i], path, i) != 0) return -1;
     }
     return 0;
 }

@@ -38,7 +38,7 @@ static void result(container *c, int role, int ok, const char *why) {
     p->in_flight = 0;
     p->pid = -1;
     if (p->fd >= 0) { close(p->fd); p->fd = -1; }
-    if (c->state != S_RUNNING || c->stopping) return;
+    if (c->state != PR_STATE_RUNNING || c->stopping) return;
     if (ok) { p->successes++; p->failures = 0; }
     else { p->failures++; p->successes = 0; }
     if (!ok) event(c, "%s probe failed (%d/%d): %s", role_name[role], p->failures, p->failure_threshold, why);
@@ -54,7 +54,7 @@ static void result(container *c, int role, int ok, const char *why) {
                 if (c->probes[r].next_ns < now) c->probes[r].next_ns = now;
         } else if (!ok && p->failures >= p->failure_threshold) {
             event(c, "Startup probe failed too often: the container will be restarted");
-            container_stop(c, deadline, 2);
+            container_stop(c, deadline, KILL_STARTUP);
         }
         break;
     case PR_READINESS:
@@ -65,7 +65,7 @@ static void result(container *c, int role, int ok, const char *why) {
         if (!ok && p->failures >= p->failure_threshold) {
             event(c, "Liveness probe failed: the container will be restarted");
             p->failures = 0;
-            container_stop(c, deadline, 1);
+            container_stop(c, deadline, KILL_LIVENESS);
         }
         break;
     }
@@ -200,7 +200,7 @@ void probe_io(container *c, int role, short revents) {
 
 int64_t probes_next_deadline(const container *c) {
     int64_t next = INT64_MAX;
-    if (c->state != S_RUNNING || c->stopping || c->hook_pid > 0) return next;
+    if (c->state != PR_STATE_RUNNING || c->stopping || c->hook_pid > 0) return next;
     for (int r = 0; r < PR_COUNT; r++) {
         const probe *p = &c->probes[r];
         if (p->kind == P_NONE || ((r == PR_STARTUP) == (c->started != 0))) continue;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -51,7 +52,7 @@ static int spawn_joined(pr_spawn_attr *a, const ns_join *joins, int count, pid_t
 
 int spawn_in_container(container *c, char **argv, pid_t *pid) {
     static const struct { int type; const char *name; } kinds[] = {
-        {0x08000000, "ipc"}, {0x04000000, "uts"}, {0x40000000, "net"}, {0x20000000, "pid"}, {0x00020000, "mnt"}};
+        {CLONE_NEWIPC, "ipc"}, {CLONE_NEWUTS, "uts"}, {CLONE_NEWNET, "net"}, {CLONE_NEWPID, "pid"}, {CLONE_NEWNS, "mnt"}};
     ns_join joins[5];
     char paths[5][48];
     for (int i = 0; i < 5; i++) {
@@ -75,15 +76,16 @@ int spawn_in_container(container *c, char **argv, pid_t *pid) {
 static void set_terminated(container *c, int code, int sig, const char *reason, const char *message) {
     c->term.exit_code = code;
     c->term.signal = sig;
-    c->term.started_ns = c->started_ns;
-    c->term.finished_ns = now_ns();
+    c->term.started_ns = c->started_wall_ns;
+    c->term.finished_ns = wall_ns();
     snprintf(c->term.reason, sizeof(c->term.reason), "%s", reason);
     snprintf(c->term.message, sizeof(c->term.message), "%s", message ? message : "");
-    c->state = S_TERMINATED;
+    c->state = PR_STATE_TERMINATED;
     c->reason[0] = c->message[0] = '\0';
     c->pid = -1;
     c->ready = c->started = 0;
-    c->stopping = c->term_sent = 0;
+    c->stopping = 0;
+    c->stage = STOP_PRESTOP;
     P.dirty = 1;
 }
 
@@ -99,6 +101,7 @@ void container_start(container *c) {
     }
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
         c->started_ns = now_ns();
+        c->started_wall_ns = wall_ns();
         set_terminated(c, 128, 0, "StartError", "pipe failed");
         after_exit(c);
         return;
@@ -109,6 +112,7 @@ void container_start(container *c) {
     char why[512] = "";
     pid_t pid = -1;
     c->started_ns = now_ns();
+    c->started_wall_ns = wall_ns();
     int rc = spawn_joined(&a, c->joins, c->join_count, 0, &pid, why, sizeof(why));
     close(out[1]);
     close(err[1]);
@@ -124,18 +128,20 @@ void container_start(container *c) {
     stream_add(out[0], log_fd, 0);
     stream_add(err[0], log_fd >= 0 ? fcntl(log_fd, F_DUPFD_CLOEXEC, 3) : -1, 1);
     c->pid = pid;
-    c->state = S_RUNNING;
+    c->state = PR_STATE_RUNNING;
     c->reason[0] = c->message[0] = '\0';
     c->ready = 0;
     c->started = 0;
-    c->stopping = c->term_sent = c->kill_reason = 0;
+    c->stopping = 0;
+    c->stage = STOP_PRESTOP;
+    c->kill_reason = KILL_NONE;
     P.dirty = 1;
     event(c, "Started (pid %d)", (int)pid);
     if (c->post_start) {
         c->hook_is_prestop = 0;
         if (spawn_in_container(c, c->post_start, &c->hook_pid) != 0) {
             c->hook_pid = -1;
-            container_stop(c, now_ns() + (int64_t)P.grace * SEC, 3);
+            container_stop(c, now_ns() + (int64_t)P.grace * SEC, KILL_POSTSTART);
             return;
         }
     }
@@ -148,8 +154,8 @@ static void signal_container(container *c, int sig) {
     kill(c->pid, sig);
 }
 
-void container_stop(container *c, int64_t deadline_ns, int reason) {
-    if (c->state != S_RUNNING) return;
+void container_stop(container *c, int64_t deadline_ns, kill_reason reason) {
+    if (c->state != PR_STATE_RUNNING) return;
     if (c->stopping) {
         if (deadline_ns < c->kill_at_ns) c->kill_at_ns = deadline_ns;
         return;
@@ -168,24 +174,24 @@ void container_stop(container *c, int64_t deadline_ns, int reason) {
     }
     event(c, "Stopping (SIGTERM, grace %llds)", (long long)((deadline_ns - now_ns() + SEC - 1) / SEC));
     signal_container(c, SIGTERM);
-    c->term_sent = 1;
+    c->stage = STOP_TERM_SENT;
 }
 
 static void stop_tick(container *c, int64_t now) {
-    if (!c->stopping || c->state != S_RUNNING) return;
-    if (!c->term_sent) {
+    if (!c->stopping || c->state != PR_STATE_RUNNING) return;
+    if (c->stage == STOP_PRESTOP) {
         if (c->hook_pid > 0 && now < c->kill_at_ns) return;
         if (c->hook_pid > 0) kill(c->hook_pid, SIGKILL);
         if (c->kill_at_ns - now < 2 * SEC) c->kill_at_ns = now + 2 * SEC;  // kubelet's minimum after preStop
         event(c, "Stopping (SIGTERM)");
         signal_container(c, SIGTERM);
-        c->term_sent = 1;
+        c->stage = STOP_TERM_SENT;
         return;
     }
-    if (now >= c->kill_at_ns && c->term_sent == 1) {
+    if (now >= c->kill_at_ns && c->stage == STOP_TERM_SENT) {
         event(c, "Grace period over: SIGKILL");
         signal_container(c, SIGKILL);
-        c->term_sent = 2;
+        c->stage = STOP_KILL_SENT;
     }
 }
 
@@ -198,31 +204,21 @@ static void read_termination_message(container *c) {
     if (n > 0) c->term.message[n] = '\0';
 }
 
-static int restart_wanted(const container *c) {
-    if (P.terminating || P.done) return 0;
-    if (c->kind == K_SIDECAR) return 1;
-    int failed = c->term.exit_code != 0;
-    if (c->kind == K_INIT) return failed && strcmp(P.restart_policy, "Never") != 0;
-    if (strcmp(P.restart_policy, "Always") == 0) return 1;
-    if (strcmp(P.restart_policy, "OnFailure") == 0) return failed;
-    return 0;
-}
-
 // Decides what follows an exit: nothing, a restart (maybe after back-off), or a failed pod.
 static void after_exit(container *c) {
-    if (c->kind == K_INIT && c->term.exit_code != 0 && strcmp(P.restart_policy, "Never") == 0 && !P.terminating) {
+    if (c->kind == PR_CONTAINER_INIT && pr_init_failure_fails_pod(P.restart_policy, c->term.exit_code) && !P.terminating) {
         event(c, "Init container failed with restartPolicy Never: the pod fails");
-        P.done = 2;
+        P.done = RESULT_FAILED;
     }
-    if (!restart_wanted(c)) return;
-    int64_t now = now_ns();
-    c->restart_at_ns = pr_backoff_next(&c->backoff, c->term.finished_ns, now);
+    if (P.terminating || P.done || !pr_container_restarts(P.restart_policy, c->kind, c->term.exit_code)) return;
+    int64_t now = now_ns();  // the exit was just now: back-off runs on the monotonic clock
+    c->restart_at_ns = pr_backoff_next(&c->backoff, now, now);
     if (c->restart_at_ns > now) {
         c->last = c->term;
         c->has_last = 1;
-        c->state = S_WAITING;
+        c->state = PR_STATE_WAITING;
         snprintf(c->reason, sizeof(c->reason), "CrashLoopBackOff");
-        long long secs = (long long)((c->restart_at_ns - c->term.finished_ns + SEC / 2) / SEC);
+        long long secs = (long long)((c->restart_at_ns - now + SEC / 2) / SEC);
         snprintf(c->message, sizeof(c->message), "back-off %llds restarting failed container=%s", secs, c->name);
         event(c, "Back-off %llds before restarting", secs);
     }
@@ -239,22 +235,28 @@ void container_exited(container *c, int status) {
         if (p->fd >= 0) { close(p->fd); p->fd = -1; }
         p->in_flight = 0;
     }
-    int reason = c->kill_reason;
+    kill_reason reason = c->kill_reason;
     set_terminated(c, code, sig, code == 0 ? "Completed" : "Error", NULL);
     read_termination_message(c);
-    if (reason == 3) snprintf(c->term.message, sizeof(c->term.message), "PostStartHook failed");
+    if (reason == KILL_POSTSTART) snprintf(c->term.message, sizeof(c->term.message), "PostStartHook failed");
     if (sig) event(c, "Exited: killed by signal %d", sig);
     else event(c, "Exited with status %d", code);
     after_exit(c);
 }
 
-container *find_by_pid(pid_t pid, int *what) {
+container *find_by_pid(pid_t pid, pid_owner *owner, probe_role *role) {
+    *owner = OWNER_NONE;
     for (int i = 0; i < P.count; i++) {
         container *c = &P.c[i];
-        if (c->pid == pid) { *what = 0; return c; }
-        if (c->hook_pid == pid) { *what = 1; return c; }
-        for (int r = 0; r < PR_COUNT; r++)
-            if (c->probes[r].pid == pid) { *what = 2 + r; return c; }
+        if (c->pid == pid) { *owner = OWNER_MAIN; return c; }
+        if (c->hook_pid == pid) { *owner = OWNER_HOOK; return c; }
+        for (int r = 0; r < PR_COUNT; r++) {
+            if (c->probes[r].pid == pid) {
+                *owner = OWNER_PROBE;
+                *role = (probe_role)r;
+                return c;
+            }
+        }
     }
     return NULL;
 }
@@ -266,41 +268,38 @@ void pod_terminate(void) {
     event(NULL, "Terminating (grace %ds)", P.grace);
     for (int i = 0; i < P.count; i++) {
         P.c[i].restart_at_ns = 0;
-        if (P.c[i].kind != K_SIDECAR) container_stop(&P.c[i], P.terminate_deadline_ns, 0);
+        if (P.c[i].kind != PR_CONTAINER_SIDECAR) container_stop(&P.c[i], P.terminate_deadline_ns, KILL_NONE);
     }
     P.dirty = 1;
 }
 
-static int running(const container *c) { return c->state == S_RUNNING; }
+static int running(const container *c) { return c->state == PR_STATE_RUNNING; }
 
 static void stop_sidecars(int64_t now) {
     for (int i = 0; i < P.count; i++) {
-        if (P.c[i].kind != K_SIDECAR && running(&P.c[i])) return;  // mains first
+        if (P.c[i].kind != PR_CONTAINER_SIDECAR && running(&P.c[i])) return;  // mains first
     }
     int64_t deadline = P.terminating ? P.terminate_deadline_ns : now + (int64_t)P.grace * SEC;
     if (deadline < now + 2 * SEC) deadline = now + 2 * SEC;
     for (int i = P.count - 1; i >= 0; i--) {
         P.c[i].restart_at_ns = 0;
-        if (P.c[i].kind == K_SIDECAR) container_stop(&P.c[i], deadline, 0);
+        if (P.c[i].kind == PR_CONTAINER_SIDECAR) container_stop(&P.c[i], deadline, KILL_NONE);
     }
 }
 
+// The pod completed on its own once kubelet's phase over the main containers is terminal.
 static void check_done(void) {
     if (P.done || P.terminating) return;
-    int mains = 0, finished = 0, failed = 0;
+    pr_phase_counts counts = {0};
     for (int i = 0; i < P.count; i++) {
-        container *c = &P.c[i];
-        if (c->kind != K_MAIN) continue;
-        mains++;
-        if (c->state == S_TERMINATED && c->restart_at_ns == 0) {
-            finished++;
-            if (c->term.exit_code != 0) failed++;
-        }
+        const container *c = &P.c[i];
+        if (c->kind != PR_CONTAINER_MAIN) continue;
+        const term_info *t = c->state == PR_STATE_TERMINATED ? &c->term : &c->last;
+        pr_phase_count(&counts, c->state, c->has_last, t->exit_code);
     }
-    if (mains == 0 || finished < mains) return;
-    if (strcmp(P.restart_policy, "Always") == 0) return;
-    if (strcmp(P.restart_policy, "OnFailure") == 0 && failed) return;
-    P.done = failed ? 2 : 1;
+    pr_pod_phase phase = pr_pod_phase_of(P.restart_policy, &counts, 1, 0);
+    if (phase == PR_PHASE_SUCCEEDED) P.done = RESULT_SUCCEEDED;
+    if (phase == PR_PHASE_FAILED) P.done = RESULT_FAILED;
 }
 
 void pod_tick(int64_t now) {
@@ -308,7 +307,7 @@ void pod_tick(int64_t now) {
         container *c = &P.c[i];
         if (c->restart_at_ns && now >= c->restart_at_ns && !P.terminating && !P.done) {
             c->restart_at_ns = 0;
-            if (c->state == S_TERMINATED) { c->last = c->term; c->has_last = 1; }
+            if (c->state == PR_STATE_TERMINATED) { c->last = c->term; c->has_last = 1; }
             c->restart_count++;
             container_start(c);
         }
@@ -319,33 +318,33 @@ void pod_tick(int64_t now) {
         if (P.done) {
             for (int i = 0; i < P.count; i++) {
                 P.c[i].restart_at_ns = 0;
-                if (P.c[i].kind == K_INIT) container_stop(&P.c[i], now + (int64_t)P.grace * SEC, 0);
+                if (P.c[i].kind == PR_CONTAINER_INIT) container_stop(&P.c[i], now + (int64_t)P.grace * SEC, KILL_NONE);
             }
         }
         stop_sidecars(now);
         return;
     }
-    if (!P.initialized_ns) {
+    if (!P.initialized_wall_ns) {
         int complete = 1;
         for (int i = 0; i < P.count && complete; i++) {
             container *c = &P.c[i];
-            if (c->kind == K_MAIN) continue;
+            if (c->kind == PR_CONTAINER_MAIN) continue;
             if (!c->launched) { container_start(c); complete = 0; break; }
-            if (c->kind == K_SIDECAR) {
+            if (c->kind == PR_CONTAINER_SIDECAR) {
                 if (!(running(c) && c->started)) complete = 0;
                 continue;
             }
-            if (!(c->state == S_TERMINATED && c->term.exit_code == 0 && c->restart_at_ns == 0)) complete = 0;
+            if (!(c->state == PR_STATE_TERMINATED && c->term.exit_code == 0 && c->restart_at_ns == 0)) complete = 0;
         }
         if (!complete || P.done) { check_done(); return; }
-        P.initialized_ns = now;
+        P.initialized_wall_ns = wall_ns();
         P.dirty = 1;
         event(NULL, "Initialized");
     }
     for (int i = 0; i < P.count; i++) {
         container *c = &P.c[i];
-        if (c->kind == K_MAIN && !c->launched) container_start(c);
+        if (c->kind == PR_CONTAINER_MAIN && !c->launched) container_start(c);
     }
     check_done();
-    if (P.done) event(NULL, "Pod %s", P.done == 1 ? "succeeded" : "failed");
+    if (P.done) event(NULL, "Pod %s", P.done == RESULT_SUCCEEDED ? "succeeded" : "failed");
 }

@@ -8,7 +8,11 @@
 
 #include "json.h"
 #include "pr_backoff.h"
+#include "pr_kubelet.h"
 #include "pr_spawn.h"
+
+// The plan.json format this supervisor reads (docs/supervisor.md); PodPlanner.planVersion is the other side.
+#define SUP_PLAN_VERSION 1
 
 typedef enum { P_NONE = 0, P_EXEC, P_TCP, P_HTTP } probe_kind;
 typedef enum { PR_STARTUP = 0, PR_READINESS, PR_LIVENESS, PR_COUNT } probe_role;
@@ -16,7 +20,7 @@ typedef enum { PR_STARTUP = 0, PR_READINESS, PR_LIVENESS, PR_COUNT } probe_role;
 typedef struct probe {
     probe_kind kind;
     char **argv;                 // exec
-    const char *host, *path, *scheme;
+    const char *host, *path;
     int port;
     char **headers;              // "Name: value" lines
     int initial_delay, period, timeout, success_threshold, failure_threshold;
@@ -29,8 +33,35 @@ typedef struct probe {
     size_t reply_len;
 } probe;
 
-typedef enum { K_INIT, K_SIDECAR, K_MAIN } ckind;
-typedef enum { S_WAITING, S_RUNNING, S_TERMINATED } cstate;
+/// Why the supervisor stopped a container itself (it shapes the termination message and events).
+typedef enum kill_reason {
+    KILL_NONE = 0,       // a pod stop, or a sidecar stopped after the mains
+    KILL_LIVENESS,       // liveness probe failed failureThreshold times
+    KILL_STARTUP,        // startup probe failed failureThreshold times
+    KILL_POSTSTART,      // the postStart hook failed
+} kill_reason;
+
+/// How far a graceful stop has got.
+typedef enum stop_stage {
+    STOP_PRESTOP = 0,    // preStop hook running (or nothing sent yet)
+    STOP_TERM_SENT,      // SIGTERM sent; SIGKILL at kill_at_ns
+    STOP_KILL_SENT,      // SIGKILL sent
+} stop_stage;
+
+/// The pod's outcome once it completed on its own (status.json "result").
+typedef enum pod_result {
+    RESULT_NONE = 0,
+    RESULT_SUCCEEDED,
+    RESULT_FAILED,
+} pod_result;
+
+/// Which of a container's processes a reaped pid was.
+typedef enum pid_owner {
+    OWNER_NONE = 0,
+    OWNER_MAIN,          // the container's own process
+    OWNER_HOOK,          // its postStart or preStop hook
+    OWNER_PROBE,         // an exec probe (the role says which)
+} pid_owner;
 
 typedef struct ns_join {
     int type;
@@ -39,14 +70,14 @@ typedef struct ns_join {
 
 typedef struct term_info {
     int exit_code, signal;
-    int64_t started_ns, finished_ns;
+    int64_t started_ns, finished_ns;  // wall clock (status.json)
     char reason[40];
     char message[1024];
 } term_info;
 
 typedef struct container {
     const char *name;
-    ckind kind;
+    pr_container_kind kind;
     pr_spawn_attr attr;          // template; ns fds filled at each start
     ns_join joins[PR_SPAWN_MAX_NS];
     int join_count;
@@ -58,30 +89,32 @@ typedef struct container {
     probe probes[PR_COUNT];
     const char *term_file;       // host file bind-mounted at terminationMessagePath
     const char *log_path;        // CRI containers: the log file kubelet asked for
-    // runtime
-    cstate state;
+    // runtime (times ending _ns are CLOCK_MONOTONIC deadlines unless they say "wall")
+    pr_container_state state;
     char reason[40];
     char message[256];
     pid_t pid;
-    int64_t started_ns, restart_at_ns;
+    int64_t started_wall_ns, started_ns, restart_at_ns;
     int restart_count, ready, started, has_last, launched;
     term_info term, last;
     pr_backoff backoff;
     pid_t hook_pid;
-    int64_t hook_deadline_ns;
     int hook_is_prestop;
-    int stopping, term_sent, kill_reason;  // kill_reason: 0 none, 1 liveness, 2 startup, 3 poststart
+    int stopping;
+    stop_stage stage;
+    kill_reason kill_reason;
     int64_t kill_at_ns;
 } container;
 
 typedef struct pod {
-    const char *name, *state_dir, *log_dir, *probe_host, *restart_policy;
+    const char *name, *state_dir, *log_dir, *probe_host;
+    pr_restart_policy restart_policy;
     int grace;
     char **finish;
     container *c;
     int count;
-    int64_t start_ns, initialized_ns;
-    int done;                    // 1 succeeded, 2 failed
+    int64_t start_wall_ns, initialized_wall_ns;
+    pod_result done;
     int terminating;
     int64_t terminate_deadline_ns;
     int dirty;
@@ -89,11 +122,12 @@ typedef struct pod {
 
 extern pod P;
 
-int64_t now_ns(void);
+int64_t now_ns(void);   // CLOCK_MONOTONIC: every deadline and interval (a wall-clock step moves none)
+int64_t wall_ns(void);  // CLOCK_REALTIME: the times written to status.json, events and logs
 void fmt_time(int64_t ns, char *buf, size_t len);  // RFC 3339 with nanoseconds, UTC
 
 // plan.c
-int plan_load(const char *path, pod *p);
+int plan_load(const char *path, pod *p);  // 0, or -1 after a one-line error on stderr
 
 // output.c
 void event(const container *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -107,11 +141,11 @@ void streams_drain(void);
 // run.c
 void container_start(container *c);
 void container_exited(container *c, int status);
-void container_stop(container *c, int64_t deadline_ns, int reason);
+void container_stop(container *c, int64_t deadline_ns, kill_reason reason);
 void pod_tick(int64_t now);
 void pod_terminate(void);
 int spawn_in_container(container *c, char **argv, pid_t *pid);
-container *find_by_pid(pid_t pid, int *what);  // what: 0 main, 1 hook, 2..4 probe role + 2
+container *find_by_pid(pid_t pid, pid_owner *owner, probe_role *role);
 
 // probe.c
 void probes_reset(container *c);

@@ -31,8 +31,8 @@ public struct CRIContainers {
         /// CRI state name.
         public var state: String {
             guard let c = main, supervisor != nil else { return "CONTAINER_CREATED" }
-            if c.state == "running" { return (supervisor?.isAlive ?? false) ? "CONTAINER_RUNNING" : "CONTAINER_UNKNOWN" }
-            if c.state == "terminated" { return "CONTAINER_EXITED" }
+            if c.state == .running { return (supervisor?.isAlive ?? false) ? "CONTAINER_RUNNING" : "CONTAINER_UNKNOWN" }
+            if c.state == .terminated { return "CONTAINER_EXITED" }
             return (supervisor?.isAlive ?? false) ? "CONTAINER_CREATED" : "CONTAINER_EXITED"
         }
     }
@@ -111,8 +111,8 @@ public struct CRIContainers {
         let end = Clock.now() + 5
         while Clock.now() < end {
             let s = SupervisorStatus.load(c.layout.status)?.containers.first
-            if let s, s.state != "waiting" {
-                if s.state == "terminated", s.terminated?.reason == "StartError" {
+            if let s, s.state != .waiting {
+                if s.state == .terminated, s.terminated?.reason == "StartError" {
                     throw PodrigError(.system, "starting container \(c.name)", cause: s.terminated?.message)
                 }
                 return

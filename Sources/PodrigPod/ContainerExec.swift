@@ -9,7 +9,7 @@ public enum ContainerExec {
               let spawn = c["spawn"] else {
             throw PodrigError(.notFound, "container \"\(name)\" is not in pod \(p.manifest.name)")
         }
-        guard let st = p.status?.container(name), st.state == "running", st.pid > 0, p.supervisorAlive else {
+        guard let st = p.status?.container(name), st.state == .running, st.pid > 0, p.supervisorAlive else {
             throw PodrigError(.notReady, "container \(name) of pod \(p.manifest.name) is not running")
         }
         let env = (spawn["env"]?.array ?? []).compactMap(\.string)

@@ -218,7 +218,7 @@ public final class PodManager: @unchecked Sendable {
     static func killLeftovers(_ layout: PodLayout) {
         // A supervisor that died (or was killed) leaves its containers: SIGKILL what is still ours.
         if let s = SupervisorStatus.load(layout.status), !(supervisorIdentity(layout)?.isAlive ?? false) {
-            for c in s.containers where c.state == "running" && c.pid > 0 {
+            for c in s.containers where c.state == .running && c.pid > 0 {
                 // Only a process started after the supervisor can be one of its containers.
                 guard let st = Proc.stat(c.pid), st.state != "Z" else { continue }
                 if let sup = supervisorIdentity(layout), st.startTime < sup.startTime { continue }

@@ -39,6 +39,9 @@ public struct PodPlanner {
     /// Node allocatable amounts for resourceFieldRef of unset limits.
     public var node = NodeCapacity.discover()
 
+    /// The plan.json format (docs/supervisor.md); the supervisor's side is SUP_PLAN_VERSION in CShims/supervisor/sup.h.
+    public static let planVersion = 1
+
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     var spec: PodSpec { manifest.spec }
@@ -68,7 +71,7 @@ public struct PodPlanner {
         for c in spec.containers { containers.append(try container(c, kind: "main")) }
         let probeHost = record.podIPs.first ?? "127.0.0.1"
         return [
-            "version": 1, "name": .string(manifest.name), "namespace": .string(manifest.namespace),
+            "version": .int(PodPlanner.planVersion), "name": .string(manifest.name), "namespace": .string(manifest.namespace),
             "stateDir": .string(layout.directory), "logDir": .string(logDirectory),
             "restartPolicy": .string(spec.restartPolicy.rawValue),
             "terminationGracePeriodSeconds": .int(spec.terminationGracePeriodSeconds),
@@ -240,11 +243,10 @@ public struct PodPlanner {
             o["type"] = "tcp"
             o["port"] = .int(port)
             if let host { o["host"] = .string(try probeHost(host, what: what)) }
-        case .http(let host, let port, let hpath, let scheme, let headers):
+        case .http(let host, let port, let hpath, _, let headers):
             o["type"] = "http"
             o["port"] = .int(port)
             o["path"] = .string(hpath)
-            o["scheme"] = .string(scheme)
             o["headers"] = .array(headers.map { .string("\($0.0): \($0.1)") })
             if let host { o["host"] = .string(try probeHost(host, what: what)) }
         case .sleep:

@@ -6,39 +6,12 @@ import PodrigSandbox
 
 /// A pod's v1 status, computed the way kubelet and kubectl do from the supervisor's container states.
 public enum PodStatusView {
-    /// kubelet's getPhase over the main containers.
+    /// kubelet's getPhase over the main containers (KubeletRules: defined once, in C, with the supervisor).
     public static func phase(restartPolicy: RestartPolicy, status: SupervisorStatus?, mainNames: [String], stopped finished: Bool = false) -> String {
-        guard let status else { return "Pending" }
+        guard let status else { return PodPhase.pending.rawValue }
         if let r = status.result { return r }
-        if status.initializedAt == 0 && !finished { return "Pending" }
-        var running = 0, waiting = 0, stopped = 0, succeeded = 0
-        for name in mainNames {
-            guard let c = status.container(name) else { waiting += 1; continue }
-            switch c.state {
-            case "running": running += 1
-            case "terminated":
-                stopped += 1
-                if c.terminated?.exitCode == 0 { succeeded += 1 }
-            default:
-                if let last = c.lastTerminated {
-                    stopped += 1
-                    if last.exitCode == 0 { succeeded += 1 }
-                } else { waiting += 1 }
-            }
-        }
-        if finished {
-            // The supervisor is gone after a stop: nothing runs any more.
-            return stopped > 0 && stopped == succeeded && waiting == 0 ? "Succeeded" : "Failed"
-        }
-        if waiting > 0 { return "Pending" }
-        if running > 0 { return "Running" }
-        if stopped > 0 {
-            if restartPolicy == .always { return "Running" }
-            if stopped == succeeded { return "Succeeded" }
-            if restartPolicy == .never { return "Failed" }
-            return "Running"
-        }
-        return "Pending"
+        return KubeletRules.phase(restartPolicy, mains: mainNames.map { status.container($0) }, initialized: status.initializedAt != 0,
+                                  terminal: finished).rawValue
     }
 
     static func time(_ ns: Int64) -> JSON { ns > 0 ? .string(Time.rfc3339(ns)) : .null }
@@ -89,9 +62,9 @@ public enum PodStatusView {
         var state: JSON
         if let c {
             switch c.state {
-            case "running": state = ["running": ["startedAt": time(c.startedAt)]]
-            case "terminated": state = ["terminated": c.terminated.map { termJSON($0, containerID: id) } ?? [:]]
-            default:
+            case .running: state = ["running": ["startedAt": time(c.startedAt)]]
+            case .terminated: state = ["terminated": c.terminated.map { termJSON($0, containerID: id) } ?? [:]]
+            case .waiting:
                 var w: JSON = ["reason": .string(c.reason ?? waitingReason)]
                 if let m = c.message { w["message"] = .string(m) }
                 state = ["waiting": w]
@@ -99,14 +72,14 @@ public enum PodStatusView {
         } else {
             state = ["waiting": ["reason": .string(waitingReason)]]
         }
-        let created = c?.state == "running" || c?.state == "terminated" || c?.lastTerminated != nil
+        let created = c.map { $0.state != .waiting || $0.lastTerminated != nil } ?? false
         var o: JSON = ["name": .string(spec.name), "state": state,
                        "lastState": c?.lastTerminated.map { ["terminated": termJSON($0, containerID: id)] } ?? [:],
                        "ready": .bool(c?.ready ?? false), "restartCount": .int(c?.restartCount ?? 0),
                        "image": .string(spec.image ?? ""), "imageID": ""]
         if created { o["containerID"] = .string(id) }
         // kubelet sets `started` on every status: true once a running container passed its startup probe.
-        o["started"] = .bool(c?.state == "running" && (c?.started ?? false))
+        o["started"] = .bool(c?.state == .running && (c?.started ?? false))
         if created {
             if !spec.resources.requests.isEmpty {
                 o["allocatedResources"] = .object(JSONObject(spec.resources.requests.map { ($0.name, JSON.string($0.quantity.text)) }))

@@ -1,6 +1,6 @@
 import PodrigCore
 
-/// What the supervisor writes to status.json.
+/// What the supervisor writes to status.json (docs/supervisor.md; CShims/supervisor/output.c writes it).
 public struct SupervisorStatus: Sendable {
     public struct Termination: Sendable, Equatable {
         public var exitCode: Int
@@ -22,7 +22,7 @@ public struct SupervisorStatus: Sendable {
 
     public struct Container: Sendable {
         public var name: String
-        public var state: String  // waiting | running | terminated
+        public var state: ContainerState
         public var pid: Int32
         public var startedAt: Int64
         public var restartCount: Int
@@ -33,7 +33,7 @@ public struct SupervisorStatus: Sendable {
         public var terminated: Termination?
         public var lastTerminated: Termination?
 
-        public init(name: String, state: String, pid: Int32 = 0, startedAt: Int64 = 0, restartCount: Int = 0, ready: Bool = false,
+        public init(name: String, state: ContainerState, pid: Int32 = 0, startedAt: Int64 = 0, restartCount: Int = 0, ready: Bool = false,
                     started: Bool = false, reason: String? = nil, message: String? = nil, terminated: Termination? = nil,
                     lastTerminated: Termination? = nil) {
             self.name = name
@@ -83,7 +83,7 @@ public struct SupervisorStatus: Sendable {
                                finishedAt: int64(v["finishedAt"]), reason: v["reason"]?.string ?? "", message: v["message"]?.string ?? "")
         }
         let containers = (j["containers"]?.array ?? []).map { c in
-            Container(name: c["name"]?.string ?? "", state: c["state"]?.string ?? "waiting", pid: Int32(c["pid"]?.int ?? 0),
+            Container(name: c["name"]?.string ?? "", state: c["state"]?.string.flatMap(ContainerState.init(rawValue:)) ?? .waiting, pid: Int32(c["pid"]?.int ?? 0),
                       startedAt: int64(c["startedAt"]), restartCount: c["restartCount"]?.int ?? 0, ready: c["ready"]?.bool ?? false,
                       started: c["started"]?.bool ?? false, reason: c["reason"]?.string, message: c["message"]?.string,
                       terminated: term(c["terminated"]), lastTerminated: term(c["lastTerminated"]))

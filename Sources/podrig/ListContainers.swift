@@ -19,7 +19,7 @@ enum ContainerView {
         for p in try pods.list() {
             for spec in p.manifest.spec.initContainers + p.manifest.spec.containers {
                 let s = p.status?.container(spec.name)
-                let state = s?.state == "running" && p.supervisorAlive ? "CONTAINER_RUNNING" : s?.state == "terminated" || s?.lastTerminated != nil ? "CONTAINER_EXITED" : "CONTAINER_CREATED"
+                let state = s?.state == .running && p.supervisorAlive ? "CONTAINER_RUNNING" : s?.state == .terminated || s?.lastTerminated != nil ? "CONTAINER_EXITED" : "CONTAINER_CREATED"
                 let id = PodStatusView.containerID(p.record.id, spec.name).dropFirst("podrig://".count)
                 let status = PodStatusView.status(p.manifest, record: p.record, status: p.status, supervisorAlive: p.supervisorAlive)
                 let cs = (status["containerStatuses"]?.array ?? []) + (status["initContainerStatuses"]?.array ?? [])
@@ -44,7 +44,7 @@ enum ContainerView {
             "reason": .string(t?.reason ?? ""), "message": .string(t?.message ?? ""),
             "labels": map(c.labels), "annotations": map(c.annotations), "logPath": .string(c.logPath),
         ]
-        return ["status": status, "info": ["sandboxID": .string(c.sandboxID), "pid": .int(m?.state == "running" ? m?.pid ?? 0 : 0),
+        return ["status": status, "info": ["sandboxID": .string(c.sandboxID), "pid": .int(m?.state == .running ? m?.pid ?? 0 : 0),
                                            "supervisorPid": .int(c.supervisor?.pid ?? 0)]]
     }
 }

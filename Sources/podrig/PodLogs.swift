@@ -61,7 +61,7 @@ struct PodLogs: ParsableCommand {
             guard let cur = try? manager.load(p.record.id) else { return }
             p = cur
             let c = p.status?.container(name)
-            if !p.supervisorAlive || c?.state != "running" || (c?.restartCount ?? 0) != restarts {
+            if !p.supervisorAlive || c?.state != .running || (c?.restartCount ?? 0) != restarts {
                 emit(tail.read())
                 return
             }

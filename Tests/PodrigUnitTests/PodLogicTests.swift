@@ -93,14 +93,14 @@ import Testing
         let phase = { (p: RestartPolicy, s: SupervisorStatus?) in PodStatusView.phase(restartPolicy: p, status: s, mainNames: ["a", "b"]) }
         #expect(phase(.always, nil) == "Pending")
         #expect(phase(.always, status([], initialized: false)) == "Pending")
-        #expect(phase(.always, status([C(name: "a", state: "running"), C(name: "b", state: "running")])) == "Running")
-        #expect(phase(.always, status([C(name: "a", state: "running"), C(name: "b", state: "waiting")])) == "Pending")
-        let crashing = C(name: "b", state: "waiting", reason: "CrashLoopBackOff", lastTerminated: term(1))
-        #expect(phase(.always, status([C(name: "a", state: "running"), crashing])) == "Running")
-        let done = [C(name: "a", state: "terminated", terminated: term(0)), C(name: "b", state: "terminated", terminated: term(0))]
+        #expect(phase(.always, status([C(name: "a", state: .running), C(name: "b", state: .running)])) == "Running")
+        #expect(phase(.always, status([C(name: "a", state: .running), C(name: "b", state: .waiting)])) == "Pending")
+        let crashing = C(name: "b", state: .waiting, reason: "CrashLoopBackOff", lastTerminated: term(1))
+        #expect(phase(.always, status([C(name: "a", state: .running), crashing])) == "Running")
+        let done = [C(name: "a", state: .terminated, terminated: term(0)), C(name: "b", state: .terminated, terminated: term(0))]
         #expect(phase(.never, status(done)) == "Succeeded")
         #expect(phase(.always, status(done)) == "Running")
-        let failed = [C(name: "a", state: "terminated", terminated: term(0)), C(name: "b", state: "terminated", terminated: term(2))]
+        let failed = [C(name: "a", state: .terminated, terminated: term(0)), C(name: "b", state: .terminated, terminated: term(2))]
         #expect(phase(.never, status(failed)) == "Failed")
         #expect(phase(.onFailure, status(failed)) == "Running")
         #expect(phase(.never, status([], result: "Failed")) == "Failed")

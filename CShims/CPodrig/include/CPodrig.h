@@ -4,3 +4,4 @@
 #include "pr_seccomp.h"
 #include "pr_sys.h"
 #include "pr_backoff.h"
+#include "pr_kubelet.h"
