@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "podrig", targets: ["podrig"]),
         .executable(name: "podrig-pause", targets: ["podrig-pause"]),
         .executable(name: "podrig-supervisor", targets: ["podrig-supervisor"]),
+        .executable(name: "podrig-ipam", targets: ["podrig-ipam"]),
         // The library under the CLI: bring pods up and down from another package's tests.
         .library(name: "Podrig", targets: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod"]),
     ],
@@ -41,20 +42,25 @@ let package = Package(
         .target(name: "PodrigCore", dependencies: ["CPodrig", "CYAML"]),
         .target(name: "PodrigSandbox", dependencies: ["PodrigCore", "CPodrig"]),
         .target(name: "PodrigCNI", dependencies: ["PodrigCore", "PodrigSandbox"]),
+        // The CNI IPAM plugin's logic (host-local's config, sticky and requested IPs, crash-safe leases).
+        .target(name: "PodrigIPAM", dependencies: ["PodrigCore"]),
+        // The plugin process: PodrigCore only (no Foundation, no ArgumentParser); hack/build links it
+        // static like podrig, so it starts in about a millisecond.
+        .executableTarget(name: "podrig-ipam", dependencies: ["PodrigIPAM"]),
         .target(name: "PodrigPod", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "CPodrig"]),
         // `podrig doctor`: environment checks and the leak scanner (reads state, never changes it).
         .target(name: "PodrigDoctor", dependencies: ["PodrigCore", "PodrigSandbox", "CPodrig"]),
         .executableTarget(
             name: "podrig",
             dependencies: [
-                "PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor",
+                "PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PodrigUnitTests", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor"]),
+        .testTarget(name: "PodrigUnitTests", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM"]),
         .testTarget(
             name: "PodrigIntegrationTests",
-            dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "podrig", "podrig-pause", "podrig-supervisor"]
+            dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigIPAM", "podrig", "podrig-pause", "podrig-supervisor", "podrig-ipam"]
         ),
     ]
 )
