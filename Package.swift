@@ -10,7 +10,7 @@ let package = Package(
         .executable(name: "podrig-supervisor", targets: ["podrig-supervisor"]),
         .executable(name: "podrig-ipam", targets: ["podrig-ipam"]),
         // The library under the CLI: bring pods up and down from another package's tests.
-        .library(name: "Podrig", targets: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod"]),
+        .library(name: "Podrig", targets: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigCluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,19 +48,21 @@ let package = Package(
         // static like podrig, so it starts in about a millisecond.
         .executableTarget(name: "podrig-ipam", dependencies: ["PodrigIPAM"]),
         .target(name: "PodrigPod", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "CPodrig"]),
+        // Cluster networking in a box: kcm's node IPAM, simulated nodes in netns, routes between them.
+        .target(name: "PodrigCluster", dependencies: ["PodrigCore", "PodrigSandbox"]),
         // `podrig doctor`: environment checks and the leak scanner (reads state, never changes it).
         .target(name: "PodrigDoctor", dependencies: ["PodrigCore", "PodrigSandbox", "CPodrig"]),
         .executableTarget(
             name: "podrig",
             dependencies: [
-                "PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM",
+                "PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM", "PodrigCluster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PodrigUnitTests", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM"]),
+        .testTarget(name: "PodrigUnitTests", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM", "PodrigCluster"]),
         .testTarget(
             name: "PodrigIntegrationTests",
-            dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigIPAM", "podrig", "podrig-pause", "podrig-supervisor", "podrig-ipam"]
+            dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigIPAM", "PodrigCluster", "podrig", "podrig-pause", "podrig-supervisor", "podrig-ipam"]
         ),
     ]
 )
