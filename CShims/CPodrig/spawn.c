@@ -64,6 +64,7 @@ static const char *const step_names[PR_STEP_COUNT] = {
     [PR_STEP_DUP2] = "dup2 stdio",
     [PR_STEP_PDEATHSIG] = "parent death signal",
     [PR_STEP_EXEC] = "execve",
+    [PR_STEP_CTTY] = "set controlling terminal",
 };
 
 const char *pr_spawn_step_name(int step) {
@@ -265,6 +266,9 @@ static __attribute__((noreturn)) void child_setup(const pr_spawn_attr *a, int pi
     }
     for (int i = 0; i < 3; i++) {
         if (dup2(fds[i], i) < 0) child_fail(pipe_fd, PR_STEP_DUP2);
+    }
+    if (a->controlling_tty) {
+        if (ioctl(0, TIOCSCTTY, 0) != 0) child_fail(pipe_fd, PR_STEP_CTTY);
     }
     // Everything else closes at exec, including the error pipe (already CLOEXEC).
     if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {

@@ -54,6 +54,8 @@ public enum Proc {
         public var state: Character
         public var ppid: Int32
         public var startTime: UInt64
+        /// Session ID (field 6), as seen from our PID namespace.
+        public var session: Int32 = 0
     }
 
     /// Parses /proc/<pid>/stat (the comm field may hold spaces and parentheses).
@@ -70,7 +72,7 @@ public enum Proc {
             guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
             // After "comm) ": state is field 3, ppid 4, starttime 22 (indices 0, 1, 19 from here).
             var field = 0, value: UInt64 = 0
-            var state: UInt8 = 0, ppid: UInt64 = 0
+            var state: UInt8 = 0, ppid: UInt64 = 0, session: UInt64 = 0
             var i = close + 2
             guard i < n else { return nil }
             state = bytes[i]
@@ -78,7 +80,11 @@ public enum Proc {
                 let c = bytes[i]
                 if c == UInt8(ascii: " ") || c == UInt8(ascii: "\n") {
                     if field == 1 { ppid = value }
-                    if field == 19 { return Stat(state: Character(Unicode.Scalar(state)), ppid: Int32(truncatingIfNeeded: ppid), startTime: value) }
+                    if field == 3 { session = value }
+                    if field == 19 {
+                        return Stat(state: Character(Unicode.Scalar(state)), ppid: Int32(truncatingIfNeeded: ppid), startTime: value,
+                                    session: Int32(truncatingIfNeeded: session))
+                    }
                     field += 1
                     value = 0
                 } else if c >= 0x30 && c <= 0x39 {

@@ -85,6 +85,8 @@ public struct SpawnOptions: Sendable {
     public var stdout: Int32 = -1
     public var stderr: Int32 = -1
     public var parentDeathSignal: Int32 = 0
+    /// stdin is a pty slave that becomes the controlling terminal (needs newSession).
+    public var controllingTerminal = false
 
     public init(path: String, arguments: [String]) {
         self.path = path
@@ -171,6 +173,7 @@ public enum Spawner {
         attr.stdout_fd = o.stdout
         attr.stderr_fd = o.stderr
         attr.parent_death_signal = o.parentDeathSignal
+        attr.controlling_tty = o.controllingTerminal ? 1 : 0
 
         var pid: pid_t = -1
         var isChild: Int32 = 0

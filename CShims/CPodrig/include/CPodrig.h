@@ -5,3 +5,5 @@
 #include "pr_sys.h"
 #include "pr_backoff.h"
 #include "pr_kubelet.h"
+#include "pr_tty.h"
+#include "pr_exec.h"

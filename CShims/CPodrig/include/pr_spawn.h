@@ -35,6 +35,7 @@ typedef enum pr_spawn_step {
     PR_STEP_DUP2,
     PR_STEP_PDEATHSIG,
     PR_STEP_EXEC,
+    PR_STEP_CTTY,
     PR_STEP_COUNT
 } pr_spawn_step;
 
@@ -116,6 +117,8 @@ typedef struct pr_spawn_attr {
     int stderr_fd;
     /// Signal sent to the child when its parent dies (0 = none).
     int parent_death_signal;
+    /// stdin is a pty slave: make it the controlling terminal (needs new_session or detach).
+    int controlling_tty;
 } pr_spawn_attr;
 
 void pr_spawn_attr_init(pr_spawn_attr *attr);
