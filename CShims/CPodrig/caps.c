@@ -2,6 +2,7 @@
 #include "pr_caps.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
@@ -9,7 +10,7 @@
 int pr_cap_from_name(const char *name) {
     char buf[64];
     size_t len = strlen(name);
-    if (len == 0 || len + 5 >= sizeof(buf)) return -1;
+    if (len == 0 || len + 5 >= sizeof(buf)) return -EINVAL;
     // Kubernetes writes "NET_ADMIN" or "CAP_NET_ADMIN"; libcap wants "cap_net_admin".
     size_t off = 0;
     if (len < 4 || strncasecmp(name, "cap_", 4) != 0) {
@@ -19,7 +20,7 @@ int pr_cap_from_name(const char *name) {
     for (size_t i = 0; i < len; i++) buf[off + i] = (char)tolower((unsigned char)name[i]);
     buf[off + len] = '\0';
     cap_value_t value;
-    if (cap_from_name(buf, &value) != 0) return -1;
+    if (cap_from_name(buf, &value) != 0) return -EINVAL;
     return (int)value;
 }
 

@@ -18,12 +18,12 @@
 #endif
 
 int pr_netns_prepare_dir(const char *dir) {
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return errno;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return -errno;
     // Try to make it shared; if it is not a mount point yet, bind it onto itself first.
     if (mount("", dir, "none", MS_SHARED | MS_REC, NULL) == 0) return 0;
-    if (errno != EINVAL) return errno;
-    if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) != 0) return errno;
-    if (mount("", dir, "none", MS_SHARED | MS_REC, NULL) != 0) return errno;
+    if (errno != EINVAL) return -errno;
+    if (mount(dir, dir, "none", MS_BIND | MS_REC, NULL) != 0) return -errno;
+    if (mount("", dir, "none", MS_SHARED | MS_REC, NULL) != 0) return -errno;
     return 0;
 }
 
@@ -31,19 +31,19 @@ int pr_netns_pin(pid_t pid, const char *path) {
     char source[64];
     snprintf(source, sizeof(source), "/proc/%d/ns/net", (int)pid);
     int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-    if (fd < 0) return errno;
+    if (fd < 0) return -errno;
     close(fd);
     if (mount(source, path, "none", MS_BIND, NULL) != 0) {
         int err = errno;
         unlink(path);
-        return err;
+        return -err;
     }
     return 0;
 }
 
 int pr_netns_unpin(const char *path) {
-    if (umount2(path, MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) return errno;
-    if (unlink(path) != 0 && errno != ENOENT) return errno;
+    if (umount2(path, MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) return -errno;
+    if (unlink(path) != 0 && errno != ENOENT) return -errno;
     return 0;
 }
 

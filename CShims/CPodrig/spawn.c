@@ -328,7 +328,7 @@ int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_s
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         *failed_step = PR_STEP_PIPE;
-        return errno;
+        return -errno;
     }
     pid_t child = fork();
     if (child < 0) {
@@ -336,7 +336,7 @@ int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_s
         close(pipefd[0]);
         close(pipefd[1]);
         *failed_step = PR_STEP_FORK;
-        return err;
+        return -err;
     }
     if (child == 0) {
         close(pipefd[0]);
@@ -378,7 +378,7 @@ int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_s
         int status;
         while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
     }
-    if (err != 0) return err;
+    if (err != 0) return -err;
     *pid = program;
     *is_child = forked_again ? 0 : 1;
     return 0;

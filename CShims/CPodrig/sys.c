@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 int pr_pipe_cloexec(int fds[2]) {
-    return pipe2(fds, O_CLOEXEC);
+    return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno;
 }
 
 int pr_pidfd_open(pid_t pid) {
@@ -40,15 +40,8 @@ int pr_open(const char *path, int flags, unsigned int mode) {
     return fd < 0 ? -errno : fd;
 }
 
-int pr_set_cloexec(int fd, int on) {
-    int flags = fcntl(fd, F_GETFD);
-    if (flags < 0) return -errno;
-    flags = on ? (flags | FD_CLOEXEC) : (flags & ~FD_CLOEXEC);
-    return fcntl(fd, F_SETFD, flags) == 0 ? 0 : -errno;
-}
-
 int pr_set_subreaper(void) {
-    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : errno;
+    return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : -errno;
 }
 
 int pr_clone_newnet(void) { return CLONE_NEWNET; }
@@ -62,7 +55,7 @@ int pr_flock(int fd, int exclusive, int nonblocking) {
     int op = (exclusive ? LOCK_EX : LOCK_SH) | (nonblocking ? LOCK_NB : 0);
     for (;;) {
         if (flock(fd, op) == 0) return 0;
-        if (errno != EINTR) return errno;
+        if (errno != EINTR) return -errno;
     }
 }
 
@@ -72,7 +65,7 @@ int pr_random(void *buf, size_t len) {
         ssize_t n = getrandom(p, len, 0);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return errno;
+            return -errno;
         }
         p += n;
         len -= (size_t)n;

@@ -109,7 +109,7 @@ static void run_finish(void) {
     pid_t pid;
     int is_child, step, index;
     int rc = pr_spawn(&a, &pid, &is_child, &step, &index);
-    if (rc != 0) event(NULL, "finish command %s failed: %s: %s", a.path, pr_spawn_step_name(step), strerror(rc));
+    if (rc != 0) event(NULL, "finish command %s failed: %s: %s", a.path, pr_spawn_step_name(step), strerror(-rc));
 }
 
 int main(int argc, char **argv) {

@@ -16,7 +16,7 @@
 
 #define SEC 1000000000LL
 
-// Opens the namespaces (paths may name the container's pid with %d) and spawns.
+// Opens the namespaces (paths may name the container's pid with %d) and spawns; 0 or -errno.
 static int spawn_joined(pr_spawn_attr *a, const ns_join *joins, int count, pid_t target, pid_t *pid,
                         char *why, size_t why_len) {
     int fds[PR_SPAWN_MAX_NS];
@@ -26,8 +26,8 @@ static int spawn_joined(pr_spawn_attr *a, const ns_join *joins, int count, pid_t
         snprintf(path, sizeof(path), joins[i].path, (int)target);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0) {
-            rc = errno;
-            snprintf(why, why_len, "open(%s): %s", path, strerror(rc));
+            rc = -errno;
+            snprintf(why, why_len, "open(%s): %s", path, strerror(-rc));
             break;
         }
         fds[n] = fd;
@@ -43,7 +43,7 @@ static int spawn_joined(pr_spawn_attr *a, const ns_join *joins, int count, pid_t
             const char *obj = step == PR_STEP_EXEC ? a->path : step == PR_STEP_CHDIR && a->cwd ? a->cwd
                             : step == PR_STEP_MOUNT && index >= 0 && (size_t)index < a->mount_count ? a->mounts[index].target : NULL;
             snprintf(why, why_len, "%s%s%s%s: %s", pr_spawn_step_name(step), obj ? "(" : "", obj ? obj : "", obj ? ")" : "",
-                     strerror(rc));
+                     strerror(-rc));
         }
     }
     for (int i = 0; i < n; i++) close(fds[i]);

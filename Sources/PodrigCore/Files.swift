@@ -41,11 +41,8 @@ public enum Files {
     /// Writes `data` to `path` atomically: a temp file in the same directory, written, fsync'd
     /// (when `sync`), then renamed over the target. Readers see the old or the new file, never half.
     public static func writeAtomic(_ path: String, _ data: [UInt8], mode: mode_t = 0o600, sync: Bool = true) throws(PodrigError) {
-        var rnd: UInt64 = 0
-        _ = pr_random(&rnd, 8)
-        let tmp = "\(path).tmp-\(String(rnd, radix: 36))"
-        let fd = pr_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, UInt32(mode))
-        if fd < 0 { throw PodrigError.system("create(\(tmp))", errno: -fd) }
+        let tmp = "\(path).tmp-\(Identifiers.hex(try Identifiers.random(8)))"
+        let fd = try checked(pr_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, UInt32(mode)), "create(\(tmp))")
         var failure: PodrigError?
         data.withUnsafeBytes { buf in
             var off = 0
@@ -145,14 +142,13 @@ public final class FileLock {
 
     /// Takes an exclusive (or shared) lock on `path`, creating it; waits unless `wait` is false.
     public init(_ path: String, exclusive: Bool = true, wait: Bool = true) throws(PodrigError) {
-        fd = pr_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        if fd < 0 { throw PodrigError.system("open(\(path))", errno: -fd) }
+        fd = try checked(pr_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600), "open(\(path))")
         let rc = pr_flock(fd, exclusive ? 1 : 0, wait ? 0 : 1)
         if rc != 0 {
             close(fd)
             fd = -1
-            if rc == EWOULDBLOCK { throw PodrigError(.conflict, "\(path) is locked by another podrig command") }
-            throw PodrigError.system("flock(\(path))", errno: rc)
+            if rc == -EWOULDBLOCK { throw PodrigError(.conflict, "\(path) is locked by another podrig command") }
+            try checked(rc, "flock(\(path))")
         }
     }
 

@@ -2,10 +2,15 @@ import CPodrig
 
 public enum Identifiers {
     /// A new 64-hex-character ID, as containerd and CRI-O make them.
-    public static func newID() -> String {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        _ = pr_random(&bytes, 32)
-        return hex(bytes)
+    public static func newID() throws(PodrigError) -> String {
+        hex(try random(32))
+    }
+
+    /// `count` bytes from getrandom(2); its failure is an error, never zeros in an ID.
+    public static func random(_ count: Int) throws(PodrigError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        try checked(pr_random(&bytes, count), "getrandom(\(count) bytes)")
+        return bytes
     }
 
     public static func hex(_ bytes: [UInt8]) -> String {

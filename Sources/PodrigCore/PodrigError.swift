@@ -69,10 +69,10 @@ extension Error {
     }
 }
 
-/// Runs `body`, turning a -1/errno style failure into a PodrigError.system naming `what`.
-@inline(__always)
-public func sys(_ what: @autoclosure () -> String, _ body: () -> Int32) throws(PodrigError) -> Int32 {
-    let rc = body()
-    if rc < 0 { throw PodrigError.system(what(), errno: Glibc.errno) }
+/// The one reading of a pr_* result (the convention of CShims/CPodrig/include/pr_sys.h): a value
+/// ≥ 0 is returned; -errno becomes PodrigError.system naming `what` (the step and its object).
+@discardableResult @inline(__always)
+public func checked(_ rc: Int32, _ what: @autoclosure () -> String) throws(PodrigError) -> Int32 {
+    if rc < 0 { throw PodrigError.system(what(), errno: -rc) }
     return rc
 }

@@ -57,16 +57,18 @@ public enum Clock {
 /// Runs a program to completion with `input` on stdin, collecting stdout and stderr, killing it
 /// after `timeout` seconds. Used for every CNI plugin exec, so it stays on raw syscalls.
 public enum ProcessRunner {
-    public static func run(_ options: SpawnOptions, input: [UInt8] = [], timeout: Double? = nil) throws(PodrigError) -> RunResult {
+    /// `waiting`: what the program is, said on stderr (Log.progress) once it has run for a second.
+    public static func run(_ options: SpawnOptions, input: [UInt8] = [], timeout: Double? = nil,
+                           waiting: String? = nil) throws(PodrigError) -> RunResult {
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1], errPipe: [Int32] = [-1, -1]
-        guard pr_pipe_cloexec(&inPipe) == 0 else { throw .system("pipe", errno: errno) }
-        guard pr_pipe_cloexec(&outPipe) == 0 else {
+        try checked(pr_pipe_cloexec(&inPipe), "pipe")
+        do { try checked(pr_pipe_cloexec(&outPipe), "pipe") } catch {
             close(inPipe[0]); close(inPipe[1])
-            throw .system("pipe", errno: errno)
+            throw error
         }
-        guard pr_pipe_cloexec(&errPipe) == 0 else {
+        do { try checked(pr_pipe_cloexec(&errPipe), "pipe") } catch {
             for fd in inPipe + outPipe { close(fd) }
-            throw .system("pipe", errno: errno)
+            throw error
         }
         var o = options
         o.stdin = inPipe[0]
@@ -92,6 +94,7 @@ public enum ProcessRunner {
         var killedAt: Double?
         var buf = [UInt8](repeating: 0, count: 65536)
         let deadline = timeout.map { start + $0 }
+        var announceAt: Double? = waiting != nil && Log.progressEnabled ? start + 1 : nil
 
         while writeFd >= 0 || readFds.contains(where: { $0 >= 0 }) {
             var pfds: [pollfd] = []
@@ -113,6 +116,15 @@ public enum ProcessRunner {
                     continue
                 }
                 waitMs = Int32(left * 1000) + 1
+            }
+            if let at = announceAt, let waiting {
+                if now >= at {
+                    Log.progress("waiting for \(waiting)" + (timeout.map { " (killed after \(Int($0))s)" } ?? ""))
+                    announceAt = nil
+                } else {
+                    let ms = Int32((at - now) * 1000) + 1
+                    waitMs = waitMs < 0 ? ms : min(waitMs, ms)
+                }
             }
             let rc = poll(&pfds, nfds_t(pfds.count), waitMs)
             if rc < 0 {

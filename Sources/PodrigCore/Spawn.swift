@@ -205,9 +205,7 @@ public enum Spawner {
                 }
             }
         }
-        if rc != 0 {
-            throw PodrigError.system(describe(step: step, index: Int(index), options: o), errno: rc)
-        }
+        try checked(rc, describe(step: step, index: Int(index), options: o))
         return SpawnedProcess(pid: pid, isChild: isChild != 0)
     }
 

@@ -332,7 +332,7 @@ private struct Context {
         let fd = pr_open(path, O_RDONLY | O_CLOEXEC, 0)
         if fd < 0 { return false }
         defer { close(fd) }
-        return pr_flock(fd, 1, 1) == EWOULDBLOCK
+        return pr_flock(fd, 1, 1) == -EWOULDBLOCK
     }
 
     static func age(_ path: String) -> Double {

@@ -49,7 +49,7 @@ public struct CRIContainers {
         for c in try list(sandboxID: sandboxID) where c.name == config.container.name && c.attempt == config.attempt {
             throw PodrigError(.alreadyExists, "container \(c.name) (attempt \(c.attempt)) already exists in sandbox \(sandboxID.prefix(13)): \(c.id.prefix(13))")
         }
-        let id = Identifiers.newID()
+        let id = try Identifiers.newID()
         let layout = PodLayout(directory: directory(sandboxID, id))
         do {
             try Files.makeDirectories(layout.directory, mode: 0o755)

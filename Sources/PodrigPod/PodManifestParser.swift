@@ -46,13 +46,14 @@ public enum PodManifestParser {
         var m = ConfigReader(.object(meta), path: "metadata")
         var name = try m.string("name")
         if name == nil, let prefix = try m.string("generateName") {
-            name = prefix + String(Identifiers.newID().prefix(5))
+            name = prefix + String(try Identifiers.newID().prefix(5))
         }
         guard let name else { throw PodrigError.invalid("metadata.name: required") }
         try Validate.dns1123Subdomain(name, what: "metadata.name")
         let namespace = try m.string("namespace") ?? "default"
         try Validate.dns1123Label(namespace, what: "metadata.namespace")
-        let uid = try m.string("uid") ?? Identifiers.newUUID()
+        let uid: String
+        if let given = try m.string("uid") { uid = given } else { uid = try Identifiers.newUUID() }
         try Validate.cniArgValue(uid, what: "metadata.uid")
         let labels = try m.stringMap("labels") ?? [:]
         let annotations = try m.stringMap("annotations") ?? [:]

@@ -13,15 +13,12 @@ public enum NetnsPin {
 
     public static func pin(pid: Int32, path: String) throws(PodrigError) {
         let dir = Files.dirname(of: path)
-        var rc = pr_netns_prepare_dir(dir)
-        if rc != 0 { throw PodrigError.system("prepare \(dir) as a shared mount", errno: rc) }
-        rc = pr_netns_pin(pid, path)
-        if rc != 0 { throw PodrigError.system("bind mount /proc/\(pid)/ns/net on \(path)", errno: rc) }
+        try checked(pr_netns_prepare_dir(dir), "prepare \(dir) as a shared mount")
+        try checked(pr_netns_pin(pid, path), "bind mount /proc/\(pid)/ns/net on \(path)")
     }
 
     public static func unpin(path: String) throws(PodrigError) {
-        let rc = pr_netns_unpin(path)
-        if rc != 0 { throw PodrigError.system("unpin \(path)", errno: rc) }
+        try checked(pr_netns_unpin(path), "unpin \(path)")
     }
 
     public static func isPinned(path: String) -> Bool {

@@ -94,7 +94,7 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
                 sysctls: [String: String] = [:], namespaceOptions: NamespaceOptions = NamespaceOptions()) {
         self.name = name
         self.namespace = namespace
-        self.uid = uid ?? Identifiers.newUUID()
+        self.uid = uid ?? ""  // none given: SandboxManager.run makes a random one
         self.attempt = attempt
         self.hostname = hostname ?? name
         self.logDirectory = logDirectory
@@ -222,8 +222,8 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
 
 extension Identifiers {
     /// A random RFC 4122 version-4 UUID, for pods that come without a uid.
-    public static func newUUID() -> String {
-        let h = Array(newID().prefix(32))
+    public static func newUUID() throws(PodrigError) -> String {
+        let h = Array(try newID().prefix(32))
         var s = h
         s[12] = "4"
         let variant = Array("89ab")

@@ -45,7 +45,9 @@ public final class SandboxManager: @unchecked Sendable {
     public func run(_ config: PodSandboxConfig) throws(PodrigError) -> SandboxRecord {
         Checkpoint.mark("runp:start")
         let pausePath = try resolvePause()
-        let id = Identifiers.newID()
+        let id = try Identifiers.newID()
+        var config = config
+        if config.uid.isEmpty { config.uid = try Identifiers.newUUID() }
         let lock = try store.create(id)
         defer { lock.unlock() }
         let now = Clock.wall()

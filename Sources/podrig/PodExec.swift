@@ -55,7 +55,7 @@ struct PodExec: ParsableCommand {
         let manager = try makePodManager(global, network, pod)
         let target = try ContainerExec.target(podName, container: container, namespace: pod.namespace, pods: manager)
         var o = try ContainerExec.options(target, argv: argv)
-        if pr_set_subreaper() != 0 { throw PodrigError.system("PR_SET_CHILD_SUBREAPER", errno: errno) }
+        try checked(pr_set_subreaper(), "prctl(PR_SET_CHILD_SUBREAPER)")
         // Its own session: our signals are passed to its group, and a timeout finds all it started.
         o.newSession = true
         var master: Int32 = -1, slave: Int32 = -1

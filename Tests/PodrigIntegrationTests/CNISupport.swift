@@ -21,7 +21,7 @@ final class CNITestEnv {
     init(_ x: Int, node: Bool = false, name: String = #function) {
         self.x = x
         root = TestRoot(name)
-        dir = "/tmp/podrig-cni-test-\(x)-\(Identifiers.newID().prefix(6))"
+        dir = "/tmp/podrig-cni-test-\(x)-\((try! Identifiers.newID()).prefix(6))"
         for sub in ["conf", "cache", "ipam", "bin"] { try! Files.makeDirectories(dir + "/" + sub, mode: 0o755) }
         if node {
             let n = "pr-cnode\(x)"

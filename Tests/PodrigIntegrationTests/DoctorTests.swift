@@ -22,7 +22,7 @@ struct DoctorTests {
 
     @Test func syntheticLeftoversAreReportedThenGone() throws {
         let root = TestRoot()
-        let dead = Identifiers.newID()
+        let dead = (try! Identifiers.newID())
         let dirs = "--cni-cache-dir \(root.path)/cache --ipam-data-dir \(root.path)/ipam"
         // A lease and a cache entry of a sandbox this root no longer has, and a pod log directory.
         try Files.makeDirectories(root.path + "/ipam/pr-pdoc")

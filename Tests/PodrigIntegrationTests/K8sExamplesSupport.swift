@@ -19,7 +19,7 @@ final class K8sNode {
         precondition((0..<20).contains(x))
         self.x = x
         node = "pr-k8sn\(x)"
-        dir = "/tmp/podrig-k8s-test-\(x)-\(Identifiers.newID().prefix(6))"
+        dir = "/tmp/podrig-k8s-test-\(x)-\((try! Identifiers.newID()).prefix(6))"
         for sub in ["conf", "cache", "ipam"] { try! Files.makeDirectories(dir + "/" + sub, mode: 0o755) }
         let setup = sh("""
             ip netns del \(node) 2>/dev/null; ip netns add \(node) && ip -n \(node) link set lo up &&

@@ -14,7 +14,7 @@ final class TestRoot {
 
     init(_ name: String = #function) {
         let clean = name.filter { $0.isLetter || $0.isNumber }
-        path = "/run/podrig-test/\(clean)-\(Identifiers.newID().prefix(8))"
+        path = "/run/podrig-test/\(clean)-\((try! Identifiers.newID()).prefix(8))"
         try! Files.makeDirectories(path, mode: 0o700)
     }
 

@@ -75,7 +75,7 @@ import Testing
 
 @Suite struct CNIDiscoveryTests {
     final class Dir {
-        let path = "/tmp/podrig-unit-cni-\(Identifiers.newID().prefix(8))"
+        let path = "/tmp/podrig-unit-cni-\((try! Identifiers.newID()).prefix(8))"
         init() { try! Files.makeDirectories(path) }
         func write(_ name: String, _ text: String) { try! Files.writeAtomic(path + "/" + name, text, sync: false) }
         deinit { try? Files.removeTree(path) }

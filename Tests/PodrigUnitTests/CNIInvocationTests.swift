@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test func cacheEntryRoundTripsInLibcniFormat() throws {
-        let dir = "/tmp/podrig-unit-cache-\(Identifiers.newID().prefix(8))"
+        let dir = "/tmp/podrig-unit-cache-\((try! Identifiers.newID()).prefix(8))"
         defer { try? Files.removeTree(dir) }
         let cache = CNICache(directory: dir, sync: false)
         let config = Array(#"{"cniVersion":"1.0.0","name":"n","plugins":[{"type":"bridge"}]}"#.utf8) + [10]

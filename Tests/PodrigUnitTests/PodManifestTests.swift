@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func multiDocumentFiles() throws {
-        let path = "/tmp/podrig-unit-\(Identifiers.newID().prefix(8)).yaml"
+        let path = "/tmp/podrig-unit-\((try! Identifiers.newID()).prefix(8)).yaml"
         try Files.writeAtomic(path, minimal + "\n---\n" + minimal.replacingFirst("name: web", "name: api"))
         defer { try? Files.remove(path) }
         let pods = try PodManifestParser.load(path: path)

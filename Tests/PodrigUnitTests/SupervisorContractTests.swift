@@ -115,10 +115,10 @@ import Testing
     /// Whatever PodPlanner writes, the supervisor reads: every key known, version and restartPolicy accepted.
     @Test func plannerOutputPassesSupervisorCheck() throws {
         #expect(Files.exists(Self.supervisor), "build podrig-supervisor first (swift build --build-tests)")
-        let dir = "/tmp/podrig-unit-plan-\(Identifiers.newID().prefix(8))"
+        let dir = "/tmp/podrig-unit-plan-\((try! Identifiers.newID()).prefix(8))"
         defer { try? Files.removeTree(dir) }
         let m = try PodManifestParser.parse(try ConfigText.parse(Self.manifest, source: "contract.yaml"))
-        var record = SandboxRecord(id: Identifiers.newID(), config: PodSandboxConfig(name: "contract", namespace: "ns1"), createdAt: 1)
+        var record = SandboxRecord(id: (try! Identifiers.newID()), config: PodSandboxConfig(name: "contract", namespace: "ns1"), createdAt: 1)
         record.pause = ProcessIdentity(pid: 1, startTime: 1)
         record.podIPs = ["10.89.0.5"]
         let layout = PodLayout(directory: dir + "/pod")

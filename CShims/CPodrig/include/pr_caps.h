@@ -5,7 +5,7 @@
 
 #pragma clang assume_nonnull begin
 
-/// The capability number of a name such as "CAP_NET_ADMIN" or "net_admin"; -1 if unknown.
+/// The capability number of a name such as "CAP_NET_ADMIN" or "net_admin"; -EINVAL if unknown.
 int pr_cap_from_name(const char *name);
 /// The name (lower case, "cap_…") of a capability number; NULL if unknown. Caller frees.
 char *_Nullable pr_cap_to_name(int cap);

@@ -6,14 +6,14 @@
 #pragma clang assume_nonnull begin
 
 /// Makes `dir` (e.g. /run/netns) a shared mount point, as `ip netns add` does, so that pins made
-/// there propagate to other mount namespaces. Returns 0 or an errno.
+/// there propagate to other mount namespaces. Returns 0 or -errno.
 int pr_netns_prepare_dir(const char *dir);
 
-/// Pins the network namespace of `pid` at `path` by bind mount. Returns 0 or an errno; on error
+/// Pins the network namespace of `pid` at `path` by bind mount. Returns 0 or -errno; on error
 /// nothing is left at `path`.
 int pr_netns_pin(pid_t pid, const char *path);
 
-/// Unpins: umount(MNT_DETACH) then unlink. Missing path is not an error. Returns 0 or an errno.
+/// Unpins: umount(MNT_DETACH) then unlink. Missing path is not an error. Returns 0 or -errno.
 int pr_netns_unpin(const char *path);
 
 /// Whether `path` is a mount of an nsfs (a live pin). 1 yes, 0 no, -errno on error.

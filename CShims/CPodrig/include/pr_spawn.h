@@ -124,7 +124,7 @@ typedef struct pr_spawn_attr {
 void pr_spawn_attr_init(pr_spawn_attr *attr);
 
 /// fork → join/unshare namespaces → (fork again for a PID namespace or detach) → set up → execve.
-/// Returns 0 and the pid (in our PID namespace) of the program, or an errno with the failed step.
+/// Returns 0 and the pid (in our PID namespace) of the program, or -errno with the failed step.
 /// `is_child` tells whether the program is our direct child (caller must wait for it).
 /// `failed_index` names the namespace, mount or rlimit entry that failed (-1 otherwise).
 int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_step, int *failed_index);

@@ -7,8 +7,12 @@
 #pragma clang assume_nonnull begin
 
 /// Small syscall wrappers Swift cannot reach directly (variadic or macro-based in glibc).
+///
+/// Every pr_* function that can fail (here and in the other pr_*.h) follows one convention: it
+/// returns a value ≥ 0 on success (0, an fd, 1/0 for a yes/no) and -errno on failure; errno itself
+/// is not to be read afterwards. Swift turns such a result into a PodrigError with `checked`.
 
-/// pipe2(fds, O_CLOEXEC); 0 or -1 with errno.
+/// pipe2(fds, O_CLOEXEC); 0 or -errno.
 int pr_pipe_cloexec(int fds[_Nonnull 2]);
 /// pidfd_open(2); returns an fd or -errno.
 int pr_pidfd_open(pid_t pid);
@@ -16,11 +20,9 @@ int pr_pidfd_open(pid_t pid);
 int pr_pidfd_send_signal(int pidfd, int sig);
 /// Waits up to timeout_ms for a pidfd to become readable (the process exited). 1 exited, 0 timeout, -errno.
 int pr_pidfd_wait(int pidfd, int timeout_ms);
-/// open(2) with flags and mode (Swift cannot call the variadic open).
+/// open(2) with flags and mode (Swift cannot call the variadic open); an fd or -errno.
 int pr_open(const char *path, int flags, unsigned int mode);
-/// fcntl(fd, F_SETFD, FD_CLOEXEC) on or off.
-int pr_set_cloexec(int fd, int on);
-/// prctl(PR_SET_CHILD_SUBREAPER, 1).
+/// prctl(PR_SET_CHILD_SUBREAPER, 1); 0 or -errno.
 int pr_set_subreaper(void);
 /// The kernel's CLONE_NEW* values, for Swift.
 int pr_clone_newnet(void);
@@ -29,9 +31,9 @@ int pr_clone_newipc(void);
 int pr_clone_newpid(void);
 int pr_clone_newns(void);
 int pr_clone_newcgroup(void);
-/// flock(fd, LOCK_EX or LOCK_SH [| LOCK_NB]) as 0 or errno.
+/// flock(fd, LOCK_EX or LOCK_SH [| LOCK_NB]); 0 or -errno (-EWOULDBLOCK: held elsewhere).
 int pr_flock(int fd, int exclusive, int nonblocking);
-/// getrandom into buf; 0 or errno.
+/// getrandom into buf, all of it; 0 or -errno.
 int pr_random(void *buf, size_t len);
 
 #pragma clang assume_nonnull end
