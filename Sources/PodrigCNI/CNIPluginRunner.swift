@@ -99,7 +99,7 @@ public final class CNIPluginRunner: @unchecked Sendable {
         // libcni retries "text file busy" (a plugin being installed right now).
         for attempt in 0..<6 {
             do {
-                result = try ProcessRunner.run(options, input: input, timeout: timeout)
+                result = try ProcessRunner.run(options, input: input, timeout: timeout, waiting: what)
                 lastError = nil
                 break
             } catch {

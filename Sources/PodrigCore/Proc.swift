@@ -37,13 +37,25 @@ public struct ProcessIdentity: Sendable, Codable, Equatable {
     }
 
     /// SIGTERM, wait up to `grace` seconds, then SIGKILL and wait. Returns when it is gone.
-    public func terminate(grace: Double) {
+    /// `tick` runs about once a second while it waits (progress reports).
+    public func terminate(grace: Double, tick: ((_ elapsed: Double) -> Void)? = nil) {
         let fd = pr_pidfd_open(pid)
         if fd < 0 { return }
         defer { close(fd) }
         guard isAlive else { return }
         _ = pr_pidfd_send_signal(fd, SIGTERM)
-        if pr_pidfd_wait(fd, Int32(grace * 1000)) == 1 || !isAlive { return }
+        let start = Clock.now()
+        while true {
+            let left = grace - (Clock.now() - start)
+            if left <= 0 { break }
+            let slice = tick == nil ? left : min(left, 1)
+            if pr_pidfd_wait(fd, Int32(slice * 1000)) == 1 || !isAlive {
+                tick?(Clock.now() - start)
+                return
+            }
+            tick?(Clock.now() - start)
+        }
+        if !isAlive { return }
         _ = pr_pidfd_send_signal(fd, SIGKILL)
         _ = pr_pidfd_wait(fd, 5000)
     }

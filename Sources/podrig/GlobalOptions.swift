@@ -13,8 +13,12 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Print debug lines on stderr.")
     var debug = false
 
+    @Flag(name: [.short, .long], help: "Say what each long wait waits for, on stderr (the default when stderr is a terminal).")
+    var verbose = false
+
     func apply() {
         if debug { Log.debugEnabled = true }
+        if verbose { Log.progressEnabled = true }
     }
 
     var sandboxOptions: SandboxManager.Options {

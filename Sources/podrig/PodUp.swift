@@ -72,9 +72,23 @@ struct PodUp: ParsableCommand {
         let deadline = Clock.now() + timeout
         var failed = false
         for p in pods {
+            let t0 = Clock.now()
+            var said = ""
             while true {
                 let cur = try manager.load(p.record.id)
                 let phase = cur.phase
+                if Clock.now() - t0 > 1 {
+                    // Said once a second has gone by, and again whenever what it waits for changes.
+                    let d = PodStatusView.display(cur.manifest, status: cur.statusJSON, terminating: false)
+                    let unready = (cur.manifest.spec.initContainers.filter(\.isSidecar) + cur.manifest.spec.containers)
+                        .filter { !(cur.status?.container($0.name)?.ready ?? false) }.map(\.name)
+                    let what = "waiting for pod \(cur.manifest.name) to be Running: \(d.status), \(d.ready)/\(d.total) ready"
+                        + (unready.isEmpty ? "" : " (not ready: \(unready.joined(separator: ", ")))")
+                    if what != said && phase == "Pending" {
+                        Log.progress(what)
+                        said = what
+                    }
+                }
                 if phase == "Running" || phase == "Succeeded" || phase == "Failed" || !cur.supervisorAlive || Clock.now() > deadline {
                     let ip = cur.record.podIPs.first ?? "<none>"
                     print("pod/\(cur.manifest.name) \(phase) (IP \(ip), sandbox \(cur.record.id.prefix(13)))")

@@ -40,6 +40,7 @@ enum QuickVerbs {
             func flag() -> Bool { inline == nil }
             switch (command, arg) {
             case (_, "--debug"): guard flag() else { return nil }; f.debug = true
+            case (_, "-v"), (_, "--verbose"): guard flag() else { return nil }; f.verbose = true
             case (_, "--root"): guard let v = value() else { return nil }; f.root = v
             case (_, "--pause-path"): guard let v = value() else { return nil }; f.pausePath = v
             case (_, "--node-ip"): guard let v = value() else { return nil }; f.nodeIPs.append(v)

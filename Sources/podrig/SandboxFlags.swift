@@ -12,6 +12,7 @@ struct SandboxFlags {
     var root = "/run/podrig"
     var pausePath: String?
     var debug = false
+    var verbose = false
     var nodeIPs: [String] = []
     var cniConfDir = "/etc/cni/net.d"
     var cniBinDir = CNIPluginRunner.defaultBinDirs.joined(separator: ":")
@@ -28,6 +29,7 @@ struct SandboxFlags {
         root = g.root
         pausePath = g.pausePath
         debug = g.debug
+        verbose = g.verbose
     }
 
     init(network n: NetworkOptions) {
@@ -43,6 +45,7 @@ struct SandboxFlags {
 
     func apply() {
         if debug { Log.debugEnabled = true }
+        if verbose { Log.progressEnabled = true }
     }
 
     /// --network, else $PODRIG_NETWORK (comma-separated).

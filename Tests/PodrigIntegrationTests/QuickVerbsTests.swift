@@ -6,7 +6,7 @@ import Testing
 /// give the same values, and fall back to ArgumentParser for anything else.
 @Suite struct QuickVerbsTests {
     static let sample: [String: String] = ["--cni-timeout": "5", "--ip-family": "ipv6", "--state": "ready", "--output": "json", "-o": "yaml"]
-    static let booleans: Set<String> = ["--debug", "--force", "-f", "--all", "-a", "--quiet", "-q", "--no-trunc"]
+    static let booleans: Set<String> = ["--debug", "-v", "--verbose", "--force", "-f", "--all", "-a", "--quiet", "-q", "--no-trunc"]
 
     static func flags(_ type: ParsableCommand.Type) -> [String] {
         let usage = type.helpMessage(columns: 1000)
