@@ -35,13 +35,14 @@ struct Podrig: ParsableCommand {
             GarbageCollect.self,
             TraceCommand.self,
             Doctor.self,
+            Completion.self,
         ]
     )
 
     /// Runs the command; podrig's own errors print as one line and exit 1 (2 for usage).
     static func main() {
         do {
-            let arguments = Array(CommandLine.arguments.dropFirst())
+            let arguments = LeadingOptions.normalize(Array(CommandLine.arguments.dropFirst()))
             if let quick = QuickVerbs.parse(arguments) {
                 try QuickVerbs.run(quick)
                 return
