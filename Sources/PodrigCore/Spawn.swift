@@ -109,8 +109,7 @@ public enum Spawner {
         var nsFds: [Int32] = []
         defer { for fd in nsFds { close(fd) } }
         for (kind, path) in o.join {
-            let fd = pr_open(path, O_RDONLY | O_CLOEXEC, 0)
-            if fd < 0 { throw PodrigError.system("open(\(path)) to join the \(kind.rawValue) namespace", errno: -fd) }
+            let fd = try checked(pr_open(path, O_RDONLY | O_CLOEXEC, 0), "open(\(path)) to join the \(kind.rawValue) namespace")
             nsFds.append(fd)
         }
 

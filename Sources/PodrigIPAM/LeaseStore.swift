@@ -40,8 +40,7 @@ public final class LeaseStore {
     public func save(_ table: LeaseTable) throws(PodrigError) {
         let tmp = path + ".tmp"
         // The temp name is fixed: only the lock holder writes it, so a leftover is a dead writer's.
-        let fd = pr_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw PodrigError.system("create(\(tmp))", errno: -fd) }
+        let fd = try checked(pr_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644), "create(\(tmp))")
         let data = table.encoded()
         var failure: PodrigError?
         data.withUnsafeBytes { buf in
@@ -66,8 +65,7 @@ public final class LeaseStore {
             throw failure
         }
         IPAMCrashPoint.reached(.renamed)
-        let dfd = pr_open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
-        if dfd < 0 { throw PodrigError.system("open(\(directory))", errno: -dfd) }
+        let dfd = try checked(pr_open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), "open(\(directory))")
         defer { close(dfd) }
         if fsync(dfd) != 0 { throw PodrigError.system("fsync(\(directory))", errno: errno) }
         IPAMCrashPoint.reached(.committed)

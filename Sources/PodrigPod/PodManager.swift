@@ -110,8 +110,7 @@ public final class PodManager: @unchecked Sendable {
     }
 
     public func startSupervisor(_ path: String, layout: PodLayout, record: SandboxRecord) throws(PodrigError) -> ProcessIdentity {
-        let log = pr_open(layout.supervisorLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        if log < 0 { throw PodrigError.system("open(\(layout.supervisorLog))", errno: -log) }
+        let log = try checked(pr_open(layout.supervisorLog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600), "open(\(layout.supervisorLog))")
         defer { close(log) }
         var o = SpawnOptions(path: path, arguments: ["podrig-supervisor", layout.plan])
         o.detach = true

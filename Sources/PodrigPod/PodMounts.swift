@@ -112,8 +112,7 @@ extension PodPlanner {
     }
 
     func touch(_ path: String, mode: mode_t = 0o644) throws(PodrigError) {
-        let fd = pr_open(path, O_WRONLY | O_CREAT | O_CLOEXEC, UInt32(mode))
-        if fd < 0 { throw PodrigError.system("create(\(path))", errno: -fd) }
+        let fd = try checked(pr_open(path, O_WRONLY | O_CREAT | O_CLOEXEC, UInt32(mode)), "create(\(path))")
         fchmod(fd, mode)
         close(fd)
     }

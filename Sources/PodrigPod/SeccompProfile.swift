@@ -81,14 +81,15 @@ public struct SeccompProfile: Sendable {
                         pr_seccomp_rule(ctx, act, name, buf.baseAddress, UInt32(buf.count))
                     }
                     if rc == -ENOENT { continue }  // not a syscall on this architecture
-                    if rc != 0 { throw PodrigError.system("seccomp rule for \(name)", errno: -rc) }
+                    try checked(rc, "seccomp rule for \(name)")
                 }
             }
         }
         var out: UnsafeMutableRawPointer?
         var len = 0
         let rc = pr_seccomp_export(ctx, &out, &len)
-        guard rc == 0, let out else { throw PodrigError.system("seccomp export", errno: -rc) }
+        try checked(rc, "seccomp export")
+        guard let out else { throw PodrigError.system("seccomp export", errno: ENOMEM) }
         defer { free(out) }
         return Array(UnsafeRawBufferPointer(start: out, count: len))
     }

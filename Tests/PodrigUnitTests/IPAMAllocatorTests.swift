@@ -206,7 +206,7 @@ import Testing
 
 /// The plugin's CNI surface: error objects and codes, VERSION, result versions, the store on disk.
 @Suite struct IPAMPluginTests {
-    let dir = "/tmp/podrig-ipam-unit-\(Identifiers.newID().prefix(8))"
+    let dir = "/tmp/podrig-ipam-unit-\((try! Identifiers.newID()).prefix(8))"
 
     func run(_ command: String, _ stdin: String, id: String = "c1", args: String = "") -> (JSON, Int32) {
         var env = ["CNI_COMMAND": command, "CNI_CONTAINERID": id, "CNI_IFNAME": "eth0", "CNI_NETNS": "/x", "CNI_PATH": "/x"]
