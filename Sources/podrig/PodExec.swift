@@ -60,8 +60,7 @@ struct PodExec: ParsableCommand {
         o.newSession = true
         var master: Int32 = -1, slave: Int32 = -1
         if tty {
-            let rc = pr_pty_open(&master, &slave)
-            if rc < 0 { throw PodrigError.system("opening a pty", errno: -rc) }
+            try checked(pr_pty_open(&master, &slave), "opening a pty")
             o.stdin = slave
             o.stdout = slave
             o.stderr = slave
@@ -95,7 +94,7 @@ struct PodExec: ParsableCommand {
             Log.write("podrig: error: exec in \(target.what): command timed out after \(secs)s; it and everything it started were killed\n")
             throw ExitCode(124)
         }
-        if rc < 0 { throw PodrigError.system("waiting for the command in \(target.what)", errno: -rc) }
+        try checked(rc, "waiting for the command in \(target.what)")
         let code = ExitStatus(waitStatus: status).code
         if code != 0 { throw ExitCode(code) }
     }
