@@ -25,6 +25,8 @@ int main(int argc, char **argv) {
         say("usage: podrig-pause [-v]\n");
         return EXIT_USAGE;
     }
+    // Like every podrig process: a closed pipe is an error, never a death.
+    signal(SIGPIPE, SIG_IGN);
     // Block the signals we care about and take them synchronously: no handler races.
     sigset_t set;
     sigemptyset(&set);

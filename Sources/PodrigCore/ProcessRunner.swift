@@ -133,10 +133,12 @@ public enum ProcessRunner {
             }
             for p in pfds where p.revents != 0 {
                 if p.fd == writeFd {
-                    let n = input.withUnsafeBytes { write(writeFd, $0.baseAddress! + written, input.count - written) }
+                    // Never SIGPIPE, even in a host process that keeps the default disposition.
+                    let n = input.withUnsafeBytes { pr_write_nosigpipe(writeFd, $0.baseAddress! + written, input.count - written) }
                     if n > 0 { written += n }
-                    if n < 0 && errno != EAGAIN && errno != EINTR || written >= input.count {
-                        close(writeFd); writeFd = -1  // EPIPE: the program stopped reading
+                    if n < 0 && n != -Int(EAGAIN) && n != -Int(EINTR) || written >= input.count {
+                        // EPIPE: the program stopped reading; its exit status and stdout decide (as libcni).
+                        close(writeFd); writeFd = -1
                     }
                     continue
                 }

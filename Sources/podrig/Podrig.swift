@@ -1,5 +1,6 @@
 import ArgumentParser
 import PodrigCore
+import CPodrig
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,6 +42,9 @@ struct Podrig: ParsableCommand {
 
     /// Runs the command; podrig's own errors print as one line and exit 1 (2 for usage).
     static func main() {
+        // A plugin that exits without reading its stdin (or `podrig … | head`) must not kill us:
+        // writes report EPIPE instead. pr_spawn restores SIG_DFL in every child before exec.
+        _ = pr_ignore_sigpipe()
         do {
             let arguments = LeadingOptions.normalize(Array(CommandLine.arguments.dropFirst()))
             if let quick = QuickVerbs.parse(arguments) {

@@ -3,6 +3,7 @@
 #include "pr_caps.h"
 #include "pr_seccomp.h"
 #include "pr_sys.h"
+#include "pr_signals.h"
 #include "pr_backoff.h"
 #include "pr_kubelet.h"
 #include "pr_tty.h"
