@@ -21,15 +21,22 @@ public final class PodManager: @unchecked Sendable {
         public init() {}
     }
 
+    /// Its own SandboxManager, built with the pod hooks: whichever path stops or removes one of
+    /// its sandboxes stops the pod first (preStop, grace period) and removes its files.
     public let sandboxes: SandboxManager
     public let options: Options
 
-    public init(sandboxes: SandboxManager, options: Options = Options()) {
-        self.sandboxes = sandboxes
+    public init(sandboxOptions: SandboxManager.Options = .init(), network: SandboxNetworkProvider = LoopbackOnlyNetwork(),
+                options: Options = Options()) {
+        self.sandboxes = SandboxManager(options: sandboxOptions, network: network, hooks: PodManager.hooks(root: sandboxOptions.root))
         self.options = options
-        let store = sandboxes.store
-        sandboxes.beforeStop = { record throws(PodrigError) in PodManager.stopPod(record, store: store) }
-        sandboxes.beforeRemove = { record throws(PodrigError) in try PodManager.removePodFiles(record, store: store) }
+    }
+
+    /// The pod layer's hooks for a SandboxManager over `root` (PodManager installs them itself).
+    public static func hooks(root: String) -> SandboxManager.Hooks {
+        let store = SandboxStore(root: root)
+        return SandboxManager.Hooks(beforeStop: { record throws(PodrigError) in PodManager.stopPod(record, store: store) },
+                                    beforeRemove: { record throws(PodrigError) in try PodManager.removePodFiles(record, store: store) })
     }
 
     public var logRoot: String {

@@ -24,18 +24,43 @@ public final class SandboxManager: @unchecked Sendable {
     /// Environment variable in every pause process: its sandbox directory (<root>/sandboxes/<id>).
     public static let pauseMarker = "PODRIG_SANDBOX"
 
+    /// What the layer above does with a sandbox's contents before the sandbox goes: PodManager's
+    /// hooks stop the pod's containers and remove its files. Fixed when the manager is built
+    /// (PodManager builds its own); a manager without them refuses to stop a sandbox whose
+    /// containers still run rather than leave them behind.
+    public struct Hooks: Sendable {
+        /// Called under the sandbox lock before pause is stopped.
+        public var beforeStop: (@Sendable (SandboxRecord) throws(PodrigError) -> Void)?
+        /// Called under the sandbox lock before the state is removed.
+        public var beforeRemove: (@Sendable (SandboxRecord) throws(PodrigError) -> Void)?
+
+        public init(beforeStop: (@Sendable (SandboxRecord) throws(PodrigError) -> Void)? = nil,
+                    beforeRemove: (@Sendable (SandboxRecord) throws(PodrigError) -> Void)? = nil) {
+            self.beforeStop = beforeStop
+            self.beforeRemove = beforeRemove
+        }
+    }
+
     public let options: Options
     public let store: SandboxStore
     public let network: SandboxNetworkProvider
-    /// Called under the sandbox lock before pause is stopped (the pod layer stops containers here).
-    public var beforeStop: (@Sendable (SandboxRecord) throws(PodrigError) -> Void)?
-    /// Called under the sandbox lock before the state is removed (the pod layer removes containers).
-    public var beforeRemove: (@Sendable (SandboxRecord) throws(PodrigError) -> Void)?
+    public let hooks: Hooks
 
-    public init(options: Options = Options(), network: SandboxNetworkProvider = LoopbackOnlyNetwork()) {
+    public init(options: Options = Options(), network: SandboxNetworkProvider = LoopbackOnlyNetwork(), hooks: Hooks = Hooks()) {
         self.options = options
         self.store = SandboxStore(root: options.root)
         self.network = network
+        self.hooks = hooks
+    }
+
+    /// Before a sandbox stops: the hooks, or (without them) a refusal while a supervisor of this
+    /// sandbox still runs — stopping pause under running containers would orphan them.
+    private func beforeStop(_ record: SandboxRecord) throws(PodrigError) {
+        if let hook = hooks.beforeStop { return try hook(record) }
+        let dir = store.directory(record.id)
+        if let sup = SandboxProcesses.scan().first(where: { $0.kind == .supervisor && $0.sandboxDirectory == dir }) {
+            throw PodrigError(.conflict, "sandbox \(record.id.prefix(13)) has running containers (podrig-supervisor pid \(sup.identity.pid)): stop it with a PodManager (its hooks stop the containers first), or `podrig stopp`")
+        }
     }
 
     // MARK: RunPodSandbox
@@ -162,7 +187,7 @@ public final class SandboxManager: @unchecked Sendable {
         defer { lock.unlock() }
         var record = try store.load(id)
         Checkpoint.mark("stopp:locked")
-        try beforeStop?(record)
+        try beforeStop(record)
         try teardown(&record)
         record.state = .notReady
         try store.save(record)
@@ -212,9 +237,9 @@ public final class SandboxManager: @unchecked Sendable {
         if record.effectiveState == .ready && !force {
             throw PodrigError(.conflict, "sandbox \(id.prefix(13)) is ready: stop it first (podrig stopp) or use rmp -f")
         }
-        try beforeStop?(record)
+        try beforeStop(record)
         try teardown(&record)
-        try beforeRemove?(record)
+        try hooks.beforeRemove?(record)
         Checkpoint.mark("rmp:remove-state")
         try store.remove(id)
     }

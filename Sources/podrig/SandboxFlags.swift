@@ -98,6 +98,6 @@ struct SandboxFlags {
         var o = PodManager.Options()
         o.logRoot = logRoot
         o.finishArguments = networkArguments
-        return PodManager(sandboxes: try sandboxManager(), options: o)
+        return PodManager(sandboxOptions: sandboxOptions, network: CNINetwork(options: try cniOptions()), options: o)
     }
 }

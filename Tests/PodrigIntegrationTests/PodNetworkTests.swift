@@ -25,7 +25,7 @@ struct StaticPodIP: SandboxNetworkProvider {
         var o = PodManager.Options()
         o.logRoot = bed.logRoot
         o.supervisorPath = TestBinaries.directory + "/podrig-supervisor"
-        let pods = PodManager(sandboxes: bed.root.manager(network: StaticPodIP(ip: "10.89.5.7")), options: o)
+        let pods = PodManager(sandboxOptions: bed.root.manager.options, network: StaticPodIP(ip: "10.89.5.7"), options: o)
         let yaml = """
             apiVersion: v1
             kind: Pod

@@ -16,7 +16,8 @@ final class PodBed {
         var o = PodManager.Options()
         o.logRoot = logRoot
         o.supervisorPath = TestBinaries.directory + "/podrig-supervisor"
-        return PodManager(sandboxes: root.manager, options: o)
+        let m = root.manager
+        return PodManager(sandboxOptions: m.options, network: m.network, options: o)
     }
 
     /// Writes the manifest and returns its path.
