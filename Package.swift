@@ -49,9 +49,9 @@ let package = Package(
         .executableTarget(name: "podrig-ipam", dependencies: ["PodrigIPAM"]),
         .target(name: "PodrigPod", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "CPodrig"]),
         // Cluster networking in a box: kcm's node IPAM, simulated nodes in netns, routes between them.
-        .target(name: "PodrigCluster", dependencies: ["PodrigCore", "PodrigSandbox"]),
+        .target(name: "PodrigCluster", dependencies: ["PodrigCore", "PodrigSandbox", "CPodrig"]),
         // `podrig doctor`: environment checks and the leak scanner (reads state, never changes it).
-        .target(name: "PodrigDoctor", dependencies: ["PodrigCore", "PodrigSandbox", "CPodrig"]),
+        .target(name: "PodrigDoctor", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCluster", "CPodrig"]),
         .executableTarget(
             name: "podrig",
             dependencies: [

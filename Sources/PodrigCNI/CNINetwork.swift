@@ -12,6 +12,8 @@ public struct CNIOptions: Sendable {
     /// Networks by name, in attach order (eth0, net1, …); empty = the default network;
     /// ["none"] = no CNI at all (only lo).
     public var networks: [String] = []
+    /// `networks` came from $PODRIG_NETWORK: they name the host's networks, not a node's.
+    public var networksFromEnvironment = false
     public var timeout: Double = 30
     public var preferIPv6 = false
     /// Extra CNI_ARGS pairs (after the K8S_* ones; same key overrides).
@@ -25,9 +27,19 @@ public struct CNIOptions: Sendable {
 
     public var isNone: Bool { networks == ["none"] }
 
-    public func engine(trace: String?, owner: String?) -> CNIEngine {
-        CNIEngine(runner: CNIPluginRunner(binDirs: binDirs, timeout: timeout, trace: trace.map { CNITrace(path: $0) }),
-                  cache: CNICache(directory: cacheDir, sync: cacheSync), owner: owner)
+    public func engine(trace: String?, owner: String?, netns: String? = nil) -> CNIEngine {
+        let runner = CNIPluginRunner(binDirs: binDirs, timeout: timeout, trace: trace.map { CNITrace(path: $0) })
+        runner.netns = netns
+        return CNIEngine(runner: runner, cache: CNICache(directory: cacheDir, sync: cacheSync), owner: owner)
+    }
+
+    /// The options for a sandbox on a simulated node: the node's conf dir, plugins in its netns.
+    public func on(_ node: SandboxNode?) -> CNIOptions {
+        guard let node else { return self }
+        var o = self
+        o.confDir = node.confDir
+        if networksFromEnvironment { o.networks = [] }
+        return o
     }
 
     /// eth0 for the first network, then net1, net2 … (Multus' naming).
@@ -59,13 +71,14 @@ public struct CNINetwork: SandboxNetworkProvider {
     public static func tracePath(directory: String) -> String { directory + "/" + CNITrace.fileName }
 
     public func attach(_ context: SandboxNetworkContext) throws(PodrigError) -> NetworkAttachment {
-        if options.isNone { return NetworkAttachment(podIPs: [], state: CNINetwork.stateJSON([])) }
+        if options.on(context.record.node).isNone { return NetworkAttachment(podIPs: [], state: CNINetwork.stateJSON([])) }
         let lock = try FileLock(CNINetwork.lockPath(root: context.root), exclusive: false)
         defer { lock.unlock() }
         let record = context.record
         guard let netns = record.netnsPath else { throw PodrigError(.internalError, "sandbox \(record.id.prefix(13)) has no netns to attach") }
+        let options = self.options.on(record.node)
         let lists = try options.discovery.select(options.networks)
-        let engine = options.engine(trace: CNINetwork.tracePath(directory: context.directory), owner: context.root)
+        let engine = options.engine(trace: CNINetwork.tracePath(directory: context.directory), owner: context.root, netns: record.node?.netnsPath)
         for list in lists where list.version >= .v110 {
             if case .notReady(let why) = try engine.status(list) {
                 throw PodrigError(.notReady, "CNI network \"\(list.name)\" is not ready: \(why)")
@@ -101,6 +114,7 @@ public struct CNINetwork: SandboxNetworkProvider {
         let lock = try FileLock(CNINetwork.lockPath(root: context.root), exclusive: false)
         defer { lock.unlock() }
         let record = context.record
+        let options = self.options.on(record.node)
         var attached = CNINetwork.attached(record.network)
         if attached.isEmpty {
             // A recorded state with no networks (`--network none`): nothing to DEL.
@@ -118,7 +132,7 @@ public struct CNINetwork: SandboxNetworkProvider {
         let netns = record.netnsPath.map { CNINetns.isMounted($0) ? $0 : "" } ?? ""
         let args = CNISandboxArgs.cniArgs(record, extra: options.extraArgs)
         let caps = (try? CNISandboxArgs.capabilityArgs(record)) ?? JSONObject()
-        let engine = options.engine(trace: CNINetwork.tracePath(directory: context.directory), owner: context.root)
+        let engine = options.engine(trace: CNINetwork.tracePath(directory: context.directory), owner: context.root, netns: record.node?.netnsPath)
         var problems: [String] = []
         for a in attached.reversed() {
             let rt = CNIRuntimeConf(containerID: record.id, netns: netns, ifName: a.ifName, args: args, capabilityArgs: caps)
@@ -131,7 +145,7 @@ public struct CNINetwork: SandboxNetworkProvider {
     public func check(_ context: SandboxNetworkContext) throws(PodrigError) -> [(network: String, outcome: CNIEngine.CheckOutcome)] {
         let record = context.record
         guard let netns = record.netnsPath else { return [] }
-        let engine = options.engine(trace: CNINetwork.tracePath(directory: context.directory), owner: context.root)
+        let engine = options.engine(trace: CNINetwork.tracePath(directory: context.directory), owner: context.root, netns: record.node?.netnsPath)
         let args = CNISandboxArgs.cniArgs(record, extra: options.extraArgs)
         let caps = try CNISandboxArgs.capabilityArgs(record)
         var out: [(String, CNIEngine.CheckOutcome)] = []

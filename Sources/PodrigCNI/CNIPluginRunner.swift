@@ -35,6 +35,9 @@ public final class CNIPluginRunner: @unchecked Sendable {
     public let binDirs: [String]
     public let timeout: Double
     public var trace: CNITrace?
+    /// A network namespace the plugins run in (a simulated node's: its bridge, routes and
+    /// iptables are the node's); nil = podrig's own.
+    public var netns: String?
     private var paths: [String: String] = [:]
     private let baseEnvironment: [String]
 
@@ -92,6 +95,7 @@ public final class CNIPluginRunner: @unchecked Sendable {
         env.append("CNI_PATH=" + binDirs.joined(separator: ":"))
         var options = SpawnOptions(path: path, arguments: [path])
         options.environment = env
+        if let netns { options.join = [(.net, netns)] }
         let input = Array(stdin.compact.utf8)
         let started = Time.nowNanos()
         var result: RunResult?

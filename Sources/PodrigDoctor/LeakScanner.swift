@@ -2,6 +2,7 @@ import CPodrig
 #if canImport(Glibc)
 import Glibc
 #endif
+import PodrigCluster
 import PodrigCore
 import PodrigSandbox
 
@@ -46,6 +47,7 @@ public struct LeakScanner {
         ctx.scanProcesses()
         ctx.scanPins()
         ctx.scanLeases()
+        ctx.scanClusters()
         if options.checkLinks { ctx.scanLinks() }
         if options.checkIptables { ctx.scanIptables() }
         if let logRoot = options.logRoot { ctx.scanLogs(logRoot) }
@@ -250,6 +252,27 @@ private struct Context {
                         add(.lease, path, cid, owner(r), "IP leased to a sandbox that is gone")
                     } else if r == root, isStopped(cid) {
                         add(.lease, path, cid, .root, "IP leased to a stopped sandbox")
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: clusters
+
+    /// Half-made clusters and nodes, stray node netns; leases of pods on nodes (the node's
+    /// host-local dataDir belongs to this root alone).
+    mutating func scanClusters() {
+        for f in ClusterLeaks.scan(root: root, netnsDirectory: options.netnsDirectory) { add(.cluster, f.object, nil, .root, f.reason) }
+        for dataDir in ClusterLeaks.ipamDirectories(root: root) {
+            for net in ((try? Files.list(dataDir)) ?? []).sorted() where Files.isDirectory(dataDir + "/" + net) {
+                for file in ((try? Files.list(dataDir + "/" + net)) ?? []).sorted() where HostState.isLeaseFile(file) {
+                    let path = "\(dataDir)/\(net)/\(file)"
+                    guard let text = try? Files.readString(path), let lease = HostState.parseLease(text) else { continue }
+                    if !ids.contains(lease.containerID) {
+                        add(.lease, path, lease.containerID, .root, "IP leased on a cluster node to a sandbox that is gone")
+                    } else if isStopped(lease.containerID) {
+                        add(.lease, path, lease.containerID, .root, "IP leased on a cluster node to a stopped sandbox")
                     }
                 }
             }

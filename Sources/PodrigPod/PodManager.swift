@@ -66,7 +66,8 @@ public final class PodManager: @unchecked Sendable {
 
     // MARK: up
 
-    public func up(_ manifest: PodManifest, manifestDirectory: String) throws(PodrigError) -> Pod {
+    /// `node`: the simulated cluster node to run on (nil: this host).
+    public func up(_ manifest: PodManifest, manifestDirectory: String, node: SandboxNode? = nil) throws(PodrigError) -> Pod {
         if let existing = try? find(manifest.name, namespace: manifest.namespace) {
             throw PodrigError(.alreadyExists, "pod \(manifest.namespace)/\(manifest.name) already exists (sandbox \(existing.record.id.prefix(13))); `podrig down \(manifest.name)` first")
         }
@@ -80,7 +81,7 @@ public final class PodManager: @unchecked Sendable {
                                       hostname: s.hostNetwork ? nil : String((s.hostname ?? manifest.name).prefix(63)),
                                       logDirectory: logDir, labels: manifest.labels.filter { (try? Validate.labelKey($0.key, what: "")) != nil },
                                       sysctls: s.sysctls, namespaceOptions: ns)
-        let record = try sandboxes.run(config)
+        let record = try sandboxes.run(config, node: node)
         let layout = PodLayout(store: sandboxes.store, id: record.id)
         do {
             try Files.makeDirectories(layout.directory, mode: 0o755)
@@ -89,14 +90,15 @@ public final class PodManager: @unchecked Sendable {
             raw["metadata"]?["namespace"] = .string(manifest.namespace)
             raw["metadata"]?["uid"] = .string(manifest.uid)
             raw["metadata"]?["generateName"] = nil
+            if let node { raw["spec"]?["nodeName"] = .string(node.name) }  // the scheduler's binding
             raw["metadata"]?["creationTimestamp"] = .string(Time.rfc3339(record.createdAt))
             try Files.writeAtomic(layout.manifest, raw.pretty + "\n")
             let podrig = options.podrigPath ?? "/proc/self/exe"
             let exe = podrig == "/proc/self/exe" ? (readlinkSelf() ?? "") : podrig
             let finish = exe.isEmpty ? [] : [exe, "stopp", record.id, "--root", sandboxes.options.root] + options.finishArguments
             let planner = PodPlanner(manifest: manifest, record: record, layout: layout, logDirectory: logDir,
-                                     manifestDirectory: manifestDirectory, nodeIPs: NodeAddresses.discover(),
-                                     nodeName: manifest.spec.nodeName ?? PodFiles.nodeName(), finish: finish)
+                                     manifestDirectory: manifestDirectory, nodeIPs: node?.hostIPs ?? NodeAddresses.discover(),
+                                     nodeName: node?.name ?? manifest.spec.nodeName ?? PodFiles.nodeName(), finish: finish)
             let plan = try planner.prepare()
             try Files.writeAtomic(layout.plan, plan.pretty + "\n")
             let identity = try startSupervisor(supervisorPath, layout: layout, record: record)
@@ -123,7 +125,7 @@ public final class PodManager: @unchecked Sendable {
         o.detach = true
         o.environment = ["PATH=" + PodPlanner.defaultPath]
         // In the pod's network namespace, so tcp/http probes reach the pod IP (and 127.0.0.1 is the pod's).
-        if let netns = record.netnsPath { o.join = [(.net, netns)] }
+        if let netns = record.netnsPath ?? record.node?.netnsPath { o.join = [(.net, netns)] }
         o.stdout = log
         o.stderr = log
         let spawned = try Spawner.spawn(o)

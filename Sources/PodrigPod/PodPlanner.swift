@@ -197,6 +197,10 @@ public struct PodPlanner {
         if !spec.hostNetwork {
             add(.uts, "/proc/\(pause.pid)/ns/uts")
             add(.net, record.netnsPath ?? "/proc/\(pause.pid)/ns/net")
+        } else if let node = record.node {
+            // hostNetwork on a simulated node: the node's network and (pause's) node hostname.
+            add(.uts, "/proc/\(pause.pid)/ns/uts")
+            add(.net, node.netnsPath)
         }
         if spec.shareProcessNamespace { add(.pid, "/proc/\(pause.pid)/ns/pid") }
         return j

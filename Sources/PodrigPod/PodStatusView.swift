@@ -146,7 +146,7 @@ public enum PodStatusView {
         let initWaiting = "PodInitializing"
         let mainWaiting = initialized ? "ContainerCreating" : "PodInitializing"
         var o: JSON = ["phase": .string(phase), "conditions": conditions]
-        let hostIPs = m.spec.hostNetwork ? record.podIPs : NodeAddresses.discover()
+        let hostIPs = record.node?.hostIPs ?? (m.spec.hostNetwork ? record.podIPs : NodeAddresses.discover())
         if let h = hostIPs.first { o["hostIP"] = .string(h) }
         if !hostIPs.isEmpty { o["hostIPs"] = .array(hostIPs.map { ["ip": .string($0)] }) }
         if let ip = record.podIPs.first {

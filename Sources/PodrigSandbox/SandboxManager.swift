@@ -67,7 +67,8 @@ public final class SandboxManager: @unchecked Sendable {
 
     /// Creates the namespaces, starts pause, pins the netns, attaches the network and records the
     /// sandbox as READY. On any failure, everything made so far is undone before the error is thrown.
-    public func run(_ config: PodSandboxConfig) throws(PodrigError) -> SandboxRecord {
+    /// `node`: a simulated cluster node (PodrigCluster) to run on instead of this host.
+    public func run(_ config: PodSandboxConfig, node: SandboxNode? = nil) throws(PodrigError) -> SandboxRecord {
         Checkpoint.mark("runp:start")
         let pausePath = try resolvePause()
         let id = try Identifiers.newID()
@@ -77,6 +78,7 @@ public final class SandboxManager: @unchecked Sendable {
         defer { lock.unlock() }
         let now = Clock.wall()
         var record = SandboxRecord(id: id, config: config, createdAt: Int64(now.sec) * 1_000_000_000 + Int64(now.nsec))
+        record.node = node
         do throws(PodrigError) {
             // Intermediate records are for crash recovery (kill -9), which rename alone survives;
             // only the final one is fsync'd (a power loss empties /run's sandboxes anyway).
@@ -84,7 +86,8 @@ public final class SandboxManager: @unchecked Sendable {
             Checkpoint.mark("runp:state-created")
             try startPause(&record, pausePath: pausePath)
             if config.hostNetwork {
-                record.podIPs = try hostNetworkIPs()
+                // kubelet's rule: a hostNetwork pod's IPs are its node's (both families).
+                if let node { record.podIPs = node.hostIPs } else { record.podIPs = try hostNetworkIPs() }
             } else {
                 Checkpoint.mark("runp:attach")
                 let attachment: NetworkAttachment
@@ -119,6 +122,10 @@ public final class SandboxManager: @unchecked Sendable {
             spawn.unshare.append(.net)
             spawn.loopbackUp = true
             record.netnsPath = options.netnsDirectory + "/" + NetnsPin.name(for: record.id)
+        } else if let node = record.node {
+            // hostNetwork on a simulated node: the node's netns, and the node's name as hostname.
+            spawn.join = [(.net, node.netnsPath)]
+            spawn.hostname = String(node.name.prefix(63))
         } else {
             // A hostNetwork pod keeps the node's hostname, as kubelet does.
             spawn.unshare.removeAll { $0 == .uts }

@@ -27,6 +27,8 @@ public struct SandboxRecord: Sendable {
     public var network: JSON?
     /// Set once the network has been attached, so a crashed runp's cleanup knows to detach.
     public var networkAttached: Bool
+    /// The simulated cluster node the sandbox runs on; nil = this host.
+    public var node: SandboxNode?
 
     public init(id: String, config: PodSandboxConfig, createdAt: Int64) {
         self.id = id

@@ -14,6 +14,7 @@ extension SandboxRecord {
         o["podIPs"] = .array(podIPs.map { .string($0) })
         if let network { o["network"] = network }
         o["networkAttached"] = .bool(networkAttached)
+        if let node { o["node"] = node.json }
         return .object(o)
     }
 
@@ -31,6 +32,7 @@ extension SandboxRecord {
         podIPs = (json["podIPs"]?.array ?? []).compactMap(\.string)
         if let n = json["network"], !n.isNull { network = n }
         networkAttached = json["networkAttached"]?.bool ?? false
+        node = SandboxNode(json: json["node"])
     }
 }
 

@@ -1,11 +1,12 @@
 import ArgumentParser
 import PodrigCNI
+import PodrigCluster
 import PodrigCore
 
 struct GarbageCollect: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gc",
-        abstract: "Release what dead sandboxes left: half-made sandboxes of a crashed runp, CNI DEL of their cached attachments (leases, veths), their netns pins, then CNI GC.",
+        abstract: "Release what dead sandboxes left: half-made sandboxes of a crashed runp, half-made clusters and nodes, CNI DEL of their cached attachments (leases, veths), their netns pins, then CNI GC.",
         discussion: "Only attachments this --root made are touched; run it after a crash or a kill -9.")
 
     @OptionGroup var global: GlobalOptions
@@ -17,6 +18,8 @@ struct GarbageCollect: ParsableCommand {
         let recovered = try makeSandboxManager(global, network).recoverHalfMade()
         for id in recovered.removed { print("Removed half-made sandbox \(id)") }
         for e in recovered.errors { Log.write("podrig: error: gc: \(e)\n") }
+        // Clusters and nodes a crashed create / node add / rm left half-made.
+        for line in ClusterManager(root: global.root).gc() { print(line) }
         try GarbageCollect.report(try CNIGarbageCollector(options: try network.cniOptions(), root: global.root).run())
         if !recovered.errors.isEmpty { throw ExitCode(1) }
     }

@@ -9,7 +9,7 @@ enum GetFormat: String, ExpressibleByArgument, CaseIterable {
 struct PodGet: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
-        abstract: "Show pods the way kubectl does: `get pods`, `get pod NAME -o yaml`."
+        abstract: "Show pods or nodes the way kubectl does: `get pods`, `get pod NAME -o yaml`, `get nodes -o wide`."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -29,13 +29,20 @@ struct PodGet: ParsableCommand {
     var names: [String] = []
 
     func validate() throws {
-        guard ["pods", "pod", "po"].contains(resource.lowercased()) else {
-            throw ValidationError("podrig knows one resource: pods (got \"\(resource)\")")
+        guard ["pods", "pod", "po", "nodes", "node", "no"].contains(resource.lowercased()) else {
+            throw ValidationError("podrig knows two resources: pods and nodes (got \"\(resource)\")")
         }
     }
 
+    @Option(help: ArgumentHelp("With nodes: only this cluster's.", valueName: "name"))
+    var cluster: String?
+
     func run() throws {
         global.apply()
+        if ["nodes", "node", "no"].contains(resource.lowercased()) {
+            try NodeViews.get(root: global.root, cluster: cluster, names: names, output: output)
+            return
+        }
         let manager = try makePodManager(global, network, pod)
         var pods: [PodManager.Pod]
         if names.isEmpty {
@@ -63,7 +70,7 @@ struct PodGet: ParsableCommand {
 
     func document(_ p: PodManager.Pod) -> JSON {
         var doc = p.manifest.raw
-        doc["spec"] = PodStatusView.defaultedSpec(p.manifest, nodeName: p.manifest.spec.nodeName ?? PodFiles.nodeName())
+        doc["spec"] = PodStatusView.defaultedSpec(p.manifest, nodeName: p.record.node?.name ?? p.manifest.spec.nodeName ?? PodFiles.nodeName())
         doc["status"] = p.statusJSON
         return doc
     }
@@ -74,7 +81,7 @@ struct PodGet: ParsableCommand {
         var r = [p.manifest.name, "\(d.ready)/\(d.total)", d.status, d.restarts, age(p.record.createdAt)]
         if allNamespaces { r.insert(p.manifest.namespace, at: 0) }
         r.append(p.record.podIPs.first ?? "<none>")
-        if output == .wide { r += [PodFiles.nodeName(), String(p.record.id.prefix(13))] }
+        if output == .wide { r += [p.record.node?.name ?? PodFiles.nodeName(), String(p.record.id.prefix(13))] }
         return r
     }
 

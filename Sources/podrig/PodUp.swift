@@ -4,6 +4,7 @@ import Glibc
 #endif
 import PodrigCore
 import PodrigPod
+import PodrigCluster
 import PodrigSandbox
 
 nonisolated(unsafe) var podUpSignal: Int32 = 0
@@ -25,6 +26,7 @@ struct PodUp: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var network: NetworkOptions
     @OptionGroup var pod: PodOptions
+    @OptionGroup var placement: NodeOptions
 
     @Flag(name: .shortAndLong, help: "Return once the pods are Running; leave them supervised.")
     var detach = false
@@ -45,10 +47,23 @@ struct PodUp: ParsableCommand {
         for m in manifests { for n in m.notes { note("pod \(m.name): \(n)") } }
         let dir = Files.dirname(of: file)
         var pods: [PodManager.Pod] = []
+        var flags = SandboxFlags(global, network)
+        flags.cluster = placement.cluster
         for m in manifests {
             let t0 = Clock.now()
             do {
-                let p = try manager.up(m, manifestDirectory: dir)
+                // --node, else spec.nodeName when it names a cluster node (else this host, as before).
+                var node: SandboxNode?
+                if let n = placement.node {
+                    flags.node = n
+                    node = try flags.resolveNode()
+                } else if let n = m.spec.nodeName, (try? ClusterStore(root: global.root).findNode(n, cluster: placement.cluster)) != nil {
+                    flags.node = n
+                    node = try flags.resolveNode()
+                } else if let n = m.spec.nodeName, !ClusterStore(root: global.root).names().isEmpty {
+                    note("pod \(m.name): spec.nodeName \(n) is not a cluster node; running on this host")
+                }
+                let p = try manager.up(m, manifestDirectory: dir, node: node)
                 let ips = p.record.podIPs.isEmpty ? "no pod IPs (loopback only)" : "pod IPs " + p.record.podIPs.joined(separator: ", ")
                 step("pod \(m.namespace)/\(m.name): sandbox \(p.record.id.prefix(13)) ready\(p.record.netnsPath.map { " (netns \(Files.basename(of: $0)))" } ?? ""), \(ips) [\(Int((Clock.now() - t0) * 1000)) ms]")
                 step("pod \(m.name): supervisor pid \(p.supervisor?.pid ?? 0), logs in \(p.logDirectory)")

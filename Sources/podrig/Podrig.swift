@@ -37,6 +37,8 @@ struct Podrig: ParsableCommand {
             TraceCommand.self,
             Doctor.self,
             Completion.self,
+            ClusterCommand.self,
+            NodeCommand.self,
         ]
     )
 

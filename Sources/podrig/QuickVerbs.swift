@@ -51,6 +51,8 @@ enum QuickVerbs {
             case (_, "--cni-timeout"): guard let v = value(), let t = Double(v), t > 0 else { return nil }; f.cniTimeout = t
             case (_, "--ip-family"): guard let v = value(), let fam = IPFamily(rawValue: v) else { return nil }; f.ipFamily = fam
             case (_, "--cni-args"): guard let v = value() else { return nil }; f.cniArgs.append(v)
+            case ("runp", "--node"): guard let v = value() else { return nil }; f.node = v
+            case ("runp", "--cluster"): guard let v = value() else { return nil }; f.cluster = v
             case ("rmp", "-f"), ("rmp", "--force"): guard flag() else { return nil }; force = true
             case ("rmp", "-a"), ("rmp", "--all"): guard flag() else { return nil }; all = true
             case ("pods", "-q"), ("pods", "--quiet"): guard flag() else { return nil }; quiet = true

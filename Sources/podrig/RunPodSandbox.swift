@@ -13,17 +13,22 @@ struct RunPodSandbox: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var network: NetworkOptions
+    @OptionGroup var placement: NodeOptions
 
     @Argument(help: ArgumentHelp("crictl pod sandbox config (JSON or YAML).", valueName: "pod-config"))
     var podConfig: String
 
     func run() throws {
-        try Self.execute(SandboxFlags(global, network), podConfig: podConfig)
+        var flags = SandboxFlags(global, network)
+        flags.node = placement.node
+        flags.cluster = placement.cluster
+        try Self.execute(flags, podConfig: podConfig)
     }
 
     static func execute(_ flags: SandboxFlags, podConfig: String) throws {
         flags.apply()
         let config = try PodSandboxConfig.load(path: podConfig)
-        print(try flags.sandboxManager().run(config).id)
+        let node = try flags.resolveNode()
+        print(try flags.sandboxManager().run(config, node: node).id)
     }
 }

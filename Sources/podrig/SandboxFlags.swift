@@ -21,6 +21,9 @@ struct SandboxFlags {
     var cniTimeout: Double = 30
     var ipFamily: IPFamily = .ipv4
     var cniArgs: [String] = []
+    /// runp/up --node and --cluster: a simulated cluster node to run on.
+    var node: String?
+    var cluster: String?
 
     init() {}
 
@@ -70,6 +73,7 @@ struct SandboxFlags {
         o.binDirs = cniBinDir.split(separator: ":").map(String.init)
         o.cacheDir = cniCacheDir
         o.networks = effectiveNetworks
+        o.networksFromEnvironment = networks.isEmpty && !o.networks.isEmpty
         o.timeout = cniTimeout
         o.preferIPv6 = ipFamily == .ipv6
         o.extraArgs = try CNIRuntimeConf.parseArgs(cniArgs + extraArgs)

@@ -1,0 +1,218 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodrigCluster
+import PodrigCore
+import PodrigSandbox
+import Testing
+
+/// Simulated clusters on the real kernel: kcm's podCIDRs, nodes as netns on an underlay, host-gw
+/// routes, real bridge + host-local on each node, pods placed with spec.nodeName / --node.
+/// Cluster names start with `cl` (netns pr-cl…), unique to these tests.
+@Suite(.enabled(if: isRoot), .serialized) struct ClusterTests {
+    /// What the machine shows of podrig clusters and sandboxes, to compare before and after.
+    static func machine() -> [String] {
+        let netns = sh("ip netns list").out.split(separator: "\n").map { String($0.split(separator: " ")[0]) }
+            .filter { $0.hasPrefix("pr-cl") || $0.hasPrefix("podrig-") }
+        let links = sh("ip -o link show").out.split(separator: "\n").compactMap { $0.split(separator: ":").dropFirst().first.map { String($0).trimmed } }
+            .filter { $0.hasPrefix("pr-") || $0.hasPrefix("podrig") || $0.hasPrefix("cni0") || $0.hasPrefix("underlay") }
+        let mounts = ((try? Files.readString("/proc/self/mountinfo")) ?? "").split(separator: "\n").filter { $0.contains("pr-cl") }.map(String.init)
+        let procs = sh("ps -eo args").out.split(separator: "\n").filter { $0.contains("podrig-test/") && $0.contains("cluster") }.map(String.init)
+        return (netns.map { "netns " + $0 } + links.map { "link " + $0 } + mounts + procs).sorted()
+    }
+
+    func nodes(_ root: TestRoot) throws -> [JSON] {
+        let r = podrig("get nodes -o json", root: root)
+        #expect(r.code == 0, "\(r.err)")
+        return try JSONParser.parse(r.out)["items"]?.array ?? []
+    }
+
+    func routes(_ netns: String) -> String { sh("ip -n \(netns) route show dev eth0; ip -n \(netns) -6 route show dev eth0").out }
+
+    func waitRunning(_ root: TestRoot, _ name: String) -> JSON? {
+        for _ in 0..<100 {
+            if let doc = try? JSONParser.parse(podrig("get pod \(name) -o json", root: root).out), doc["status"]?["phase"]?.string == "Running",
+               doc.condition("Ready") == "True" { return doc }
+            usleep(100_000)
+        }
+        Issue.record("pod \(name) never became Running+Ready: \(podrig("get pod \(name) -o json", root: root).out)")
+        return nil
+    }
+
+    /// A python3 TCP server on both families that answers "pong <peer>"; ready once it listens.
+    static let server = """
+        import socket
+        s = socket.socket(socket.AF_INET6); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0); s.bind(('::', PORT)); s.listen(16)
+        while True:
+            c, a = s.accept(); c.sendall(('pong ' + a[0]).encode()); c.close()
+        """
+
+    static func manifest(_ name: String, node: String, hostNetwork: Bool = false, port: Int = 8080) -> String {
+        let code = server.split(separator: "PORT", omittingEmptySubsequences: false).joined(separator: String(port))
+        let indented = code.split(separator: "\n", omittingEmptySubsequences: false).map { "          " + $0 }.joined(separator: "\n")
+        return """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: \(name)
+            spec:
+              nodeName: \(node)
+              hostNetwork: \(hostNetwork)
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: srv
+                command: ["python3", "-c"]
+                args:
+                - |
+            \(indented)
+                readinessProbe:
+                  tcpSocket: {port: \(port)}
+                  periodSeconds: 1
+            """
+    }
+
+    func client(_ root: TestRoot, pod: String, _ ip: String, port: Int = 8080) -> String {
+        let code = "import socket; s = socket.create_connection(('\(ip)', \(port)), timeout=5); print(s.recv(100).decode())"
+        let r = sh("\(TestBinaries.podrig) exec --root \(root.path) \(pod) -- python3 -c \"\(code)\"")
+        #expect(r.code == 0, "client \(pod) → \(ip): \(r.err)")
+        return r.out.trimmed
+    }
+
+    @Test func threeNodeDualStackPodsTalkAcrossNodes() throws {
+        let root = TestRoot()
+        let before = Self.machine()
+        let create = podrig("cluster create cl1 --cluster-cidr 10.0.0.0/16,fd00:10::/56 --nodes 3", root: root)
+        #expect(create.code == 0, "\(create.err)")
+        let ns = try nodes(root)
+        #expect(ns.map { $0["spec"]?["podCIDRs"]?.array?.compactMap(\.string) ?? [] } ==
+                [["10.0.0.0/24", "fd00:10::/64"], ["10.0.1.0/24", "fd00:10:0:1::/64"], ["10.0.2.0/24", "fd00:10:0:2::/64"]])
+        #expect(ns.first?["spec"]?["podCIDR"]?.string == "10.0.0.0/24")
+        let ips = ns.map { n in (n["status"]?["addresses"]?.array ?? []).filter { $0["type"]?.string == "InternalIP" }.compactMap { $0["address"]?.string } }
+        #expect(ips[2] == ["172.18.0.4", "fc00:f853:ccd:e793::4"])
+        let wide = podrig("get nodes -o wide", root: root).out
+        #expect(wide.contains("10.0.2.0/24,fd00:10:0:2::/64") && wide.contains("pr-cl1-node-3"), "\(wide)")
+        // host-gw: node-1 routes the other nodes' podCIDRs via their IPs, per family.
+        let r1 = routes("pr-cl1-node-1")
+        #expect(r1.contains("10.0.1.0/24 via 172.18.0.3") && r1.contains("10.0.2.0/24 via 172.18.0.4") && r1.contains("fd00:10:0:2::/64 via fc00:f853:ccd:e793::4"), "\(r1)")
+        #expect(!r1.contains("10.0.0.0/24 via"))
+        let env = try Files.readString(root.path + "/clusters/cl1/nodes/node-3/subnet.env")
+        #expect(env.contains("FLANNEL_SUBNET=10.0.2.1/24\n") && env.contains("FLANNEL_IPV6_SUBNET=fd00:10:0:2::1/64\n") && env.contains("FLANNEL_NETWORK=10.0.0.0/16\n"))
+        // The host namespace has no underlay address.
+        #expect(!sh("ip -o addr").out.contains("172.18.0."))
+
+        let dir = root.path + "/m"
+        try Files.makeDirectories(dir)
+        try Files.writeAtomic(dir + "/srv.yaml", Self.manifest("srv", node: "node-3"))
+        try Files.writeAtomic(dir + "/host.yaml", Self.manifest("hostsrv", node: "node-2", hostNetwork: true, port: 8090))
+        try Files.writeAtomic(dir + "/cli.yaml", Self.manifest("cli", node: "node-1", port: 8070))
+        for f in ["srv", "host", "cli"] {
+            let up = podrig("up -d \(dir)/\(f).yaml", root: root)
+            #expect(up.code == 0, "up \(f): \(up.err)")
+        }
+        guard let srv = waitRunning(root, "srv"), let cli = waitRunning(root, "cli"), let host = waitRunning(root, "hostsrv") else { return }
+        let srvIPs = (srv["status"]?["podIPs"]?.array ?? []).compactMap { $0["ip"]?.string }
+        let cliIPs = (cli["status"]?["podIPs"]?.array ?? []).compactMap { $0["ip"]?.string }
+        #expect(srvIPs.count == 2 && srvIPs[0].hasPrefix("10.0.2.") && srvIPs[1].hasPrefix("fd00:10:0:2::"), "\(srvIPs)")
+        #expect(cliIPs.count == 2 && cliIPs[0].hasPrefix("10.0.0.") && cliIPs[1].hasPrefix("fd00:10::"), "\(cliIPs)")
+        #expect(srv["status"]?["hostIP"]?.string == "172.18.0.4")
+        #expect((srv["status"]?["hostIPs"]?.array ?? []).compactMap { $0["ip"]?.string } == ips[2])
+        #expect(srv["spec"]?["nodeName"]?.string == "node-3")
+        // kubelet's rule: a hostNetwork pod's IPs are its node's, both families.
+        #expect((host["status"]?["podIPs"]?.array ?? []).compactMap { $0["ip"]?.string } == ips[1])
+        #expect(podrig("get pods -o wide", root: root).out.contains("node-3"))
+        guard srvIPs.count == 2, cliIPs.count == 2 else { return }
+        // Pod on node-1 → pod on node-3, by IP, both families; the server sees the pod's own IP.
+        #expect(client(root, pod: "cli", srvIPs[0]) == "pong ::ffff:\(cliIPs[0])")
+        #expect(client(root, pod: "cli", srvIPs[1]) == "pong \(cliIPs[1])")
+        // Pod on node-1 → hostNetwork pod on node-2, at the node's IPs.
+        #expect(client(root, pod: "cli", ips[1][0], port: 8090) == "pong ::ffff:\(cliIPs[0])")
+        #expect(client(root, pod: "cli", ips[1][1], port: 8090) == "pong \(cliIPs[1])")
+        // Leases live under the node.
+        let leases = (try? Files.list(root.path + "/clusters/cl1/nodes/node-3/ipam/cl1")) ?? []
+        #expect(leases.contains(srvIPs[0]) && leases.contains(srvIPs[1]), "\(leases)")
+
+        let del = podrig("cluster delete cl1", root: root)
+        #expect(del.code == 0, "\(del.err)")
+        #expect(del.out.contains("pod default/srv on node-3 removed"))
+        #expect(!Files.exists(root.path + "/clusters/cl1"))
+        LeakCheck.rootEmpty(root)
+        LeakCheck.doctorClean(root: root)
+        #expect(Self.machine() == before)
+    }
+
+    @Test func nodeRemoveReleasesItsCIDRAndRoutes() throws {
+        let root = TestRoot()
+        let before = Self.machine()
+        #expect(podrig("cluster create cl2 --cluster-cidr 10.20.0.0/16,fd00:20::/56 --nodes 3", root: root).code == 0)
+        #expect(routes("pr-cl2-node-1").contains("10.20.1.0/24 via 172.18.0.3"))
+        let rm = podrig("node rm node-2", root: root)
+        #expect(rm.code == 0, "\(rm.err)")
+        for n in ["node-1", "node-3"] {
+            let r = routes("pr-cl2-\(n)")
+            #expect(!r.contains("10.20.1.0/24") && !r.contains("fd00:20:0:1::/64"), "\(n): \(r)")
+        }
+        #expect(!Files.exists("/run/netns/pr-cl2-node-2"))
+        // Round robin: the released block waits until the scan wraps.
+        let add = podrig("node add node-4", root: root)
+        #expect(add.code == 0, "\(add.err)")
+        #expect(add.out.contains("10.20.3.0/24,fd00:20:0:3::/64"), "\(add.out)")
+        #expect(routes("pr-cl2-node-1").contains("10.20.3.0/24 via 172.18.0.3"), "the freed underlay slot is reused")
+        #expect(routes("pr-cl2-node-4").contains("10.20.0.0/24 via 172.18.0.2"))
+        let yaml = podrig("node get node-4 -o yaml", root: root).out
+        #expect(yaml.contains("10.20.3.0/24 is block 3 of 256 in 10.20.0.0/16"), "\(yaml)")
+        // A wrong route is put right and a stray one removed on the next reconcile.
+        sh("ip -n pr-cl2-node-1 route replace 10.20.3.0/24 via 172.18.0.99 dev eth0; ip -n pr-cl2-node-1 route add 10.20.200.0/24 via 172.18.0.4 dev eth0")
+        #expect(podrig("node add", root: root).code == 0)
+        let fixed = routes("pr-cl2-node-1")
+        #expect(fixed.contains("10.20.3.0/24 via 172.18.0.3") && !fixed.contains("10.20.200.0") && fixed.contains("10.20.4.0/24"), "\(fixed)")
+        #expect(podrig("cluster delete cl2", root: root).code == 0)
+        LeakCheck.doctorClean(root: root)
+        #expect(Self.machine() == before)
+    }
+
+    @Test func badInputIsOneLineAndLeavesNothing() throws {
+        let root = TestRoot()
+        let before = Self.machine()
+        func refused(_ args: String, _ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            let r = podrig(args, root: root)
+            #expect(r.code != 0, "\(args) succeeded", sourceLocation: sourceLocation)
+            let lines = r.err.split(separator: "\n")
+            #expect(lines.count == 1 && r.err.contains(text), "\(args): \(r.err)", sourceLocation: sourceLocation)
+        }
+        refused("cluster create cl3 --cluster-cidr 10.30.0.0/23 --nodes 3", "no remaining CIDRs left to allocate in the accepted range")
+        refused("cluster create cl3 --cluster-cidr 10.30.0.0/25", "mask size of cluster CIDR must be less than or equal to --node-cidr-mask-size")
+        refused("cluster create cl3 --cluster-cidr 10.30.0.0/16,fd00:30::/40", "New CIDR set failed; the node CIDR size is too big")
+        refused("cluster create cl3 --cluster-cidr 10.30.0.0/16 --node-cidr-mask-size-ipv6 64", "--node-cidr-mask-size-ipv6 is not allowed for a single-stack IPv4 cluster")
+        refused("cluster create Cl_3 --cluster-cidr 10.30.0.0/16", "cluster name \"Cl_3\" is not a valid name")
+        refused("cluster create cl3 --cluster-cidr 10.30.0.0/16 --node Node.1", "node name \"Node.1\" is not a valid name")
+        #expect(!Files.exists(root.path + "/clusters/cl3"))
+        #expect(podrig("cluster create cl3 --cluster-cidr 10.30.0.0/16 --nodes 1", root: root).code == 0)
+        refused("cluster create cl4 --cluster-cidr 10.30.128.0/17", "overlaps cluster \"cl3\"'s 10.30.0.0/16")
+        try Files.writeAtomic(root.path + "/p.yaml", "metadata: {name: p}\n")
+        refused("runp \(root.path)/p.yaml --node node-9", "--node node-9: no such node")
+        refused("node rm node-9", "cluster cl3 has no node node-9")
+        #expect(sh("ip netns list").out.split(separator: "\n").filter { $0.contains("pr-cl4") }.isEmpty)
+        #expect(podrig("cluster delete cl3", root: root).code == 0)
+        LeakCheck.rootEmpty(root)
+        LeakCheck.doctorClean(root: root)
+        #expect(Self.machine() == before)
+    }
+
+    @Test(arguments: ["cluster:recorded", "cluster:underlay", "cluster:node"])
+    func crashMidCreateThenGC(_ step: String) throws {
+        let root = TestRoot()
+        let before = Self.machine()
+        let r = sh("PODRIG_CRASH_AT=\(step) \(TestBinaries.podrig) cluster create cl5 --cluster-cidr 10.50.0.0/16 --nodes 2 --root \(root.path)")
+        #expect(r.code != 0)
+        let doctor = sh("\(TestBinaries.podrig) doctor --leaks --root \(root.path)")
+        #expect(doctor.code == 1 && doctor.out.contains("half-created cluster cl5"), "\(doctor)")
+        let gc = podrig("gc", root: root)
+        #expect(gc.code == 0 && gc.out.contains("cluster cl5"), "\(gc)")
+        LeakCheck.doctorClean(root: root)
+        #expect(Self.machine() == before)
+        // And the name is free again.
+        #expect(podrig("cluster create cl5 --cluster-cidr 10.50.0.0/16 --nodes 1", root: root).code == 0)
+        #expect(podrig("cluster delete cl5", root: root).code == 0)
+    }
+}
