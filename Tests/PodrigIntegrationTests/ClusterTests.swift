@@ -10,14 +10,15 @@ import Testing
 /// routes, real bridge + host-local on each node, pods placed with spec.nodeName / --node.
 /// Cluster names start with `cl` (netns pr-cl…), unique to these tests.
 @Suite(.enabled(if: isRoot), .serialized) struct ClusterTests {
-    /// What the machine shows of podrig clusters and sandboxes, to compare before and after.
-    static func machine() -> [String] {
-        let netns = sh("ip netns list").out.split(separator: "\n").map { String($0.split(separator: " ")[0]) }
-            .filter { $0.hasPrefix("pr-cl") || $0.hasPrefix("podrig-") }
+    /// What the machine shows of this test's clusters and pods (other suites run in parallel, so
+    /// only pr-cl… netns, host links a cluster could have made, and mounts/processes naming the root).
+    static func machine(_ root: TestRoot) -> [String] {
+        let netns = sh("ip netns list").out.split(separator: "\n").map { String($0.split(separator: " ")[0]) }.filter { $0.hasPrefix("pr-cl") }
         let links = sh("ip -o link show").out.split(separator: "\n").compactMap { $0.split(separator: ":").dropFirst().first.map { String($0).trimmed } }
-            .filter { $0.hasPrefix("pr-") || $0.hasPrefix("podrig") || $0.hasPrefix("cni0") || $0.hasPrefix("underlay") }
-        let mounts = ((try? Files.readString("/proc/self/mountinfo")) ?? "").split(separator: "\n").filter { $0.contains("pr-cl") }.map(String.init)
-        let procs = sh("ps -eo args").out.split(separator: "\n").filter { $0.contains("podrig-test/") && $0.contains("cluster") }.map(String.init)
+            .filter { $0.hasPrefix("pr-cl") || $0.hasPrefix("cni0") || $0.hasPrefix("underlay") || $0.hasPrefix("eth0@") }
+        let mounts = ((try? Files.readString("/proc/self/mountinfo")) ?? "").split(separator: "\n")
+            .filter { $0.contains("pr-cl") || $0.contains(root.path) }.map(String.init)
+        let procs = sh("ps -eo args").out.split(separator: "\n").filter { $0.contains(root.path) && !$0.contains("ps -eo") }.map(String.init)
         return (netns.map { "netns " + $0 } + links.map { "link " + $0 } + mounts + procs).sorted()
     }
 
@@ -81,7 +82,7 @@ import Testing
 
     @Test func threeNodeDualStackPodsTalkAcrossNodes() throws {
         let root = TestRoot()
-        let before = Self.machine()
+        let before = Self.machine(root)
         let create = podrig("cluster create cl1 --cluster-cidr 10.0.0.0/16,fd00:10::/56 --nodes 3", root: root)
         #expect(create.code == 0, "\(create.err)")
         let ns = try nodes(root)
@@ -138,12 +139,12 @@ import Testing
         #expect(!Files.exists(root.path + "/clusters/cl1"))
         LeakCheck.rootEmpty(root)
         LeakCheck.doctorClean(root: root)
-        #expect(Self.machine() == before)
+        #expect(Self.machine(root) == before)
     }
 
     @Test func nodeRemoveReleasesItsCIDRAndRoutes() throws {
         let root = TestRoot()
-        let before = Self.machine()
+        let before = Self.machine(root)
         #expect(podrig("cluster create cl2 --cluster-cidr 10.20.0.0/16,fd00:20::/56 --nodes 3", root: root).code == 0)
         #expect(routes("pr-cl2-node-1").contains("10.20.1.0/24 via 172.18.0.3"))
         let rm = podrig("node rm node-2", root: root)
@@ -168,12 +169,12 @@ import Testing
         #expect(fixed.contains("10.20.3.0/24 via 172.18.0.3") && !fixed.contains("10.20.200.0") && fixed.contains("10.20.4.0/24"), "\(fixed)")
         #expect(podrig("cluster delete cl2", root: root).code == 0)
         LeakCheck.doctorClean(root: root)
-        #expect(Self.machine() == before)
+        #expect(Self.machine(root) == before)
     }
 
     @Test func badInputIsOneLineAndLeavesNothing() throws {
         let root = TestRoot()
-        let before = Self.machine()
+        let before = Self.machine(root)
         func refused(_ args: String, _ text: String, sourceLocation: SourceLocation = #_sourceLocation) {
             let r = podrig(args, root: root)
             #expect(r.code != 0, "\(args) succeeded", sourceLocation: sourceLocation)
@@ -196,13 +197,13 @@ import Testing
         #expect(podrig("cluster delete cl3", root: root).code == 0)
         LeakCheck.rootEmpty(root)
         LeakCheck.doctorClean(root: root)
-        #expect(Self.machine() == before)
+        #expect(Self.machine(root) == before)
     }
 
     @Test(arguments: ["cluster:recorded", "cluster:underlay", "cluster:node"])
     func crashMidCreateThenGC(_ step: String) throws {
         let root = TestRoot()
-        let before = Self.machine()
+        let before = Self.machine(root)
         let r = sh("PODRIG_CRASH_AT=\(step) \(TestBinaries.podrig) cluster create cl5 --cluster-cidr 10.50.0.0/16 --nodes 2 --root \(root.path)")
         #expect(r.code != 0)
         let doctor = sh("\(TestBinaries.podrig) doctor --leaks --root \(root.path)")
@@ -210,7 +211,7 @@ import Testing
         let gc = podrig("gc", root: root)
         #expect(gc.code == 0 && gc.out.contains("cluster cl5"), "\(gc)")
         LeakCheck.doctorClean(root: root)
-        #expect(Self.machine() == before)
+        #expect(Self.machine(root) == before)
         // And the name is free again.
         #expect(podrig("cluster create cl5 --cluster-cidr 10.50.0.0/16 --nodes 1", root: root).code == 0)
         #expect(podrig("cluster delete cl5", root: root).code == 0)
