@@ -6,6 +6,7 @@ import PodrigCore
 public struct NodeIPAMConfig: Sendable, Equatable {
     public static let defaultMaskIPv4 = 24
     public static let defaultMaskIPv6 = 64
+    public static let maxNodeCIDRBits = 20
 
     /// Cluster CIDRs in flag order (kcm's order: podCIDRs[i] comes from clusterCIDRs[i]).
     public var clusterCIDRs: [CIDR]
@@ -106,9 +107,10 @@ public struct NodeIPAMConfig: Sendable, Equatable {
             if cidr.family == .ipv6 && mask - cidr.prefix > CIDRSet.clusterSubnetMaxDiff {
                 throw fail("\(cc) with \(flag) \(mask)", CIDRSet.errSubNetTooBig)
             }
-            // Not kcm's: a cluster cut into more than 2^32 blocks is not a set podrig will scan.
-            if mask - cidr.prefix > 32 {
-                throw fail("\(cc) with \(flag) \(mask)", "more than 2^32 node CIDRs in \(cidr)")
+            // Not kcm's: podrig keeps the used set in memory and occupies service ranges block by
+            // block; past 2^20 node CIDRs (kcm's IPv6 cap is 2^16) that would be a hang, not a cluster.
+            if mask - cidr.prefix > maxNodeCIDRBits {
+                throw fail("\(cc) with \(flag) \(mask)", "more than 2^\(maxNodeCIDRBits) node CIDRs in \(cidr) (podrig's limit)")
             }
         }
         return NodeIPAMConfig(clusterCIDRs: clusterCIDRs, nodeMasks: masks, serviceCIDRs: services)

@@ -106,9 +106,10 @@ import Testing
         try Files.makeDirectories(dir)
         try Files.writeAtomic(dir + "/srv.yaml", Self.manifest("srv", node: "node-3"))
         try Files.writeAtomic(dir + "/host.yaml", Self.manifest("hostsrv", node: "node-2", hostNetwork: true, port: 8090))
-        try Files.writeAtomic(dir + "/cli.yaml", Self.manifest("cli", node: "node-1", port: 8070))
+        // --node wins over spec.nodeName (the flag is the scheduler here).
+        try Files.writeAtomic(dir + "/cli.yaml", Self.manifest("cli", node: "node-2", port: 8070))
         for f in ["srv", "host", "cli"] {
-            let up = podrig("up -d \(dir)/\(f).yaml", root: root)
+            let up = podrig("up -d \(dir)/\(f).yaml" + (f == "cli" ? " --node node-1" : ""), root: root)
             #expect(up.code == 0, "up \(f): \(up.err)")
         }
         guard let srv = waitRunning(root, "srv"), let cli = waitRunning(root, "cli"), let host = waitRunning(root, "hostsrv") else { return }
@@ -119,6 +120,8 @@ import Testing
         #expect(srv["status"]?["hostIP"]?.string == "172.18.0.4")
         #expect((srv["status"]?["hostIPs"]?.array ?? []).compactMap { $0["ip"]?.string } == ips[2])
         #expect(srv["spec"]?["nodeName"]?.string == "node-3")
+        #expect(cli["spec"]?["nodeName"]?.string == "node-1")
+        #expect(cli["status"]?["hostIP"]?.string == "172.18.0.2")
         // kubelet's rule: a hostNetwork pod's IPs are its node's, both families.
         #expect((host["status"]?["podIPs"]?.array ?? []).compactMap { $0["ip"]?.string } == ips[1])
         #expect(podrig("get pods -o wide", root: root).out.contains("node-3"))
@@ -147,8 +150,17 @@ import Testing
         let before = Self.machine(root)
         #expect(podrig("cluster create cl2 --cluster-cidr 10.20.0.0/16,fd00:20::/56 --nodes 3", root: root).code == 0)
         #expect(routes("pr-cl2-node-1").contains("10.20.1.0/24 via 172.18.0.3"))
+        // A runp sandbox on node-2 gets its IPs from node-2's podCIDRs; node rm removes it.
+        try Files.writeAtomic(root.path + "/p.yaml", "metadata: {name: p2, uid: p2}\n")
+        let run = podrig("runp \(root.path)/p.yaml --node node-2", root: root)
+        #expect(run.code == 0, "\(run.err)")
+        let rec = try SandboxStore(root: root.path).load(run.out.trimmed)
+        #expect(rec.podIPs.count == 2 && rec.podIPs[0].hasPrefix("10.20.1.") && rec.podIPs[1].hasPrefix("fd00:20:0:1::"), "\(rec.podIPs)")
+        #expect(rec.node?.name == "node-2" && rec.node?.hostIPs == ["172.18.0.3", "fc00:f853:ccd:e793::3"])
         let rm = podrig("node rm node-2", root: root)
         #expect(rm.code == 0, "\(rm.err)")
+        #expect(rm.out.contains("pod default/p2 on node-2 removed"))
+        LeakCheck.sandboxGone(rec, root: root)
         for n in ["node-1", "node-3"] {
             let r = routes("pr-cl2-\(n)")
             #expect(!r.contains("10.20.1.0/24") && !r.contains("fd00:20:0:1::/64"), "\(n): \(r)")

@@ -203,7 +203,7 @@ import Testing
         #expect(try NodeIPAMConfig.validate(.init(clusterCIDR: "10.0.0.0/8")).nodeMasks == [24])
         #expect(try NodeIPAMConfig.validate(.init(clusterCIDR: "fd00::/48", nodeCIDRMaskSize: 56)).nodeMasks == [56])
         // kcm checks the 16-bit limit for IPv6 only.
-        #expect(try NodeIPAMConfig.validate(.init(clusterCIDR: "10.0.0.0/8", nodeCIDRMaskSizeIPv4: 30)).nodeMasks == [30])
+        #expect(try NodeIPAMConfig.validate(.init(clusterCIDR: "10.0.0.0/12", nodeCIDRMaskSizeIPv4: 30)).nodeMasks == [30])
     }
 
     @Test func restoreKeepsEveryNodesBlocks() throws {
@@ -214,7 +214,16 @@ import Testing
         #expect(throws: PodrigError.self) { try a.occupy([CIDR.parse("10.9.0.0/24")], node: "n9") }
     }
 
-    @Test(arguments: ["1.2.3.4", "1.2.3.4/33", "::/129", "fd00::1/", "/8", "1.2.3.4/08x", "x/8"])
+    @Test func hostileSizesAreRefusedNotScanned() {
+        #expect(throws: PodrigError.self) { try NodeIPAMConfig.validate(.init(clusterCIDR: "0.0.0.0/0", nodeCIDRMaskSize: 32, serviceClusterIPRange: "0.0.0.0/1")) }
+        #expect(throws: PodrigError.self) { try NodeIPAMConfig.validate(.init(clusterCIDR: "10.0.0.0/8", nodeCIDRMaskSize: 33)) }
+        #expect(throws: PodrigError.self) { try NodeIPAMConfig.validate(.init(clusterCIDR: "10.0.0.0/8,,fd00::/48")) }
+        #expect(throws: PodrigError.self) { try NodeIPAMConfig.validate(.init(clusterCIDR: "")) }
+        #expect(throws: PodrigError.self) { try NodeIPAMConfig.validate(.init(clusterCIDR: String(repeating: "1", count: 100_000))) }
+        #expect((try? NodeIPAMConfig.validate(.init(clusterCIDR: "10.0.0.0/8", nodeCIDRMaskSize: 28)))?.nodeMasks == [28])
+    }
+
+    @Test(arguments: ["1.2.3.4", "1.2.3.4/33", "::/129", "fd00::1/", "/8", "1.2.3.4/08x", "x/8", " 10.0.0.0/8", "10.0.0.0/-1", "::ffff:1.2.3.4/200"])
     func badCIDRs(_ text: String) {
         #expect(throws: PodrigError.self) { try CIDR.parse(text) }
     }
