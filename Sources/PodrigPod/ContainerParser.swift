@@ -20,7 +20,7 @@ extension PodManifestParser {
         for (i, e) in (try r.array("env") ?? []).enumerated() {
             c.env.append(try parseEnv(e, path: "\(path).env[\(i)]"))
         }
-        if r.take("envFrom") != nil { throw PodrigError.invalid("\(path).envFrom: not supported (no ConfigMaps or Secrets)") }
+        c.envFrom = try parseEnvFrom(try r.array("envFrom") ?? [], path: "\(path).envFrom")
         for (i, m) in (try r.array("volumeMounts") ?? []).enumerated() {
             var mr = ConfigReader(m, path: "\(path).volumeMounts[\(i)]")
             guard let n = try mr.string("name"), let mp = try mr.string("mountPath") else {
@@ -141,10 +141,13 @@ extension PodManifestParser {
                 e.resourceField = ResourceFieldRef(containerName: try fr.string("containerName"), resource: res, divisor: divisor)
                 try fr.finish()
             }
-            if e.fieldPath != nil && e.resourceField != nil { throw PodrigError.invalid("\(path).valueFrom: one source only") }
-            for k in ["secretKeyRef", "configMapKeyRef", "fileKeyRef"] where vr.take(k) != nil {
-                throw PodrigError.invalid("\(path).valueFrom.\(k): not supported (only fieldRef and resourceFieldRef: podrig has no ConfigMaps or Secrets)")
+            if let o = try vr.object("configMapKeyRef") { e.keyRef = try parseKeyRef(o, kind: .configMap, path: "\(path).valueFrom.configMapKeyRef") }
+            if let o = try vr.object("secretKeyRef") {
+                if e.keyRef != nil { throw PodrigError.invalid("\(path).valueFrom: one source only") }
+                e.keyRef = try parseKeyRef(o, kind: .secret, path: "\(path).valueFrom.secretKeyRef")
             }
+            if [e.fieldPath != nil, e.resourceField != nil, e.keyRef != nil].filter({ $0 }).count > 1 { throw PodrigError.invalid("\(path).valueFrom: one source only") }
+            if vr.take("fileKeyRef") != nil { throw PodrigError.invalid("\(path).valueFrom.fileKeyRef: not supported") }
             try vr.finish()
         }
         try r.finish()

@@ -267,6 +267,7 @@ public final class PodManager: @unchecked Sendable {
     /// beforeRemove: the pod's log directory goes with it (its state goes with the sandbox directory).
     static func removePodFiles(_ record: SandboxRecord, store: SandboxStore) throws(PodrigError) {
         let layout = PodLayout(store: store, id: record.id)
+        PodVolumes.unmount(layout)
         guard layout.exists, let dir = record.config.logDirectory else { return }
         try Files.removeTree(dir)
     }

@@ -12,6 +12,8 @@ public struct PodManifest: Sendable {
     public var spec: PodSpec
     /// Fields accepted but not acted on, worth telling the user once.
     public var notes: [String] = []
+    /// The ConfigMaps and Secrets `up` was given (not part of `raw`: only needed to make the pod).
+    public var configData = ConfigData()
 }
 
 public enum RestartPolicy: String, Sendable, Codable {
@@ -62,6 +64,7 @@ public struct ContainerSpec: Sendable {
     public var args: [String] = []
     public var workingDir: String?
     public var env: [EnvVar] = []
+    public var envFrom: [EnvFromSource] = []
     public var volumeMounts: [VolumeMount] = []
     public var securityContext = SecurityContext()
     public var startupProbe: Probe?
@@ -86,6 +89,8 @@ public struct EnvVar: Sendable {
     public var fieldPath: String?
     /// valueFrom.resourceFieldRef
     public var resourceField: ResourceFieldRef?
+    /// valueFrom.configMapKeyRef / secretKeyRef
+    public var keyRef: KeyRef?
 }
 
 public struct VolumeMount: Sendable {
@@ -99,9 +104,13 @@ public struct Volume: Sendable {
     public enum Source: Sendable {
         case emptyDir(medium: String)
         case hostPath(path: String, type: String)
+        /// configMap, secret, downwardAPI and projected volumes: files kubelet's atomic writer lays out.
+        case projected(ProjectedVolume)
     }
     public var name: String
     public var source: Source
+    /// emptyDir.sizeLimit (enforced for medium: Memory, as the tmpfs size).
+    public var sizeLimit: Quantity?
 }
 
 public struct SecurityContext: Sendable {

@@ -220,11 +220,15 @@ public enum PodManifestParser {
         guard let name = try r.string("name") else { throw PodrigError.invalid("\(path).name: required") }
         try Validate.dns1123Label(name, what: "\(path).name")
         var source: Volume.Source?
+        var sizeLimit: Quantity?
         if let e = try r.object("emptyDir") {
             var er = ConfigReader(.object(e), path: "\(path).emptyDir")
             let medium = try er.string("medium") ?? ""
             guard medium == "" || medium == "Memory" else { throw PodrigError.invalid("\(path).emptyDir.medium: expected \"\" or Memory") }
-            _ = er.take("sizeLimit")
+            if let q = er.take("sizeLimit") {
+                guard let v = quantity(q), v.value > 0 else { throw PodrigError.invalid("\(path).emptyDir.sizeLimit: not a positive quantity") }
+                sizeLimit = v
+            }
             try er.finish()
             source = .emptyDir(medium: medium)
         }
@@ -237,11 +241,15 @@ public enum PodManifestParser {
             try hr.finish()
             source = .hostPath(path: p, type: type)
         }
-        for k in ["configMap", "secret", "projected", "downwardAPI", "persistentVolumeClaim", "nfs", "csi", "ephemeral", "image"] where r.take(k) != nil {
-            throw PodrigError.invalid("\(path): \(k) volumes are not supported (podrig has emptyDir and hostPath)")
+        if let p = try parseProjectedSource(&r, path: path) {
+            if source != nil { throw PodrigError.invalid("\(path): one volume source only") }
+            source = p
+        }
+        for k in ["persistentVolumeClaim", "nfs", "csi", "ephemeral", "image"] where r.take(k) != nil {
+            throw PodrigError.invalid("\(path): \(k) volumes are not supported (podrig has emptyDir, hostPath, configMap, secret, downwardAPI and projected)")
         }
         try r.finish()
-        guard let source else { throw PodrigError.invalid("\(path): needs emptyDir or hostPath") }
-        return Volume(name: name, source: source)
+        guard let source else { throw PodrigError.invalid("\(path): needs emptyDir, hostPath, configMap, secret, downwardAPI or projected") }
+        return Volume(name: name, source: source, sizeLimit: sizeLimit)
     }
 }

@@ -88,7 +88,7 @@ extension PodPlanner {
             guard let volume = spec.volumes.first(where: { $0.name == vm.name }) else { continue }
             var source: String
             switch volume.source {
-            case .emptyDir: source = layout.volume(volume.name)
+            case .emptyDir, .projected: source = layout.volume(volume.name)
             case .hostPath(let path, let type): source = path; try checkHostPath(path, type: type, what: "\(what): volume \(volume.name)")
             }
             if let sub = vm.subPath, !sub.isEmpty {

@@ -53,6 +53,7 @@ public struct PodPlanner {
         chmod(layout.shm, 0o1777)
         try Files.makeDirectories(logDirectory, mode: 0o755)
         try writePodFiles()
+        try writeConfigVolumes()
         for v in spec.volumes {
             if case .emptyDir = v.source {
                 try Files.makeDirectories(layout.volume(v.name), mode: 0o777)
@@ -96,9 +97,16 @@ public struct PodPlanner {
         let refs = FieldRef(name: manifest.name, namespace: manifest.namespace, uid: manifest.uid, labels: manifest.labels,
                             annotations: manifest.annotations, nodeName: nodeName, serviceAccountName: spec.serviceAccountName ?? "default",
                             hostIPs: nodeIPs, podIPs: record.podIPs)
-        var given: [(name: String, value: String)] = []
-        for e in c.env {
-            if let rf = e.resourceField {
+        let cpath = containerPath(c)
+        // envFrom first and taken literally ($ escaped: kubelet expands only env[] values), env[] over it.
+        var given = try ConfigResolution.envFrom(c, manifest, path: cpath).map { ($0.name, $0.value.replacing("$", with: "$$")) }
+        for (j, e) in c.env.enumerated() {
+            if let ref = e.keyRef {
+                let key = ref.kind == .configMap ? "configMapKeyRef" : "secretKeyRef"
+                if let v = try ConfigResolution.value(ref, manifest, path: "\(cpath).env[\(j)].valueFrom.\(key)") {
+                    given.append((e.name, v.replacing("$", with: "$$")))
+                }
+            } else if let rf = e.resourceField {
                 let target = rf.containerName ?? c.name
                 guard let tc = (spec.initContainers + spec.containers).first(where: { $0.name == target }) else {
                     throw PodrigError.invalid("container \(c.name): env \(e.name): resourceFieldRef.containerName \"\(target)\" is not a container of this pod")

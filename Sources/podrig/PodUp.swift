@@ -34,50 +34,79 @@ struct PodUp: ParsableCommand {
     @Option(help: "With -d: how many seconds to wait for Running.")
     var timeout: Double = 120
 
-    @Argument(help: ArgumentHelp("Pod manifest (YAML or JSON).", valueName: "file"))
+    @Option(name: .customLong("configmap"), help: ArgumentHelp("A file of ConfigMaps and Secrets the manifest refers to (repeatable, as podman kube play --configmap).", valueName: "file"))
+    var configMaps: [String] = []
+
+    @Flag(help: "Kinds podrig cannot run (Service, Ingress, PersistentVolumeClaim, …) are errors instead of ignored.")
+    var strict = false
+
+    @Argument(help: ArgumentHelp("Manifest (YAML or JSON): Pods, Deployments, ReplicaSets, StatefulSets, Jobs, DaemonSets, ConfigMaps, Secrets.", valueName: "file"))
     var file: String
 
     func run() throws {
         global.apply()
-        let manifests = try PodManifestParser.load(path: file)
+        let set = try ManifestSet.load(path: file, configMapFiles: configMaps, strict: strict)
+        let manifests = set.pods
         let manager = try makePodManager(global, network, pod)
-        if manifests.contains(where: { m in (m.spec.initContainers + m.spec.containers).contains { $0.image != nil } }) {
+        for i in set.ignored { note("ignored \(i)") }
+        let templates = set.workloads.compactMap { try? $0.templatePod(set.configData) }
+        if (manifests + templates).contains(where: { m in (m.spec.initContainers + m.spec.containers).contains { $0.image != nil } }) {
             note("container images are ignored: podrig runs each command from this host's filesystem")
         }
         for m in manifests { for n in m.notes { note("pod \(m.name): \(n)") } }
+        for w in set.workloads { for n in w.notes { note("\(w.kind.rawValue.lowercased()) \(w.name): \(n)") } }
         let dir = Files.dirname(of: file)
         var pods: [PodManager.Pod] = []
         var flags = SandboxFlags(global, network)
         flags.cluster = placement.cluster
+        let controller = WorkloadController(manager: manager, set: set, manifestDirectory: dir)
+        controller.log = { step($0) }
+        controller.place = { m throws(PodrigError) in try place(m, &flags) }
+        // A DaemonSet's pods: one per ready node of the clusters (of --cluster), else one on this host.
+        controller.daemonNodes = ClusterStore(root: global.root).list().filter { placement.cluster == nil || $0.name == placement.cluster }
+            .flatMap { c in c.nodes.filter { $0.phase == .ready && c.phase == .ready }.map(\.name) }
+        if !set.workloads.isEmpty || !set.configData.isEmpty {
+            do { pods += try controller.apply() } catch {
+                for p in pods { try? manager.down(p) }
+                _ = controller.delete(gracePeriod: 1)
+                throw error
+            }
+            for p in pods { step("pod \(p.manifest.namespace)/\(p.manifest.name): sandbox \(p.record.id.prefix(13)), pod IPs \(p.record.podIPs.joined(separator: ", "))") }
+        }
         for m in manifests {
             let t0 = Clock.now()
             do {
-                // --node, else spec.nodeName when it names a cluster node (else this host, as before).
-                var node: SandboxNode?
-                if let n = placement.node {
-                    flags.node = n
-                    node = try flags.resolveNode()
-                } else if let n = m.spec.nodeName, (try? ClusterStore(root: global.root).findNode(n, cluster: placement.cluster)) != nil {
-                    flags.node = n
-                    node = try flags.resolveNode()
-                } else if let n = m.spec.nodeName, !ClusterStore(root: global.root).names().isEmpty {
-                    note("pod \(m.name): spec.nodeName \(n) is not a cluster node; running on this host")
-                }
-                let p = try manager.up(m, manifestDirectory: dir, node: node)
+                let p = try manager.up(m, manifestDirectory: dir, node: try place(m, &flags))
                 let ips = p.record.podIPs.isEmpty ? "no pod IPs (loopback only)" : "pod IPs " + p.record.podIPs.joined(separator: ", ")
                 step("pod \(m.namespace)/\(m.name): sandbox \(p.record.id.prefix(13)) ready\(p.record.netnsPath.map { " (netns \(Files.basename(of: $0)))" } ?? ""), \(ips) [\(Int((Clock.now() - t0) * 1000)) ms]")
                 step("pod \(m.name): supervisor pid \(p.supervisor?.pid ?? 0), logs in \(p.logDirectory)")
                 pods.append(p)
             } catch {
                 for p in pods { try? manager.down(p) }
+                _ = controller.delete(gracePeriod: 1)
                 throw error
             }
         }
         if detach {
+            if controller.hasJobs { note("with -d only a Job's first pods start; a foreground `up` drives it to completion") }
             try waitRunning(manager, pods)
             return
         }
-        try follow(manager, pods)
+        try follow(manager, pods, controller: controller)
+    }
+
+    /// --node, else spec.nodeName when it names a cluster node (else this host, as before).
+    func place(_ m: PodManifest, _ flags: inout SandboxFlags) throws(PodrigError) -> SandboxNode? {
+        if let n = placement.node {
+            flags.node = n
+            return try flags.resolveNode()
+        } else if let n = m.spec.nodeName, (try? ClusterStore(root: global.root).findNode(n, cluster: placement.cluster)) != nil {
+            flags.node = n
+            return try flags.resolveNode()
+        } else if let n = m.spec.nodeName, !ClusterStore(root: global.root).names().isEmpty {
+            note("pod \(m.name): spec.nodeName \(n) is not a cluster node; running on this host")
+        }
+        return nil
     }
 
     func note(_ s: String) { Log.write("note: \(s)\n") }
@@ -116,15 +145,22 @@ struct PodUp: ParsableCommand {
         if failed { throw ExitCode(1) }
     }
 
-    func follow(_ manager: PodManager, _ pods: [PodManager.Pod]) throws {
+    func follow(_ manager: PodManager, _ initial: [PodManager.Pod], controller: WorkloadController) throws {
+        var pods = initial
         signal(SIGINT) { podUpSignal = $0 }
         signal(SIGTERM) { podUpSignal = $0 }
-        let multi = pods.count > 1
+        let multi = pods.count > 1 || controller.hasJobs
         var eventOffsets = [Int](repeating: 0, count: pods.count)
         var tails: [String: CRILogTail] = [:]
         var done = [Bool](repeating: false, count: pods.count)
         var outcome: Int32 = 0
         while true {
+            // The Job controller's pass: new pods join the ones followed.
+            if controller.hasJobs, let more = try? controller.tick() {
+                pods += more
+                eventOffsets += [Int](repeating: 0, count: more.count)
+                done += [Bool](repeating: false, count: more.count)
+            }
             for (i, p) in pods.enumerated() where !done[i] {
                 let prefix = multi ? "\(p.manifest.name)/" : ""
                 // The pod's state first, its logs second: the supervisor writes every log line before
@@ -156,7 +192,8 @@ struct PodUp: ParsableCommand {
                 if let cur, let result = cur.status?.result, !cur.supervisorAlive {
                     done[i] = true
                     print("\(clockTime(Time.nowNanos())) pod \(p.manifest.name): \(result)")
-                    if result == "Failed" {
+                    // A Job's pods may fail and be retried: the Job's outcome is up's, not each pod's.
+                    if result == "Failed" && p.manifest.owner?.kind != "Job" {
                         let all = p.manifest.spec.initContainers + p.manifest.spec.containers
                         let code = all.compactMap { cur.status?.container($0.name)?.terminated?.exitCode }.first { $0 != 0 }
                         outcome = outcome != 0 ? outcome : Int32(code ?? 1)
@@ -168,7 +205,7 @@ struct PodUp: ParsableCommand {
                 }
             }
             fflush(nil)
-            if done.allSatisfy({ $0 }) { break }
+            if done.allSatisfy({ $0 }) && controller.jobsFinished { break }
             if podUpSignal != 0 {
                 let sig = podUpSignal
                 print("\(clockTime(Time.nowNanos())) \(sig == SIGINT ? "interrupted" : "terminated"): stopping the pods gracefully")
@@ -177,10 +214,12 @@ struct PodUp: ParsableCommand {
                     do { try manager.down(p) } catch { Log.write("podrig: error: down \(p.manifest.name): \(error.asPodrigError)\n") }
                     print("\(clockTime(Time.nowNanos())) pod \(p.manifest.name): removed")
                 }
+                _ = controller.delete(gracePeriod: 1)
                 throw ExitCode(128 + sig)
             }
             usleep(100_000)
         }
+        if controller.anyJobFailed && outcome == 0 { outcome = 1 }
         if outcome != 0 { throw ExitCode(outcome) }
     }
 }

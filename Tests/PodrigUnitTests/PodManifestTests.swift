@@ -58,8 +58,8 @@ import Testing
         #expect(error(minimal.replacingFirst("command: [sh, -c, 'true']", "args: [x]")).isEmpty)
         #expect(error(minimal.replacingFirst("command: [sh, -c, 'true']", "workingDir: /")).contains("command: required"))
         #expect(error(minimal.replacingFirst("name: c,", "name: C_bad,")).contains("spec.containers[0].name"))
-        let secret = minimal + "\n  volumes: [{name: s, secret: {secretName: x}}]"
-        #expect(error(secret).contains("secret volumes are not supported"))
+        let pvc = minimal + "\n  volumes: [{name: s, persistentVolumeClaim: {claimName: x}}]"
+        #expect(error(pvc).contains("persistentVolumeClaim volumes are not supported"))
         let sidecarProbe = """
             apiVersion: v1
             kind: Pod

@@ -1,0 +1,51 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPodrig
+import PodrigCore
+
+/// The pod-level volumes kubelet makes before containers start: configMap/secret/downwardAPI/
+/// projected files (atomic-writer layout) and emptyDir.medium Memory as a tmpfs of sizeLimit.
+extension PodPlanner {
+    func containerPath(_ c: ContainerSpec) -> String {
+        if let i = spec.initContainers.firstIndex(where: { $0.name == c.name }) { return "spec.initContainers[\(i)]" }
+        if let i = spec.containers.firstIndex(where: { $0.name == c.name }) { return "spec.containers[\(i)]" }
+        return "container \(c.name)"
+    }
+
+    func writeConfigVolumes() throws(PodrigError) {
+        let refs = FieldRef(name: manifest.name, namespace: manifest.namespace, uid: manifest.uid, labels: manifest.labels,
+                            annotations: manifest.annotations, nodeName: nodeName, serviceAccountName: spec.serviceAccountName ?? "default",
+                            hostIPs: nodeIPs, podIPs: record.podIPs)
+        for (i, v) in spec.volumes.enumerated() {
+            switch v.source {
+            case .projected(let pv):
+                let files = try ConfigResolution.files(pv, manifest, path: "spec.volumes[\(i)]", fieldRef: refs, node: node)
+                try AtomicVolumeWriter.write(layout.volume(v.name), files, group: spec.securityContext.fsGroup)
+            case .emptyDir(let medium) where medium == "Memory":
+                let dir = layout.volume(v.name)
+                try Files.makeDirectories(dir, mode: 0o777)
+                var data = "mode=0777"
+                if let q = v.sizeLimit { data += ",size=\(q.value)" }
+                if mount("tmpfs", dir, "tmpfs", UInt(MS_NOSUID | MS_NODEV), data) != 0 {
+                    throw PodrigError.system("mount tmpfs for emptyDir \(v.name) (\(data)) on \(dir)", errno: errno)
+                }
+            default: break
+            }
+        }
+    }
+}
+
+public enum PodVolumes {
+    /// Unmounts the pod's memory-backed emptyDirs (before its directory is removed).
+    public static func unmount(_ layout: PodLayout) {
+        let prefix = layout.directory + "/volumes/"
+        let text = (try? Files.readString("/proc/self/mountinfo")) ?? ""
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count > 4 else { continue }
+            let mp = HostMounts.unescape(String(f[4]))
+            if mp.hasPrefix(prefix) { umount2(mp, Int32(MNT_DETACH)) }
+        }
+    }
+}
