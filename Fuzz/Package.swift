@@ -16,5 +16,6 @@ let package = Package(
         .executableTarget(name: "FuzzPodManifest", dependencies: ["FuzzSupport", podrig]),
         .executableTarget(name: "FuzzCNIConfig", dependencies: ["FuzzSupport", podrig]),
         .executableTarget(name: "FuzzCNIResult", dependencies: ["FuzzSupport", podrig]),
+        .executableTarget(name: "FuzzClusterFlags", dependencies: ["FuzzSupport", podrig]),
     ]
 )

@@ -125,6 +125,9 @@ import Testing
         // kubelet's rule: a hostNetwork pod's IPs are its node's, both families.
         #expect((host["status"]?["podIPs"]?.array ?? []).compactMap { $0["ip"]?.string } == ips[1])
         #expect(podrig("get pods -o wide", root: root).out.contains("node-3"))
+        // A hostNetwork pod on a node sees the node's network and has the node's name.
+        let hn = sh("\(TestBinaries.podrig) exec --root \(root.path) hostsrv -- sh -c 'hostname; ip -o -4 addr show eth0'")
+        #expect(hn.out.hasPrefix("node-2\n") && hn.out.contains("172.18.0.3/16"), "\(hn)")
         guard srvIPs.count == 2, cliIPs.count == 2 else { return }
         // Pod on node-1 → pod on node-3, by IP, both families; the server sees the pod's own IP.
         #expect(client(root, pod: "cli", srvIPs[0]) == "pong ::ffff:\(cliIPs[0])")
@@ -227,5 +230,34 @@ import Testing
         // And the name is free again.
         #expect(podrig("cluster create cl5 --cluster-cidr 10.50.0.0/16 --nodes 1", root: root).code == 0)
         #expect(podrig("cluster delete cl5", root: root).code == 0)
+    }
+
+    @Test(arguments: ["node:recorded", "node:created", "node:deleting"])
+    func crashInNodeAddOrRemoveThenGC(_ step: String) throws {
+        let root = TestRoot()
+        let before = Self.machine(root)
+        #expect(podrig("cluster create cl6 --cluster-cidr 10.60.0.0/16 --nodes 2", root: root).code == 0)
+        let verb = step == "node:deleting" ? "node rm node-2" : "node add node-3"
+        let r = sh("PODRIG_CRASH_AT=\(step) \(TestBinaries.podrig) \(verb) --root \(root.path)")
+        #expect(r.code != 0)
+        let doctor = sh("\(TestBinaries.podrig) doctor --leaks --root \(root.path)")
+        #expect(doctor.code == 1 && doctor.out.contains("cluster cl6"), "\(doctor)")
+        let gc = podrig("gc", root: root)
+        #expect(gc.code == 0 && gc.out.contains("cluster cl6: half-"), "\(gc)")
+        LeakCheck.doctorClean(root: root)
+        let left = podrig("get nodes -o json", root: root).out
+        #expect(left.contains("\"node-1\"") && !left.contains("\"node-3\""), "\(left)")
+        // node-1's routes name only the nodes that are left.
+        let r1 = routes("pr-cl6-node-1")
+        #expect(!r1.contains("10.60.2.0/24"), "\(r1)")
+        #expect(r1.contains("10.60.1.0/24") == (step != "node:deleting"), "\(r1)")
+        // A netns that looks like the cluster's but that no record names is reported.
+        sh("ip netns add pr-cl6-ghost")
+        let ghost = sh("\(TestBinaries.podrig) doctor --leaks --root \(root.path)")
+        #expect(ghost.code == 1 && ghost.out.contains("pr-cl6-ghost"), "\(ghost)")
+        sh("ip netns del pr-cl6-ghost")
+        #expect(podrig("cluster delete cl6", root: root).code == 0)
+        LeakCheck.doctorClean(root: root)
+        #expect(Self.machine(root) == before)
     }
 }
