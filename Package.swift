@@ -10,7 +10,7 @@ let package = Package(
         .executable(name: "podrig-supervisor", targets: ["podrig-supervisor"]),
         .executable(name: "podrig-ipam", targets: ["podrig-ipam"]),
         // The library under the CLI: bring pods up and down from another package's tests.
-        .library(name: "Podrig", targets: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigCluster"]),
+        .library(name: "Podrig", targets: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigCluster", "PodrigIPAM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,7 +41,7 @@ let package = Package(
         ),
         .target(name: "PodrigCore", dependencies: ["CPodrig", "CYAML"]),
         .target(name: "PodrigSandbox", dependencies: ["PodrigCore", "CPodrig"]),
-        .target(name: "PodrigCNI", dependencies: ["PodrigCore", "PodrigSandbox"]),
+        .target(name: "PodrigCNI", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigIPAM"]),
         // The CNI IPAM plugin's logic (host-local's config, sticky and requested IPs, crash-safe leases).
         .target(name: "PodrigIPAM", dependencies: ["PodrigCore"]),
         // The plugin process: PodrigCore only (no Foundation, no ArgumentParser); hack/build links it

@@ -41,6 +41,14 @@ public enum CNIDefaultNetwork {
 
         """
 
+    /// The same network with podrig-ipam instead of host-local (`podrig net default --ipam podrig`),
+    /// sticky IPs on when a reservation TTL is given.
+    public static func text(podrigIPAM reservationTTL: String?) -> String {
+        var ipam = #""type": "podrig-ipam","#
+        if let reservationTTL { ipam += "\n" + String(repeating: " ", count: 8) + #""reservation": { "ttl": "\#(reservationTTL)" },"# }
+        return text.replacing(#""type": "host-local","#, with: ipam)
+    }
+
     public static var list: CNIConfigList {
         // The text is a constant checked by the unit tests.
         try! CNIConfigList.parse(Array(text.utf8), source: "<embedded default network>", singlePlugin: false)

@@ -68,6 +68,7 @@ public struct CNIGarbageCollector {
         for list in lists where networks.isEmpty || networks.contains(list.name) {
             let valid = remaining.filter { $0.networkName == list.name }.map { (containerID: $0.containerID, ifName: $0.ifName) }
             report.errors += engine.gc(list, valid: valid)
+            report.errors += engine.ipamGC(list, valid: valid, cached: remaining)
         }
         return report
     }

@@ -113,8 +113,8 @@ public struct IPAMAllocator {
             }
             return ip
         }
-        if config.reservationTTL != nil, let pod = a.pod {
-            if let other = t.leases.first(where: { $0.state == .allocated && $0.pod == pod && $0.ifName == a.ifName && set.range(for: $0.ip) != nil }) {
+        if let pod = a.pod {
+            if config.reservationTTL != nil, let other = t.leases.first(where: { $0.state == .allocated && $0.pod == pod && $0.ifName == a.ifName && set.range(for: $0.ip) != nil }) {
                 throw IPAMFailure(kind: .duplicate, message: "pod \(pod) already holds \(other.ip) through \(other.holder); DEL that attachment (or `podrig gc`) first")
             }
             let reserved = t.leases.filter { $0.state == .reserved && $0.pod == pod && set.range(for: $0.ip) != nil }

@@ -33,6 +33,7 @@ struct Podrig: ParsableCommand {
             InspectContainer.self,
             CNICommand.self,
             NetCommand.self,
+            IPAMCommand.self,
             GarbageCollect.self,
             TraceCommand.self,
             Doctor.self,

@@ -8,8 +8,8 @@ import Testing
 
 /// Real Debian plugins in the host namespace, configs without gateway or masquerade.
 @Suite(.enabled(if: isRoot)) struct CNIBridgeTests {
-    @Test func dualStackBridgeRecordsEth0AddressesCachesAndReleases() throws {
-        let env = CNITestEnv(11)
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func dualStackBridgeRecordsEth0AddressesCachesAndReleases(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(11, ipam: ipam)
         env.conflist([#"{"type":"loopback"}"#, env.bridgePlugin()])
         let m = env.manager()
         let r = try m.run(cniPod("ds"))
@@ -34,8 +34,8 @@ import Testing
         LeakCheck.cniSandboxGone(r, env: env)
     }
 
-    @Test func ipv6PrimaryFamilyAndPodsShowsBoth() throws {
-        let env = CNITestEnv(29)
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func ipv6PrimaryFamilyAndPodsShowsBoth(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(29, ipam: ipam)
         env.conflist([env.bridgePlugin()])
         let m = env.manager { $0.preferIPv6 = true }
         let r = try m.run(cniPod("v6first"))
@@ -74,29 +74,29 @@ import Testing
         LeakCheck.cniSandboxGone(r, env: env)
     }
 
-    @Test func twoNetworksGetEth0AndNet1() throws {
-        let env = CNITestEnv(12)
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func twoNetworksGetEth0AndNet1(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(12, ipam: ipam)
         env.conflist([env.bridgePlugin(v6: false)])
-        env.conflist([env.bridgePlugin(v6: false, bridge: env.bridge + "b", subnet: 13)], name: env.name + "b")
+        env.conflist([env.bridgePlugin(v6: false, bridge: env.bridge + "b", subnet: env.x + 1)], name: env.name + "b")
         let m = env.manager { $0.networks = [env.name, env.name + "b"] }
         let r = try m.run(cniPod("two"))
         let netns = NetnsPin.name(for: r.id)
-        #expect(CNITestEnv.addresses(netns: netns, ifName: "eth0").first?.hasPrefix("10.88.12.") == true)
-        #expect(CNITestEnv.addresses(netns: netns, ifName: "net1").first?.hasPrefix("10.88.13.") == true)
-        #expect(r.podIPs.count == 1 && r.podIPs[0].hasPrefix("10.88.12."))
+        #expect(CNITestEnv.addresses(netns: netns, ifName: "eth0").first?.hasPrefix("10.88.\(env.x).") == true)
+        #expect(CNITestEnv.addresses(netns: netns, ifName: "net1").first?.hasPrefix("10.88.\(env.x + 1).") == true)
+        #expect(r.podIPs.count == 1 && r.podIPs[0].hasPrefix("10.88.\(env.x)."))
         #expect(env.cacheEntries().count == 2)
         try m.remove(r.id, force: true)
         #expect(env.leases(env.name + "b").isEmpty)
         LeakCheck.cniSandboxGone(r, env: env)
     }
 
-    @Test func singleConfFileIsUpgradedAndNamedNetworkChosen() throws {
-        let env = CNITestEnv(14)
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func singleConfFileIsUpgradedAndNamedNetworkChosen(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(14, ipam: ipam)
         env.write("05-other.conf", #"{"cniVersion":"0.4.0","name":"pr-c14-unused","type":"loopback"}"#)
         env.write("20-mine.conf", #"{"cniVersion":"0.4.0","name":"\#(env.name)",\#(env.bridgePlugin(v6: false).dropFirst())"#)
         let m = env.manager { $0.networks = [env.name] }
         let r = try m.run(cniPod("conf"))
-        #expect(r.podIPs.first?.hasPrefix("10.88.14.") == true)
+        #expect(r.podIPs.first?.hasPrefix("10.88.\(env.x).") == true)
         // CHECK through inspectp (0.4.0 has CHECK).
         let check = podrig("inspectp --check --cni-conf-dir \(env.confDir) --cni-cache-dir \(env.cacheDir) \(r.id)", root: env.root)
         #expect(check.code == 0, "\(check.err)")
@@ -123,14 +123,14 @@ import Testing
         LeakCheck.cniSandboxGone(r, env: env)
     }
 
-    @Test func gcReleasesLeasesOfASandboxKilledMidLife() throws {
-        let env = CNITestEnv(18)
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func gcReleasesLeasesOfASandboxKilledMidLife(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(18, ipam: ipam)
         env.conflist([#"{"type":"loopback"}"#, env.bridgePlugin()])
         let m = env.manager()
         let r = try m.run(cniPod("crash"))
         #expect(env.leases().count == 2 && env.cacheEntries().count == 1)
         // Another root's attachment must survive our gc.
-        let other = CNITestEnv(30)
+        let other = CNITestEnv(30, ipam: ipam)
         other.conflist([other.bridgePlugin(v6: false)])
         kill(r.pause!.pid, SIGKILL)
         try Files.removeTree(m.store.directory(r.id))
@@ -144,8 +144,8 @@ import Testing
         LeakCheck.cniSandboxGone(r, env: env)
     }
 
-    @Test func gcKeepsLiveSandboxes() throws {
-        let env = CNITestEnv(31)
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func gcKeepsLiveSandboxes(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(31, ipam: ipam)
         env.conflist([env.bridgePlugin(v6: false)])
         let m = env.manager()
         let r = try m.run(cniPod("alive"))
@@ -156,10 +156,10 @@ import Testing
         LeakCheck.cniSandboxGone(r, env: env)
     }
 
-    @Test func cnitoolVerbsOnANetnsPath() throws {
-        let env = CNITestEnv(19)
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func cnitoolVerbsOnANetnsPath(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(19, ipam: ipam)
         env.conflist([env.bridgePlugin()], version: "0.4.0")
-        let ns = "pr-cns19"
+        let ns = "pr-cns\(env.x)"
         sh("ip netns del \(ns) 2>/dev/null; ip netns add \(ns)")
         defer { sh("ip netns del \(ns)") }
         let add = env.cli("cni add /run/netns/\(ns) --network \(env.name) --args 'IgnoreUnknown=1;FOO=1'")
@@ -183,8 +183,8 @@ import Testing
         env.expectClean()
     }
 
-    @Test func cniAddOnASandboxIsUndoneByStopp() throws {
-        let env = CNITestEnv(32)
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func cniAddOnASandboxIsUndoneByStopp(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(32, ipam: ipam)
         env.conflist([#"{"type":"loopback"}"#])
         env.conflist([env.bridgePlugin(v6: false)], name: env.name + "x", file: "20-extra.conflist")
         let run = env.cli("runp \(writePod(env, "extra"))")

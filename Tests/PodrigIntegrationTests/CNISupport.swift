@@ -10,7 +10,15 @@ import Testing
 /// network and bridge names `pr-c<x>`, subnets 10.88.<x>.0/24 and fd00:88:<x>::/64, and optionally
 /// a throwaway node netns for configs that need a gateway, forwarding or iptables.
 final class CNITestEnv {
+    /// The IPAM plugin the env's bridge configs use; tests taking `IPAMKind.allCases` run once per plugin.
+    enum IPAMKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case hostLocal = "host-local"
+        case podrig = "podrig-ipam"
+        var testDescription: String { rawValue }
+    }
+
     let x: Int
+    let ipamKind: IPAMKind
     let root: TestRoot
     let dir: String
     var node: String?
@@ -18,8 +26,12 @@ final class CNITestEnv {
     /// Sandboxes made through the CLI, checked for leftover pins.
     var sandboxIDs: [String] = []
 
-    init(_ x: Int, node: Bool = false, name: String = #function) {
-        self.x = x
+    /// With podrig-ipam, names and subnets move up by 150 (pr-c161, 10.88.161.0/24), so both runs
+    /// of a parametrized test can go at once.
+    init(_ x: Int, node: Bool = false, ipam: IPAMKind = .hostLocal, name: String = #function) {
+        self.x = ipam == .podrig ? x + 150 : x
+        ipamKind = ipam
+        let x = self.x
         root = TestRoot(name)
         dir = "/tmp/podrig-cni-test-\(x)-\((try! Identifiers.newID()).prefix(6))"
         for sub in ["conf", "cache", "ipam", "bin"] { try! Files.makeDirectories(dir + "/" + sub, mode: 0o755) }
@@ -46,7 +58,7 @@ final class CNITestEnv {
     var options: CNIOptions {
         var o = CNIOptions()
         o.confDir = confDir
-        o.binDirs = [binDir, "/usr/lib/cni"]
+        o.binDirs = [binDir, "/usr/lib/cni", TestBinaries.directory]
         o.cacheDir = cacheDir
         o.cacheSync = false
         o.timeout = timeout
@@ -63,7 +75,7 @@ final class CNITestEnv {
     func ipam(v6: Bool = true, subnet: Int? = nil) -> String {
         let s = subnet ?? x
         let ranges = v6 ? #"[[{"subnet":"10.88.\#(s).0/24"}],[{"subnet":"fd00:88:\#(s)::/64"}]]"# : #"[[{"subnet":"10.88.\#(s).0/24"}]]"#
-        return #"{"type":"host-local","dataDir":"\#(ipamDir)","ranges":\#(ranges)}"#
+        return #"{"type":"\#(ipamKind.rawValue)","dataDir":"\#(ipamDir)","ranges":\#(ranges)}"#
     }
 
     /// A bridge plugin without gateway or masquerade: safe in the host namespace.
@@ -90,7 +102,7 @@ final class CNITestEnv {
     @discardableResult
     func cli(_ args: String, cniFlags: Bool = true) -> (code: Int32, out: String, err: String) {
         var flags = "--root \(root.path) --pause-path \(TestBinaries.pause)"
-        if cniFlags { flags += " --cni-conf-dir \(confDir) --cni-cache-dir \(cacheDir) --cni-bin-dir \(binDir):/usr/lib/cni --cni-timeout \(Int(timeout))" }
+        if cniFlags { flags += " --cni-conf-dir \(confDir) --cni-cache-dir \(cacheDir) --cni-bin-dir \(binDir):/usr/lib/cni:\(TestBinaries.directory) --cni-timeout \(Int(timeout))" }
         let prefix = "PODRIG_NETWORK= " + (node.map { "nsenter --net=/run/netns/\($0) " } ?? "")
         return sh("\(prefix)\(TestBinaries.podrig) \(args) \(flags)")
     }
@@ -101,9 +113,11 @@ final class CNITestEnv {
         sh(node.map { "ip netns exec \($0) sh -c '\(command)'" } ?? command)
     }
 
-    /// IP leases host-local holds in this env's dataDir.
+    /// IP leases host-local (one file per address) or podrig-ipam (allocated leases of its table)
+    /// holds in this env's dataDir.
     func leases(_ network: String? = nil) -> [String] {
         let d = ipamDir + "/" + (network ?? name)
+        if ipamKind == .podrig { return IPAMTables.allocated(d) }
         return ((try? Files.list(d)) ?? []).filter { IPAddress.family($0) != nil }.sorted()
     }
 
