@@ -98,6 +98,9 @@ final class CNITestEnv {
         try! Files.writeAtomic(path, "#!/bin/sh\n" + script + "\n", mode: 0o755, sync: false)
     }
 
+    /// The CNI flags for podrig(): conf dir, cache dir and bin dirs (podrig-ipam is in the build dir).
+    var cniFlags: String { "--cni-conf-dir \(confDir) --cni-cache-dir \(cacheDir) --cni-bin-dir \(binDir):/usr/lib/cni:\(TestBinaries.directory)" }
+
     /// The podrig CLI with this env's CNI flags, in the node netns when there is one.
     @discardableResult
     func cli(_ args: String, cniFlags: Bool = true) -> (code: Int32, out: String, err: String) {
