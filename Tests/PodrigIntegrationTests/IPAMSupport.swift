@@ -32,7 +32,7 @@ final class IPAMNode {
     init(_ x: Int, ttl: String? = nil, ranges: String? = nil) {
         self.x = x
         node = "pr-ipn\(x)"
-        dir = "/tmp/podrig-ipam-test-\(x)-\(Identifiers.newID().prefix(6))"
+        dir = "/tmp/podrig-ipam-test-\(x)-\((try! Identifiers.newID()).prefix(6))"
         for sub in ["conf", "cache", "ipam", "pods"] { try! Files.makeDirectories(dir + "/" + sub, mode: 0o755) }
         let setup = sh("ip netns del \(node) 2>/dev/null; ip netns add \(node) && ip -n \(node) link set lo up")
         #expect(setup.code == 0, "node netns: \(setup.err)")
