@@ -53,6 +53,13 @@ struct Results {
             let r = p.median / f.median
             out.append(Target(name: "stopp+rmp / floor DEL" + mark, value: String(format: "%.2f×", r), target: "≤ 1.10×", met: r <= 1.10))
         }
+        for verb in ["add", "del"] {
+            if let p = stats("ipam.podrig.\(verb)"), let h = stats("ipam.hostlocal.\(verb)") {
+                let r = p.median / h.median
+                out.append(Target(name: "podrig-ipam / host-local \(verb.uppercased())",
+                                  value: String(format: "%.2f×", r), target: "≤ 0.50×", met: r <= 0.50))
+            }
+        }
         if let pm = podMemory {
             let rss = pm.pause.rss + pm.supervisor.rss
             out.append(Target(name: "pause + supervisor VmRSS", value: String(format: "%.2f MiB", Double(rss) / 1024), target: "≤ 2 MiB", met: rss <= 2048))
@@ -80,6 +87,10 @@ struct Results {
             ("floor.down.netnsFirst", "floor, netns del first, then DEL (info)", "floor.down"),
             ("podrig.down", "podrig stopp + rmp" + (hasCNI ? "" : " [no CNI]"), "floor.down"),
             ("podrig.hostNetwork.down", "podrig stopp + rmp, hostNetwork", "floor.down"),
+            ("ipam.hostlocal.add", "host-local ADD (plugin exec)", nil),
+            ("ipam.podrig.add", "podrig-ipam ADD (plugin exec)", "ipam.hostlocal.add"),
+            ("ipam.hostlocal.del", "host-local DEL (plugin exec)", nil),
+            ("ipam.podrig.del", "podrig-ipam DEL (plugin exec)", "ipam.hostlocal.del"),
         ]
         for (key, label, base) in rows {
             guard let st = stats(key) else { continue }

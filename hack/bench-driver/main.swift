@@ -41,6 +41,17 @@ func benchMain() throws {
     if !hasCNI { log("this podrig has no CNI yet: its runp measures a loopback-only sandbox (marked in the table)") }
 
     var results = Results()
+    // podrig-ipam vs host-local (`--only ipam` runs just this section).
+    if let plugin = args["ipam-plugin"], FileManager.default.isExecutableFile(atPath: plugin) {
+        let ipamN = Int(args["ipam-n"] ?? "\(n)")!
+        log("ipam: podrig-ipam vs host-local ADD/DEL, \(ipamN) rounds (+3 warm-up), interleaved")
+        try ipamBench(&results, n: ipamN, work: work, binDir: binDir, plugin: plugin)
+    }
+    if args["only"] == "ipam" {
+        results.machine = args["machine"] ?? ""
+        print(results.table())
+        return
+    }
     var tagCounter = 0
     func tag() -> String { tagCounter += 1; return "\(tagCounter)" }
 
