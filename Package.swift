@@ -52,14 +52,16 @@ let package = Package(
         .target(name: "PodrigCluster", dependencies: ["PodrigCore", "PodrigSandbox", "CPodrig"]),
         // `podrig doctor`: environment checks and the leak scanner (reads state, never changes it).
         .target(name: "PodrigDoctor", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCluster", "CPodrig"]),
+        // `podrig cni test`: the black-box CNI plugin conformance runner (over PodrigCNI's exec path).
+        .target(name: "PodrigConformance", dependencies: ["PodrigCore", "PodrigCNI"]),
         .executableTarget(
             name: "podrig",
             dependencies: [
-                "PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM", "PodrigCluster",
+                "PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM", "PodrigCluster", "PodrigConformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PodrigUnitTests", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM", "PodrigCluster"]),
+        .testTarget(name: "PodrigUnitTests", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM", "PodrigCluster", "PodrigConformance"]),
         .testTarget(
             name: "PodrigIntegrationTests",
             dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigIPAM", "PodrigCluster", "podrig", "podrig-pause", "podrig-supervisor", "podrig-ipam"]

@@ -35,8 +35,8 @@ public final class CNIPluginRunner: @unchecked Sendable {
     public let binDirs: [String]
     public let timeout: Double
     public var trace: CNITrace?
-    /// A network namespace the plugins run in (a simulated node's: its bridge, routes and
-    /// iptables are the node's); nil = podrig's own.
+    /// A network namespace the plugins run in (a simulated node's, or `podrig cni test`'s throwaway
+    /// node: its bridge, routes and iptables are the node's); nil = podrig's own.
     public var netns: String?
     private var paths: [String: String] = [:]
     private let baseEnvironment: [String]
@@ -83,6 +83,11 @@ public final class CNIPluginRunner: @unchecked Sendable {
     /// Runs one plugin command and reports success or a described failure (never throws for a
     /// plugin that ran and failed; throws when it could not be run at all).
     public func execute(network: String, type: String, command: String, stdin: JSON, rt: CNIRuntimeConf?) throws(PodrigError) -> Outcome {
+        try execute(network: network, type: type, command: command, stdinBytes: Array(stdin.compact.utf8), rt: rt)
+    }
+
+    /// `execute` with stdin as given bytes (`podrig cni test` feeds plugins malformed configs).
+    public func execute(network: String, type: String, command: String, stdinBytes input: [UInt8], rt: CNIRuntimeConf?) throws(PodrigError) -> Outcome {
         let what = "CNI network \"\(network)\": plugin \"\(type)\" \(command)"
         let path: String
         do { path = try find(type) } catch { throw error.context(what) }
@@ -96,7 +101,6 @@ public final class CNIPluginRunner: @unchecked Sendable {
         var options = SpawnOptions(path: path, arguments: [path])
         options.environment = env
         if let netns { options.join = [(.net, netns)] }
-        let input = Array(stdin.compact.utf8)
         let started = Time.nowNanos()
         var result: RunResult?
         var lastError: PodrigError?
@@ -115,6 +119,7 @@ public final class CNIPluginRunner: @unchecked Sendable {
         var record = CNITraceRecord(time: started, network: network, plugin: type, path: path, command: command,
                                     environment: env, stdin: String(decoding: input, as: UTF8.self), stdout: "", stderr: "",
                                     status: nil, timedOut: false, duration: 0)
+        record.netns = netns
         guard let r = result else {
             let e = lastError ?? PodrigError(.internalError, "exec failed")
             record.error = e.description

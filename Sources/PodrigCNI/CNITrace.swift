@@ -19,6 +19,8 @@ public struct CNITraceRecord: Sendable {
     public var duration: Double
     /// Set when the exec itself failed (not found, ETXTBSY …).
     public var error: String?
+    /// The network namespace the plugin ran in, when not podrig's own.
+    public var netns: String?
 
     public var json: JSON {
         var o = JSONObject()
@@ -39,6 +41,7 @@ public struct CNITraceRecord: Sendable {
         if timedOut { o["timedOut"] = true }
         o["durationMs"] = .double((duration * 1_000_000).rounded() / 1000)
         if let error { o["error"] = .string(error) }
+        if let netns { o["netns"] = .string(netns) }
         return .object(o)
     }
 }
@@ -77,8 +80,14 @@ public struct CNITrace: Sendable {
         s += "# podrig trace replay #\(number): \(r["command"]?.string ?? "?") of plugin \(r["plugin"]?.string ?? "?")"
         s += " in network \(r["network"]?.string ?? "?") (\(r["time"]?.string ?? ""))\n"
         if let code = r["exitCode"]?.int { s += "# recorded exit status: \(code)\n" }
+        var prefix = ""
+        if let ns = r["netns"]?.string {
+            // The exec ran in a node netns (a simulated node, `podrig cni test`'s); it must still exist.
+            s += "[ -e \(q(ns)) ] || { echo \(q("netns " + ns + " is gone (podrig cni test: rerun with --keep)")) >&2; exit 1; }\n"
+            prefix = "nsenter --net=\(q(ns)) "
+        }
         s += "printf '%s' \(q(r["stdin"]?.string ?? "")) |\n"
-        s += "  env -i \\\n"
+        s += "  \(prefix)env -i \\\n"
         for e in env { s += "    \(q(e)) \\\n" }
         s += "    \(q(r["path"]?.string ?? ""))\n"
         return s

@@ -12,7 +12,7 @@ struct CNICommand: ParsableCommand {
             On a sandbox, podrig uses its netns, ID, CNI_ARGS and port mappings, traces every exec beside it
             and keeps its record in step (stopp DELs what `cni add` attached).
             """,
-        subcommands: [CNIAdd.self, CNICheck.self, CNIDel.self, CNIGC.self, CNIStatus.self, CNIVersionCommand.self]
+        subcommands: [CNIAdd.self, CNICheck.self, CNIDel.self, CNIGC.self, CNIStatus.self, CNIVersionCommand.self, CNITestCommand.self]
     )
 }
 

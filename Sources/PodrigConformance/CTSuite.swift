@@ -1,0 +1,58 @@
+import PodrigCNI
+import PodrigCore
+
+/// One entry of a suite directory (hack/cni-conformance.d/*.json): a plugin config or conflist and
+/// how to test it.
+///
+///     {"name": "macvlan", "conf": {…}, "mode": "standalone", "parallel": 4,
+///      "setup": ["ip link add pr-ctdum0 type dummy"], "versions": ["1.0.0"],
+///      "expected": {"check.detects-change@0.4.0": "why (a plugin bug)"}}
+public struct CTSuiteEntry: Sendable {
+    public var name: String
+    public var list: CNIConfigList
+    public var mode: CTMode = .auto
+    public var parallel: Int?
+    public var setup: [String] = []
+    public var versions: [String]?
+    public var expected: [String: String] = [:]
+
+    public static func load(directory: String) throws(PodrigError) -> [CTSuiteEntry] {
+        let files = try Files.list(directory).filter { $0.hasSuffix(".json") }.sorted()
+        if files.isEmpty { throw PodrigError(.notFound, "suite \(directory): no *.json entries") }
+        var out: [CTSuiteEntry] = []
+        for f in files { out.append(try parse(try Files.read(directory + "/" + f), source: directory + "/" + f)) }
+        return out
+    }
+
+    public static func parse(_ bytes: [UInt8], source: String) throws(PodrigError) -> CTSuiteEntry {
+        let json: JSON
+        do { json = try JSONParser.parse(bytes: bytes) } catch { throw error.context(source) }
+        guard let name = json["name"]?.string, !name.isEmpty else { throw PodrigError.invalid("\(source): \"name\" is required") }
+        guard let conf = json["conf"], conf.object != nil else { throw PodrigError.invalid("\(source): \"conf\" must be a plugin config or conflist object") }
+        let list = try CNIConfigList.parse(Array(conf.compact.utf8), source: source + " conf")
+        var e = CTSuiteEntry(name: name, list: list)
+        if let m = json["mode"]?.string {
+            guard let mode = CTMode(rawValue: m) else { throw PodrigError.invalid("\(source): mode \"\(m)\" is not auto, standalone or chained") }
+            e.mode = mode
+        }
+        e.parallel = json["parallel"]?.int
+        e.setup = (json["setup"]?.array ?? []).compactMap(\.string)
+        e.versions = json["versions"]?.array?.compactMap(\.string)
+        for (k, v) in json["expected"]?.object ?? JSONObject() {
+            guard let why = v.string else { throw PodrigError.invalid("\(source): expected.\(k) must be a string (the reason)") }
+            e.expected[k] = why
+        }
+        return e
+    }
+
+    /// The run options for this entry over the command line's.
+    public func options(_ base: CTOptions) -> CTOptions {
+        var o = base
+        if mode != .auto { o.mode = mode }
+        if let parallel { o.parallel = parallel }
+        o.setup = base.setup + setup
+        if let versions { o.versions = base.versions.map { vs in vs.filter { versions.contains($0) } } ?? versions }
+        for (k, v) in expected { o.expected[k] = v }
+        return o
+    }
+}
