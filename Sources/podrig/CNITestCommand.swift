@@ -2,6 +2,9 @@ import ArgumentParser
 import PodrigCNI
 import PodrigConformance
 import PodrigCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 enum CNITestOutput: String, ExpressibleByArgument, CaseIterable {
     case table, json, markdown
@@ -80,6 +83,8 @@ struct CNITestCommand: ParsableCommand {
 
     func run() throws {
         global.apply()
+        // Fault plugins exit without reading stdin: a write to their closed pipe must be EPIPE, not our death.
+        signal(SIGPIPE, SIG_IGN)
         let cni = try network.cniOptions()
         var o = CTOptions()
         o.binDirs = cni.binDirs
