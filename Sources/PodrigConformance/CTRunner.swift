@@ -20,13 +20,14 @@ public final class CTRunner: @unchecked Sendable {
 
     /// Runs the whole suite; never throws (a run that cannot start is a report with `error`).
     public static func run(_ list: CNIConfigList, options: CTOptions) -> CTReport {
-        let tracePath = options.tracePath ?? "/tmp/podrig-cni-test-\(Identifiers.newID().prefix(6)).jsonl"
-        var failed = CTReport(name: list.name, mode: options.mode.rawValue, plugins: [], versions: [], tracePath: tracePath)
+        var failed = CTReport(name: list.name, mode: options.mode.rawValue, plugins: [], versions: [], tracePath: options.tracePath ?? "")
         let world: CTWorld
         do { world = try CTWorld() } catch {
             failed.error = "making the node netns: \(error)"
             return failed
         }
+        let tracePath = options.tracePath ?? "/tmp/podrig-cni-test-\(world.run).jsonl"
+        failed.tracePath = tracePath
         world.keep = options.keep
         var report: CTReport
         do {

@@ -21,7 +21,7 @@ public final class CTWorld: @unchecked Sendable {
     public static let prefix = "pr-ct"
 
     public init() throws(PodrigError) {
-        run = String(Identifiers.newID().prefix(6))
+        run = String(try Identifiers.newID().prefix(6))
         node = CTWorld.prefix + run
         directory = "/run/podrig-cni-test/" + run
         try Files.makeDirectories(directory + "/ipam", mode: 0o700)

@@ -13,7 +13,7 @@ import Testing
         return dir + "/Fixtures/cni-faults"
     }()
 
-    let dir = "/tmp/podrig-ct-test-" + String(Identifiers.newID().prefix(6))
+    let dir = "/tmp/podrig-ct-test-" + String((try! Identifiers.newID()).prefix(6))
 
     init() { try! Files.makeDirectories(dir, mode: 0o755) }
 
