@@ -110,7 +110,7 @@ public enum CTRender {
             if let e = r.error { lines.append("| \(r.name) | (run) | ERROR: \(e) |") }
             for x in r.results where x.status == .fail || x.status == .xfail {
                 let entry = entries.first { $0.name == r.name }
-                let why = entry?.expected[x.key] ?? entry?.expected[x.rule.id] ?? "UNEXPECTED"
+                let why = entry?.expected[x.key] ?? entry?.expected[x.rule.id] ?? "*not yet triaged*"
                 lines.append("| \(r.name) | `\(x.key)` | \(why) |")
             }
         }

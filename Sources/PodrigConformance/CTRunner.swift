@@ -329,6 +329,10 @@ public final class CTRunner: @unchecked Sendable {
 
     /// Does the kernel show what the result says?
     func kernelProblems(_ r: CNIResult, _ a: CTAttachment, _ c: CTChain) -> (problems: [String], skip: String?) {
+        let subject = c.plugins[c.subject.last ?? 0]
+        if r.interfaces.isEmpty, subject["type"] != nil, subject["type"] == subject["ipam"]?["type"] {
+            return ([], "IPAM plugin: it configures nothing in the kernel")
+        }
         if r.interfaces.isEmpty, c.cniVersion.resultFamily == .legacy {
             // 0.1.0/0.2.0 results name no interface: the addresses belong on CNI_IFNAME.
             let have = world.addresses(a.netnsName)
