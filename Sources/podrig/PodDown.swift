@@ -14,7 +14,10 @@ struct PodDown: ParsableCommand {
     @OptionGroup var pod: PodOptions
 
     @Argument(help: ArgumentHelp("Pod names or sandbox ID prefixes.", valueName: "pod"))
-    var pods: [String]
+    var pods: [String] = []
+
+    @Option(name: [.short, .customLong("filename")], help: ArgumentHelp("Remove everything this manifest made: its pods, workloads (and their pods), ConfigMaps and Secrets (like podman kube down).", valueName: "file"))
+    var file: String?
 
     @Option(name: .customLong("grace-period"), help: ArgumentHelp("Seconds each pod gets to terminate, instead of its terminationGracePeriodSeconds (kubectl delete --grace-period; 0: SIGKILL right after SIGTERM).", valueName: "seconds"))
     var gracePeriod: Int?
@@ -23,7 +26,7 @@ struct PodDown: ParsableCommand {
     var now = false
 
     func validate() throws {
-        if pods.isEmpty { throw ValidationError("give at least one pod name") }
+        if pods.isEmpty && file == nil { throw ValidationError("give at least one pod name, or -f FILE") }
         if let g = gracePeriod, g < 0 { throw ValidationError("--grace-period must be ≥ 0") }
         if now && gracePeriod != nil { throw ValidationError("--now and --grace-period cannot be combined") }
     }
@@ -32,6 +35,13 @@ struct PodDown: ParsableCommand {
         global.apply()
         let manager = try makePodManager(global, network, pod)
         var failures = 0
+        if let file {
+            let set = try ManifestSet.load(path: file, checkReferences: false)
+            let r = WorkloadController(manager: manager, set: set, manifestDirectory: Files.dirname(of: file)).delete(gracePeriod: now ? 1 : gracePeriod)
+            for l in r.lines { print(l) }
+            for f in r.failures { Log.write("podrig: error: down: \(f)\n") }
+            failures += r.failures.count
+        }
         for name in pods {
             do {
                 let p = try manager.find(name, namespace: pod.namespace)

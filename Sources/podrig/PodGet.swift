@@ -19,7 +19,7 @@ struct PodGet: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output: wide, json or yaml (a v1 Pod, or a v1 List of them).")
     var output: GetFormat?
 
-    @Flag(name: [.short, .customLong("all-namespaces")], help: "Pods of every namespace.")
+    @Flag(name: [.short, .customShort("A"), .customLong("all-namespaces")], help: "Pods of every namespace.")
     var allNamespaces = false
 
     @Argument(help: ArgumentHelp("pods (or pod, po), then optional pod names.", valueName: "resource"))
@@ -29,13 +29,19 @@ struct PodGet: ParsableCommand {
     var names: [String] = []
 
     func validate() throws {
-        guard ["pods", "pod", "po", "nodes", "node", "no"].contains(resource.lowercased()) else {
-            throw ValidationError("podrig knows two resources: pods and nodes (got \"\(resource)\")")
+        guard ["pods", "pod", "po", "nodes", "node", "no"].contains(resource.lowercased()) || WorkloadViews.aliases[resource.lowercased()] != nil else {
+            throw ValidationError("podrig knows pods, nodes, all, deployments, replicasets, statefulsets, jobs, daemonsets, configmaps and secrets (got \"\(resource)\")")
         }
     }
 
     @Option(help: ArgumentHelp("With nodes: only this cluster's.", valueName: "name"))
     var cluster: String?
+
+    @Option(name: [.customShort("l"), .customLong("selector")], help: ArgumentHelp("Label selector (kubectl's -l: app=web, tier!=db, env in (a,b), key, !key).", valueName: "selector"))
+    var selector: String?
+
+    @Option(name: .customLong("field-selector"), help: ArgumentHelp("Pod field selector: spec.nodeName=node-1, status.phase!=Running, metadata.name=…", valueName: "selector"))
+    var fieldSelector: String?
 
     func run() throws {
         global.apply()
@@ -45,12 +51,32 @@ struct PodGet: ParsableCommand {
         }
         let manager = try makePodManager(global, network, pod)
         var pods: [PodManager.Pod]
-        if names.isEmpty {
+        let isWorkload = WorkloadViews.aliases[resource.lowercased()] != nil
+        if names.isEmpty || isWorkload {
             pods = try manager.list().filter { allNamespaces || $0.manifest.namespace == (pod.namespace ?? "default") }
         } else {
             pods = try names.map { try manager.find($0, namespace: pod.namespace) }
         }
+        if let l = selector {
+            let sel = try LabelSelector.parse(l)
+            pods = pods.filter { sel.matches($0.manifest.labels) }
+        }
+        if let f = fieldSelector {
+            let sel = try FieldSelector.parse(f)
+            pods = pods.filter { p in sel.matches { field in podField(p, field) } }
+        }
         pods.sort { ($0.manifest.namespace, $0.manifest.name) < ($1.manifest.namespace, $1.manifest.name) }
+        if isWorkload {
+            let ns = allNamespaces ? nil : (pod.namespace ?? "default")
+            let allPods = resource.lowercased() == "all" ? pods : []
+            let found = WorkloadViews.get(manager, resource: resource, names: names, namespace: ns, output: output, podRows: { ps in
+                var header = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+                if allNamespaces { header.insert("NAMESPACE", at: 0) }
+                return (header, ps.map { Array(row($0).prefix(header.count)) })
+            }, pods: allPods)
+            if !found && output != .json && output != .yaml { Log.write("No resources found in \(allNamespaces ? "any" : pod.namespace ?? "default") namespace.\n") }
+            return
+        }
         switch output {
         case .json, .yaml:
             let docs = pods.map(document)
@@ -73,6 +99,19 @@ struct PodGet: ParsableCommand {
         doc["spec"] = PodStatusView.defaultedSpec(p.manifest, nodeName: p.record.node?.name ?? p.manifest.spec.nodeName ?? PodFiles.nodeName())
         doc["status"] = p.statusJSON
         return doc
+    }
+
+    func podField(_ p: PodManager.Pod, _ field: String) -> String {
+        switch field {
+        case "metadata.name": return p.manifest.name
+        case "metadata.namespace": return p.manifest.namespace
+        case "spec.nodeName": return p.record.node?.name ?? p.manifest.spec.nodeName ?? PodFiles.nodeName()
+        case "spec.restartPolicy": return p.manifest.spec.restartPolicy.rawValue
+        case "spec.serviceAccountName": return p.manifest.spec.serviceAccountName ?? "default"
+        case "status.phase": return p.phase
+        case "status.podIP": return p.record.podIPs.first ?? ""
+        default: return ""
+        }
     }
 
     func row(_ p: PodManager.Pod) -> [String] {

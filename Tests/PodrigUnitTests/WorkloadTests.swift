@@ -159,4 +159,18 @@ import Testing
         #expect(name.count == 13 && name.hasPrefix("web-abc-") && name.dropFirst(8).allSatisfy { alphabet.contains($0) })
         #expect(WorkloadNames.generate(String(repeating: "x", count: 70)).count == 63)
     }
+
+    @Test func labelAndFieldSelectors() throws {
+        let l = ["app": "web", "tier": "frontend"]
+        func m(_ s: String) throws -> Bool { try LabelSelector.parse(s).matches(l) }
+        #expect(try m("app=web") && m("app==web") && m("app!=db") && m("tier in (frontend, backend)") && m("app,!gone"))
+        #expect(try !m("app=db") && !m("tier notin (frontend)") && !m("gone") && !m("!app") && !m("app=web,tier=backend"))
+        #expect(try m("gone notin (x)") && m(""))
+        #expect(throws: PodrigError.self) { try LabelSelector.parse("a b c") }
+        let f = try FieldSelector.parse("spec.nodeName=node-1,status.phase!=Failed")
+        #expect(f.matches { $0 == "spec.nodeName" ? "node-1" : "Running" })
+        #expect(!f.matches { $0 == "spec.nodeName" ? "node-2" : "Running" })
+        #expect(throws: PodrigError.self) { try FieldSelector.parse("spec.bogus=1") }
+        #expect(throws: PodrigError.self) { try FieldSelector.parse("metadata.name") }
+    }
 }

@@ -30,7 +30,8 @@ public struct ManifestSet: Sendable {
         "LimitRange": "podrig has no admission control", "ResourceQuota": "podrig has no admission control",
     ]
 
-    public static func load(path: String, configMapFiles: [String] = [], strict: Bool = false) throws(PodrigError) -> ManifestSet {
+    /// checkReferences false: `down -f` needs names, not the ConfigMaps a pod refers to.
+    public static func load(path: String, configMapFiles: [String] = [], strict: Bool = false, checkReferences: Bool = true) throws(PodrigError) -> ManifestSet {
         var set = ManifestSet()
         for f in configMapFiles {
             for (where_, doc) in try documents(f) {
@@ -59,6 +60,7 @@ public struct ManifestSet: Sendable {
             throw PodrigError.invalid("\(path): nothing to run (no Pod or workload documents)")
         }
         for i in set.pods.indices { set.pods[i].configData = set.configData }
+        if !checkReferences { return set }
         // References are resolved now, so a missing key fails before any pod starts.
         for p in set.pods {
             let what = "pod \(p.namespace)/\(p.name)"
