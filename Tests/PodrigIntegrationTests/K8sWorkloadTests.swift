@@ -216,4 +216,39 @@ extension K8sConfigTests {
         n.downAll()
         LeakCheck.doctorClean(root: n.bed.root, netns: n.node)
     }
+
+    /// A DaemonSet on a cluster in a box: one pod per node, each with spec.nodeName, on that node's podCIDR.
+    @Test(.enabled(if: isRoot)) func daemonSetOnePodPerClusterNode() throws {
+        let root = TestRoot()
+        let create = podrig("cluster create wlds --cluster-cidr 10.77.0.0/16 --nodes 2 --node-network 172.31.77.0/24", root: root)
+        #expect(create.code == 0, "\(create.err)")
+        let file = root.path + "/ds.yaml"
+        try Files.writeAtomic(file, """
+            apiVersion: apps/v1
+            kind: DaemonSet
+            metadata: {name: agent}
+            spec:
+              selector: {matchLabels: {app: agent}}
+              template:
+                metadata: {labels: {app: agent}}
+                spec: {containers: [{name: c, command: [sleep, "3600"]}]}
+            """)
+        let up = podrig("up -d \(file)", root: root)
+        #expect(up.code == 0, "\(up.out)\n\(up.err)")
+        let list = try JSONParser.parse(podrig("get pods -o json", root: root).out)["items"]?.array ?? []
+        #expect(list.compactMap { $0["spec"]?["nodeName"]?.string }.sorted() == ["node-1", "node-2"], "\(up.out)")
+        for p in list {
+            let node = p["spec"]?["nodeName"]?.string ?? "-"
+            let ip = p["status"]?["podIP"]?.string ?? "-"
+            #expect(ip.hasPrefix(node == "node-1" ? "10.77.0." : "10.77.1."), "\(node): \(ip)")
+            #expect(p["metadata"]?["ownerReferences"]?[0]?["kind"]?.string == "DaemonSet")
+        }
+        let sel = podrig("get pods --field-selector spec.nodeName=node-2", root: root).out.split(separator: "\n")
+        #expect(sel.count == 2 && sel[1].hasPrefix("agent-"), "\(sel)")
+        let ds = podrig("get daemonsets", root: root).out.split(separator: "\n").last?.split(separator: " ").map(String.init) ?? []
+        #expect(ds.prefix(4) == ["agent", "2", "2", "2"], "\(ds)")
+        #expect(podrig("down -f \(file) --grace-period 1", root: root).code == 0)
+        #expect(podrig("cluster delete wlds", root: root).code == 0)
+        LeakCheck.doctorClean(root: root)
+    }
 }

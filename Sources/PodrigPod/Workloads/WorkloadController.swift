@@ -62,7 +62,8 @@ public final class WorkloadController: @unchecked Sendable {
                 made += try replicas(w, owner: rec, kind: "ReplicaSet", count: w.replicas, labels: [:], base: w.name + "-")
             case .statefulSet: made += try statefulSet(w)
             case .daemonSet:
-                let rec = try store.save(kind: w.kind.rawValue, namespace: w.namespace, name: w.name, object: w.raw)
+                let rec = try store.save(kind: w.kind.rawValue, namespace: w.namespace, name: w.name, object: w.raw,
+                                         status: ["desiredNumberScheduled": .int(max(1, daemonNodes.count))])
                 made += try daemonSet(w, rec)
             case .job:
                 let rec = try store.save(kind: w.kind.rawValue, namespace: w.namespace, name: w.name, object: w.raw)
