@@ -256,3 +256,51 @@ import Testing
         #expect(run("STATUS", conf("1.1.0")).0["code"]?.int == 50)
     }
 }
+
+/// `podrig ipam reserve|release|repair` on a lease table under /tmp.
+@Suite struct IPAMAdminTests {
+    let dir = "/tmp/podrig-ipam-admin-\((try! Identifiers.newID()).prefix(8))"
+
+    func config() throws -> IPAMConfig {
+        try IPAMConfig.parse(try JSONParser.parse(#"{"cniVersion":"1.0.0","name":"adm","ipam":{"type":"podrig-ipam","dataDir":"\#(dir)","ranges":[[{"subnet":"10.8.0.0/24"}],[{"subnet":"fd08::/64"}]],"reservation":{"ttl":"1h"}}}"#))
+    }
+
+    @Test func reserveReleaseAndTheirRefusals() throws {
+        defer { try? Files.removeTree(dir) }
+        let c = try config()
+        let store = try LeaseStore(directory: c.directory)
+        var a = IPAMAllocator(config: c, table: try store.load(network: "adm"), now: 0)
+        _ = try a.add(.init(containerID: "live", ifName: "eth0", pod: "ns/live"), requested: [IPAddr("10.8.0.9")!])
+        try store.save(a.table)
+        store.unlock()
+        let l = try IPAMAdmin.reserve(c, ip: IPAddr("10.8.0.50")!, pod: "db/db-0", ttl: nil, now: 5)
+        #expect(l.state == .reserved && l.expires == nil)
+        for (ip, pod, message) in [("10.8.0.9", "db/x", "is allocated to pod ns/live"), ("10.8.0.50", "db/other", "is reserved for pod db/db-0"),
+                                   ("10.8.0.1", "db/x", "gateway"), ("10.9.0.1", "db/x", "not in any range")] {
+            #expect {
+                _ = try IPAMAdmin.reserve(c, ip: IPAddr(ip)!, pod: pod, ttl: nil, now: 5)
+            } throws: { ($0 as? PodrigError)?.message.contains(message) == true }
+        }
+        #expect(throws: PodrigError.self) { try IPAMAdmin.release(c, ip: IPAddr("10.8.0.9")!, force: false, now: 5) }
+        #expect(try IPAMAdmin.release(c, ip: IPAddr("10.8.0.50")!, force: false, now: 5).pod == "db/db-0")
+        #expect(try IPAMAdmin.read(c).leases.map(\.ip.description).sorted() == ["10.8.0.9", "fd08::2"])
+    }
+
+    @Test func repairRebuildsAnUnreadableTableFromTheCache() throws {
+        defer { try? Files.removeTree(dir) }
+        let c = try config()
+        try Files.makeDirectories(c.directory)
+        try Files.writeAtomic(c.directory + "/" + LeaseStore.fileName, "garbage", sync: false)
+        let cached = [
+            IPAMRepair.Attachment(containerID: "a", ifName: "eth0", ips: ["10.8.0.2/24", "fd08::2/64"], cniArgs: [("K8S_POD_NAMESPACE", "ns"), ("K8S_POD_NAME", "a")]),
+            IPAMRepair.Attachment(containerID: "b", ifName: "eth0", ips: ["10.8.0.2/24", "192.0.2.1/24"], cniArgs: []),
+        ]
+        let r = try IPAMRepair.run(c, attachments: cached, now: 7)
+        #expect(r.setAside?.contains(".corrupt-") == true && r.restored.count == 2 && r.problems.count == 1)
+        let t = try IPAMAdmin.read(c)
+        #expect(t.leases.map(\.ip.description).sorted() == ["10.8.0.2", "fd08::2"] && t.leases.allSatisfy { $0.pod == "ns/a" })
+        // A readable table is left alone.
+        #expect(try IPAMRepair.run(c, attachments: [], now: 8).setAside == nil)
+        #expect(try IPAMAdmin.read(c).leases.count == 2)
+    }
+}
