@@ -204,7 +204,7 @@ public final class PodManager: @unchecked Sendable {
             if let text = try? Files.readString(layout.directory + "/grace"), let g = Int(text.trimmed) { grace = Double(g) }
             if let sup = supervisorIdentity(layout), sup.isAlive {
                 // Sidecars get their own (at least 2 s) after the main containers: allow for both.
-                terminate(sup, layout: layout, pod: record.config.name, grace: grace, wait: 2 * grace + 5)
+                terminate(sup, layout: layout, what: "pod \(record.config.name)", grace: grace, wait: 2 * grace + 5)
             }
             killLeftovers(layout)
         }
@@ -216,10 +216,10 @@ public final class PodManager: @unchecked Sendable {
 
     /// SIGTERM to the supervisor and the wait for it, said on stderr as it goes (Log.progress): how
     /// many containers got SIGTERM, what the supervisor does meanwhile (its events), what is left.
-    static func terminate(_ sup: ProcessIdentity, layout: PodLayout, pod: String, grace: Double, wait: Double) {
+    static func terminate(_ sup: ProcessIdentity, layout: PodLayout, what: String, grace: Double, wait: Double) {
         guard Log.progressEnabled else { sup.terminate(grace: wait); return }
         let running = SupervisorStatus.load(layout.status)?.containers.filter { $0.state == .running }.count ?? 0
-        Log.progress("pod \(pod): SIGTERM sent to \(running) container\(running == 1 ? "" : "s"), grace period \(Int(grace))s")
+        Log.progress("\(what): SIGTERM sent to \(running) container\(running == 1 ? "" : "s"), grace period \(Int(grace))s")
         var offset = (try? Files.read(layout.events))?.count ?? 0
         var quietSince = 0.0
         sup.terminate(grace: wait) { elapsed in
@@ -229,14 +229,14 @@ public final class PodManager: @unchecked Sendable {
                     offset += line.utf8.count + 1
                     let f = line.split(separator: "\t", maxSplits: 2)
                     guard f.count == 3, !f[2].hasPrefix("Supervisor") else { continue }
-                    Log.progress("pod \(pod): " + (f[1] == "-" ? "" : "\(f[1]): ") + f[2])
+                    Log.progress("\(what): " + (f[1] == "-" ? "" : "\(f[1]): ") + f[2])
                 }
                 quietSince = elapsed
             } else if elapsed - quietSince >= 10 {
                 quietSince = elapsed
                 let left = SupervisorStatus.load(layout.status)?.containers.filter { $0.state == .running }.map(\.name) ?? []
                 if !left.isEmpty {
-                    Log.progress("pod \(pod): waiting for \(left.joined(separator: ", ")) to exit (\(max(0, Int(grace - elapsed)))s of the grace period left, then SIGKILL)")
+                    Log.progress("\(what): waiting for \(left.joined(separator: ", ")) to exit (\(max(0, Int(grace - elapsed)))s of the grace period left, then SIGKILL)")
                 }
             }
         }
@@ -246,7 +246,8 @@ public final class PodManager: @unchecked Sendable {
     public static func stopSupervisor(_ layout: PodLayout, grace: Int) {
         if let sup = supervisorIdentity(layout), sup.isAlive {
             try? Files.writeAtomic(layout.directory + "/grace", String(max(0, grace)))
-            sup.terminate(grace: Double(max(0, grace)) + 5)
+            terminate(sup, layout: layout, what: "container " + String(Files.basename(of: layout.directory).prefix(13)),
+                      grace: Double(max(0, grace)), wait: Double(max(0, grace)) + 5)
         }
         killLeftovers(layout)
     }
