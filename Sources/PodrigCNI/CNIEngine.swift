@@ -177,6 +177,19 @@ public final class CNIEngine: @unchecked Sendable {
         return versions
     }
 
+    /// libcni's ValidateNetworkList: every plugin is found and supports the list's cniVersion.
+    public func validate(_ list: CNIConfigList) throws(PodrigError) {
+        for i in list.plugins.indices {
+            let type = list.pluginType(i)
+            do { _ = try runner.find(type) } catch { throw error.context("CNI network \"\(list.name)\"") }
+            let versions = try supportedVersions(type, network: list.name, cniVersion: list.cniVersion)
+            if !versions.contains(list.cniVersion) {
+                throw PodrigError(.cni, "CNI network \"\(list.name)\": plugin \"\(type)\" does not support config version \"\(list.cniVersion)\""
+                                  + " (it supports \(versions.joined(separator: ", ")))")
+            }
+        }
+    }
+
     // MARK: stdin
 
     func stdinFor(_ list: CNIConfigList, _ i: Int, _ prev: CNIResult?, _ rt: CNIRuntimeConf) throws(PodrigError) -> JSON {

@@ -13,6 +13,8 @@ public struct CNIGarbageCollector {
     public var includeUnowned = false
     /// "containerID" or "containerID/ifname" attachments to keep whatever else holds.
     public var keep: [String] = []
+    /// The lists spec-1.1 GC goes to (nil: every list in the conf dir).
+    public var lists: [CNIConfigList]?
 
     public init(options: CNIOptions, root: String) {
         self.options = options
@@ -61,9 +63,13 @@ public struct CNIGarbageCollector {
         }
         // Spec 1.1 GC: everything still cached (ours and others') stays valid.
         let lists: [CNIConfigList]
-        do { lists = try options.discovery.all() } catch {
-            report.errors.append(error.description)
-            return report
+        if let given = self.lists {
+            lists = given
+        } else {
+            do { lists = try options.discovery.all() } catch {
+                report.errors.append(error.description)
+                return report
+            }
         }
         for list in lists where networks.isEmpty || networks.contains(list.name) {
             let valid = remaining.filter { $0.networkName == list.name }.map { (containerID: $0.containerID, ifName: $0.ifName) }

@@ -85,7 +85,7 @@ public struct CNINetwork: SandboxNetworkProvider {
             }
         }
         let args = CNISandboxArgs.cniArgs(record, extra: options.extraArgs)
-        let caps = try CNISandboxArgs.capabilityArgs(record)
+        let caps = try CNISandboxArgs.capabilityArgs(record, networks: lists.map(\.name))
         var done: [Attached] = []
         for (k, list) in lists.enumerated() {
             let rt = CNIRuntimeConf(containerID: record.id, netns: netns, ifName: CNIOptions.ifName(k), args: args, capabilityArgs: caps)
@@ -131,7 +131,7 @@ public struct CNINetwork: SandboxNetworkProvider {
         }
         let netns = record.netnsPath.map { CNINetns.isMounted($0) ? $0 : "" } ?? ""
         let args = CNISandboxArgs.cniArgs(record, extra: options.extraArgs)
-        let caps = (try? CNISandboxArgs.capabilityArgs(record)) ?? JSONObject()
+        let caps = (try? CNISandboxArgs.capabilityArgs(record, networks: attached.map(\.list.name))) ?? JSONObject()
         let engine = options.engine(trace: CNINetwork.tracePath(directory: context.directory), owner: context.root, netns: record.node?.netnsPath)
         var problems: [String] = []
         for a in attached.reversed() {
@@ -147,9 +147,10 @@ public struct CNINetwork: SandboxNetworkProvider {
         guard let netns = record.netnsPath else { return [] }
         let engine = options.engine(trace: CNINetwork.tracePath(directory: context.directory), owner: context.root, netns: record.node?.netnsPath)
         let args = CNISandboxArgs.cniArgs(record, extra: options.extraArgs)
-        let caps = try CNISandboxArgs.capabilityArgs(record)
+        let attached = CNINetwork.attached(record.network)
+        let caps = try CNISandboxArgs.capabilityArgs(record, networks: attached.map(\.list.name))
         var out: [(String, CNIEngine.CheckOutcome)] = []
-        for a in CNINetwork.attached(record.network) {
+        for a in attached {
             let rt = CNIRuntimeConf(containerID: record.id, netns: netns, ifName: a.ifName, args: args, capabilityArgs: caps)
             out.append((a.list.name, try engine.check(a.list, rt, fallbackResult: a.result)))
         }

@@ -18,7 +18,8 @@ public enum CNISandboxArgs {
             CNIRuntimeConf.kubernetesArgs(namespace: c.namespace, name: c.name, sandboxID: record.id, uid: c.uid), extra)
     }
 
-    public static func capabilityArgs(_ record: SandboxRecord) throws(PodrigError) -> JSONObject {
+    /// `networks`: the networks the sandbox is (being) attached to, the keys of `aliases`.
+    public static func capabilityArgs(_ record: SandboxRecord, networks: [String] = []) throws(PodrigError) -> JSONObject {
         let c = record.config
         var caps = JSONObject()
         // containerd passes only mappings with a host port, protocol in lower case.
@@ -52,12 +53,26 @@ public enum CNISandboxArgs {
         }
         if let s = a[ipsAnnotation] { caps["ips"] = .array(list(s).map { .string($0) }) }
         if let s = a[macAnnotation] { caps["mac"] = .string(s) }
-        if let s = a[aliasesAnnotation] { caps["aliases"] = .array(list(s).map { .string($0) }) }
+        // dnsname's (and podman's) form: the names per network, {"<network>": ["web", …]}.
+        if !networks.isEmpty {
+            let names = JSON.array(aliases(record).map { .string($0) })
+            caps["aliases"] = .object(JSONObject(networks.map { ($0, names) }))
+        }
         if let s = a[ipRangesAnnotation] {
             do { caps["ipRanges"] = try JSONParser.parse(s) } catch { throw error.context("annotation \(ipRangesAnnotation)") }
         }
         caps["io.kubernetes.cri.pod-annotations"] = .object(JSONObject(a.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) }))
         return caps
+    }
+
+    /// The names a pod answers to on a network: its name, its hostname, then podrig.io/aliases.
+    public static func aliases(_ record: SandboxRecord) -> [String] {
+        var out: [String] = []
+        let c = record.config
+        for n in [c.name, c.hostname] + list(c.annotations[aliasesAnnotation] ?? "") where !n.isEmpty && !out.contains(n) {
+            out.append(n)
+        }
+        return out
     }
 
     static func list(_ s: String) -> [String] {

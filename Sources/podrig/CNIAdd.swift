@@ -22,13 +22,14 @@ struct CNIAdd: ParsableCommand, CNITargetCommand {
             let engine = cni.engine(trace: t.trace, owner: t.record == nil ? nil : global.root)
             var state = CNINetwork.attached(t.record?.network)
             var results: [JSON] = []
+            let names = CNITarget.networkNames(state, lists.map(\.list))
             for item in lists {
                 if state.contains(where: { $0.list.name == item.list.name }) {
                     throw PodrigError(.alreadyExists, "sandbox \(t.containerID.prefix(13)) is already attached to network \"\(item.list.name)\"")
                 }
                 let ifName = item.ifName ?? CNIOptions.ifName(t.record == nil ? results.count : state.count)
                 try CNIValidate.ifName(ifName)
-                let result = try engine.add(item.list, t.runtime(ifName: ifName))
+                let result = try engine.add(item.list, t.runtime(ifName: ifName, networks: names))
                 results.append(result.json)
                 state.append(.init(list: item.list, ifName: ifName, result: result))
                 try t.save(state)

@@ -8,9 +8,12 @@ struct CNICommand: ParsableCommand {
         commandName: "cni",
         abstract: "Run CNI verbs by hand, like cnitool: on any netns path or on a sandbox.",
         discussion: """
-            TARGET is a network namespace path (/run/netns/x, /proc/PID/ns/net) or a sandbox ID (prefix).
-            On a sandbox, podrig uses its netns, ID, CNI_ARGS and port mappings, traces every exec beside it
-            and keeps its record in step (stopp DELs what `cni add` attached).
+            Every verb takes the same options and a TARGET: a network namespace path (/run/netns/x, /proc/PID/ns/net)
+            or a sandbox ID (prefix); optional for gc, status and version.
+            On a netns path the container ID is cnitool's (cnitool- + 20 hex of the SHA-512 of the absolute path) unless
+            --container-id is given, and the absolute path is stored, so podrig and cnitool (or any libcni client doing the
+            same) share attachments. On a sandbox, podrig uses its netns, ID, CNI_ARGS, capability args (aliases, port
+            mappings…), traces every exec beside it and keeps its record in step (stopp DELs what `cni add` attached).
             """,
         subcommands: [CNIAdd.self, CNICheck.self, CNIDel.self, CNIGC.self, CNIStatus.self, CNIVersionCommand.self, CNITestCommand.self]
     )
@@ -57,9 +60,11 @@ struct CNITarget {
         }
         let userArgs = try CNIRuntimeConf.parseArgs(tool.args)
         if target.contains("/") {
-            let id = tool.containerID ?? "podrig-cni-" + fnv(target)
+            // cnitool's identity for a path: absolute (filepath.Abs), then hashed.
+            let netns = CNIToolID.absolute(target)
+            let id = tool.containerID ?? CNIToolID.containerID(netns: netns)
             try CNIValidate.containerID(id)
-            return CNITarget(containerID: id, netns: target, args: CNIRuntimeConf.merge(cni.extraArgs, userArgs), caps: extraCaps, trace: tool.trace)
+            return CNITarget(containerID: id, netns: netns, args: CNIRuntimeConf.merge(cni.extraArgs, userArgs), caps: extraCaps, trace: tool.trace)
         }
         let store = SandboxStore(root: global.root)
         let id = try store.resolve(target)
@@ -72,8 +77,14 @@ struct CNITarget {
                          caps: caps, trace: CNINetwork.tracePath(directory: store.directory(id)), record: record, store: store, lock: lock)
     }
 
-    func runtime(ifName: String) -> CNIRuntimeConf {
-        CNIRuntimeConf(containerID: containerID, netns: netns, ifName: ifName, args: args, capabilityArgs: caps)
+    /// `networks`: what the sandbox is attached to with this verb, the keys of its `aliases`
+    /// (unless --cap-args gave them).
+    func runtime(ifName: String, networks: [String]) -> CNIRuntimeConf {
+        var c = caps
+        if let record, c["aliases"] == nil, let a = try? CNISandboxArgs.capabilityArgs(record, networks: networks)["aliases"] {
+            c["aliases"] = a
+        }
+        return CNIRuntimeConf(containerID: containerID, netns: netns, ifName: ifName, args: args, capabilityArgs: c)
     }
 
     /// The lists named by --conf, --network or the default; for a sandbox without either, what it has attached.
@@ -97,12 +108,5 @@ struct CNITarget {
             }
         }
         return out
-    }
-
-    static func fnv(_ s: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        let hex = String(h, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
     }
 }

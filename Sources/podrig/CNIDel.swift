@@ -21,9 +21,10 @@ struct CNIDel: ParsableCommand, CNITargetCommand {
             let lists = try t.lists(cni: cni, tool: tool, attachedByDefault: true)
             let engine = cni.engine(trace: t.trace, owner: t.record == nil ? nil : global.root)
             var state = CNINetwork.attached(t.record?.network)
+            let names = CNITarget.networkNames(state, lists.map(\.list))
             for (k, item) in lists.enumerated().reversed() {
                 let ifName = item.ifName ?? CNIOptions.ifName(k)
-                try engine.del(item.list, t.runtime(ifName: ifName), fallbackResult: item.result)
+                try engine.del(item.list, t.runtime(ifName: ifName, networks: names), fallbackResult: item.result)
                 state.removeAll { $0.list.name == item.list.name && $0.ifName == ifName }
                 try t.save(state)
                 print("Deleted network \(item.list.name) (\(ifName)) from \(t.containerID)")

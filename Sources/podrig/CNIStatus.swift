@@ -5,29 +5,35 @@ import PodrigCore
 struct CNIStatus: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Is each network ready? Plugins found, and CNI STATUS for cniVersion 1.1 networks.",
-        discussion: "Exits 1 if a network is not ready (runp refuses to attach to such a 1.1 network).")
+        abstract: "Is each network ready? Validated as libcni does, then CNI STATUS for cniVersion 1.1 networks.",
+        discussion: """
+            Ready means every plugin is found and supports the config's cniVersion (libcni's ValidateNetworkList) and,
+            for 1.1 networks, answers STATUS. Exits 1 if a network is not ready (runp refuses such a 1.1 network).
+            With a sandbox TARGET: its networks.
+            """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var network: NetworkOptions
+    @OptionGroup var tool: CNIToolOptions
 
-    @Option(help: ArgumentHelp("A network config file instead of the conf dir.", valueName: "file"))
-    var conf: String?
+    @Argument(help: ArgumentHelp("Netns path or sandbox ID (optional).", valueName: "target"))
+    var target: String?
 
     func run() throws {
         global.apply()
         let cni = try network.cniOptions()
-        let lists = try CNIToolLists.pick(cni: cni, conf: conf)
-        let engine = cni.engine(trace: nil, owner: nil)
+        var picked = try CNIToolLists.pick(cni: cni, tool: tool, target: target, global: global)
+        defer { picked.target?.lock?.unlock() }
+        let engine = cni.engine(trace: picked.target?.trace ?? tool.trace, owner: nil)
         var rows: [[String]] = []
         var failed = false
-        for list in lists {
+        for list in picked.lists {
             var status = "Ready", detail = ""
             do {
-                for i in list.plugins.indices { _ = try engine.runner.find(list.pluginType(i)) }
+                try engine.validate(list)
                 switch try engine.status(list) {
                 case .ready: detail = "STATUS ok"
-                case .skipped(let why): detail = "plugins found; \(why)"
+                case .skipped(let why): detail = "plugins found and support \(list.cniVersion); \(why)"
                 case .notReady(let why): status = "NotReady"; detail = why; failed = true
                 }
             } catch {
@@ -41,11 +47,18 @@ struct CNIStatus: ParsableCommand {
 }
 
 enum CNIToolLists {
-    /// --conf, else the --network names, else every valid list in the conf dir (or the embedded default).
-    static func pick(cni: CNIOptions, conf: String?) throws -> [CNIConfigList] {
-        if let conf { return [try CNIDiscovery.load(file: conf)] }
-        if !cni.networks.isEmpty && !cni.isNone { return try cni.discovery.select(cni.networks) }
+    /// --conf, else the --network names, else a sandbox TARGET's own networks, else every valid
+    /// list in the conf dir (or the embedded default). A sandbox target stays locked (caller unlocks).
+    static func pick(cni: CNIOptions, tool: CNIToolOptions, target: String?, global: GlobalOptions) throws -> (lists: [CNIConfigList], target: CNITarget?) {
+        var t: CNITarget?
+        if let target { t = try CNITarget.resolve(target, global: global, cni: cni, tool: tool) }
+        if let conf = tool.conf { return ([try CNIDiscovery.load(file: conf)], t) }
+        if !cni.networks.isEmpty && !cni.isNone { return (try cni.discovery.select(cni.networks), t) }
+        if let t, t.record != nil {
+            let attached = CNINetwork.attached(t.record?.network).map(\.list)
+            if !attached.isEmpty { return (attached, t) }
+        }
         let all = try cni.discovery.all()
-        return all.isEmpty ? try cni.discovery.select([]) : all
+        return (all.isEmpty ? try cni.discovery.select([]) : all, t)
     }
 }

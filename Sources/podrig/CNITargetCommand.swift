@@ -28,6 +28,13 @@ extension CNITargetCommand {
 }
 
 extension CNITarget {
+    /// The networks a sandbox has plus those this verb names, in order (the keys of `aliases`).
+    static func networkNames(_ state: [CNINetwork.Attached], _ lists: [CNIConfigList]) -> [String] {
+        var out = state.map(\.list.name)
+        for l in lists where !out.contains(l.name) { out.append(l.name) }
+        return out
+    }
+
     /// Records in a sandbox target what is attached now, so stopp DELs exactly that (a bare
     /// netns target has no record).
     mutating func save(_ state: [CNINetwork.Attached]) throws {

@@ -5,21 +5,25 @@ import PodrigCore
 struct CNIVersionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "version",
-        abstract: "CNI VERSION of every plugin of the networks: which spec versions each supports.")
+        abstract: "CNI VERSION of every plugin of the networks: which spec versions each supports.",
+        discussion: "Exits 1 if a plugin is missing or does not support its config's cniVersion. With a sandbox TARGET: its networks.")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var network: NetworkOptions
+    @OptionGroup var tool: CNIToolOptions
 
-    @Option(help: ArgumentHelp("A network config file instead of the conf dir.", valueName: "file"))
-    var conf: String?
+    @Argument(help: ArgumentHelp("Netns path or sandbox ID (optional).", valueName: "target"))
+    var target: String?
 
     func run() throws {
         global.apply()
         let cni = try network.cniOptions()
-        let engine = cni.engine(trace: nil, owner: nil)
+        var picked = try CNIToolLists.pick(cni: cni, tool: tool, target: target, global: global)
+        defer { picked.target?.lock?.unlock() }
+        let engine = cni.engine(trace: picked.target?.trace ?? tool.trace, owner: nil)
         var rows: [[String]] = []
         var failed = false
-        for list in try CNIToolLists.pick(cni: cni, conf: conf) {
+        for list in picked.lists {
             for i in list.plugins.indices {
                 let type = list.pluginType(i)
                 do {

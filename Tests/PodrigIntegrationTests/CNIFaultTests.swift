@@ -162,6 +162,12 @@ import Testing
         let v = env.cli("cni version")
         #expect(v.code == 0 && v.out.contains("0.3.0,0.3.1") && v.out.contains("0.3.1 (ok)"), "\(v)")
         #expect(env.cli("inspectp --check \(r.id)").out.contains("needs 0.4.0"))
+        // Every cni verb takes the sandbox as TARGET; CHECK below 0.4.0 fails as in libcni and cnitool.
+        let tv = env.cli("cni version \(r.id)")
+        #expect(tv.code == 0 && tv.out.contains("0.3.1 (ok)"), "\(tv)")
+        #expect(env.cli("cni status \(r.id)").code == 0)
+        let check = env.cli("cni check \(r.id)")
+        #expect(check.code == 1 && check.err.contains("configuration version \"0.3.1\" does not support the CHECK command"), "\(check)")
         try m.remove(r.id, force: true)
         // The same plugin under a 1.0.0 config: the version error is explained.
         env.conflist([#"{"type":"pr-c031"}"#], version: "1.0.0")
@@ -169,6 +175,9 @@ import Testing
             #expect(error.description.contains("incompatible CNI versions (CNI error 1: incompatible CNI version)"))
         }
         #expect(env.cli("cni version").out.contains("1.0.0 (NOT SUPPORTED)"))
+        // libcni's ValidateNetworkList refuses it, and so does `cni status`.
+        let st = env.cli("cni status")
+        #expect(st.code == 1 && st.out.contains("NotReady") && st.out.contains("plugin \"pr-c031\" does not support config version \"1.0.0\""), "\(st)")
         LeakCheck.cniSandboxGone(r, env: env)
     }
 
@@ -178,6 +187,7 @@ import Testing
             cat > \(env.dir)/last-$CNI_COMMAND.json
             echo "$CNI_COMMAND" >> \(env.dir)/commands.log
             case "$CNI_COMMAND" in
+            VERSION) echo '{"cniVersion":"1.1.0","supportedVersions":["1.0.0","1.1.0"]}';;
             STATUS) [ -e \(env.dir)/notready ] && { echo '{"cniVersion":"1.1.0","code":50,"msg":"no uplink"}'; exit 1; };;
             ADD) echo '{"cniVersion":"1.1.0","interfaces":[{"name":"eth0","sandbox":"'"$CNI_NETNS"'"}],"ips":[{"interface":0,"address":"10.88.28.2/24"}]}';;
             esac
