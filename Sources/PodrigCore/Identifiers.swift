@@ -37,4 +37,16 @@ public enum Identifiers {
         if matches.contains(prefix) { return prefix }
         throw PodrigError(.conflict, "\(kind) ID prefix \"\(prefix)\" is ambiguous (\(matches.count) matches)")
     }
+
+    /// CRI's rule for the stop and remove verbs, one for every ID shape (64-hex, UUID, prefix):
+    /// an ID that matches nothing names something already gone, so the verb succeeds (nil here);
+    /// an empty or ambiguous one is still an error.
+    public static func resolveIfPresent(_ prefix: String, among ids: [String], kind: String) throws(PodrigError) -> String? {
+        do {
+            return try resolve(prefix, among: ids, kind: kind)
+        } catch {
+            if error.code == .notFound { return nil }
+            throw error
+        }
+    }
 }

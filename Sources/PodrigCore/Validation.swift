@@ -33,6 +33,37 @@ public enum Validate {
         return nil
     }
 
+    /// A CRI name (sandbox name, namespace): CRI sets no length or case limit (critest's own
+    /// sandboxes are `create-PodSandbox-for-container-<uuid>`), and podrig's paths use IDs, so
+    /// only what the name is passed through is checked: CNI_ARGS.
+    public static func criName(_ value: String, what: String) throws(PodrigError) {
+        if value.isEmpty { throw PodrigError.invalid("\(what) must not be empty") }
+        try cniArgValue(value, what: what)
+    }
+
+    /// A name that becomes one file name (a CRI container's directory under its own ID's).
+    public static func fileName(_ value: String, what: String) throws(PodrigError) {
+        if value.isEmpty { throw PodrigError.invalid("\(what) must not be empty") }
+        if value == "." || value == ".." || value.utf8.contains(0x2F) || value.utf8.contains(0) || value.utf8.count > 255 {
+            throw PodrigError.invalid("\(what) \"\(value)\" cannot be a file name (no '/', not . or .., at most 255 bytes)")
+        }
+        for u in value.unicodeScalars where u.value < 0x20 || u.value == 0x7F {
+            throw PodrigError.invalid("\(what) \"\(value)\" contains a control character")
+        }
+    }
+
+    /// The hostname a pod gets from its name when none is given, as kubelet derives it
+    /// (truncatePodHostnameIfNeeded): at most 63 bytes, no trailing '-' or '.'; characters a
+    /// hostname cannot hold become '-'.
+    public static func hostname(fromName name: String) -> String {
+        var bytes = Array(name.utf8.map { c -> UInt8 in
+            let ok = (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x2D || c == 0x2E
+            return ok ? c : 0x2D
+        }.prefix(63))
+        while let last = bytes.last, last == 0x2D || last == 0x2E { bytes.removeLast() }
+        return bytes.isEmpty ? "pod" : String(decoding: bytes, as: UTF8.self)
+    }
+
     /// A value that is safe inside CNI_ARGS (no ';' or '=') and printable.
     public static func cniArgValue(_ value: String, what: String) throws(PodrigError) {
         for u in value.unicodeScalars where u == ";" || u == "=" || u.value < 0x20 {

@@ -13,6 +13,10 @@ public struct CRIContainerConfig: Sendable {
     public var volumes: [Volume]
     /// The container's own PID namespace mode (CRI allows it per container).
     public var pidMode: NamespaceMode?
+    /// CRI's supplemental_groups (kubelet folds the pod's supplementalGroups and fsGroup in).
+    public var supplementalGroups: [Int] = []
+    /// "Merge" (CRI 0, the default) or "Strict" (1).
+    public var supplementalGroupsPolicy = "Merge"
     public var raw: JSON
 
     public static func load(path: String) throws(PodrigError) -> CRIContainerConfig {
@@ -29,7 +33,8 @@ public struct CRIContainerConfig: Sendable {
         guard let meta = try r.object("metadata") else { throw PodrigError.invalid("metadata: required (with a name)") }
         var m = ConfigReader(.object(meta), path: "metadata")
         guard let name = try m.string("name") else { throw PodrigError.invalid("metadata.name: required") }
-        try Validate.dns1123Label(name, what: "metadata.name")
+        // CRI sets no rule on container names; podrig keeps one directory per container under its ID's.
+        try Validate.fileName(name, what: "metadata.name")
         let attempt = try m.int("attempt") ?? 0
         try m.finish()
         var c = ContainerSpec(name: name)
@@ -66,41 +71,128 @@ public struct CRIContainerConfig: Sendable {
         let annotations = try r.stringMap("annotations") ?? [:]
         let logPath = try r.string("log_path")
         var pidMode: NamespaceMode?
+        var supplementalGroups: [Int] = []
+        var supplementalGroupsPolicy = "Merge"
+        if try r.object("linux") == nil { c.securityContext.seccompProfile = .unconfined }
         if let linux = try r.object("linux") {
             var lr = ConfigReader(.object(linux), path: "linux")
             if let sc = try lr.object("security_context") {
-                var sr = ConfigReader(.object(sc), path: "linux.security_context")
-                var s = SecurityContext()
-                s.runAsUser = try sr.object("run_as_user").flatMap { $0["value"]?.int }
-                s.runAsGroup = try sr.object("run_as_group").flatMap { $0["value"]?.int }
-                s.privileged = try sr.bool("privileged") ?? false
-                if try sr.bool("no_new_privs") == true { s.allowPrivilegeEscalation = false }
-                if let caps = try sr.object("capabilities") {
-                    var cr = ConfigReader(.object(caps), path: "linux.security_context.capabilities")
-                    s.capabilitiesAdd = try cr.strings("add_capabilities") ?? []
-                    s.capabilitiesDrop = try cr.strings("drop_capabilities") ?? []
-                    cr.ignoreRest()
-                }
-                if let sp = try sr.object("seccomp") {
-                    let type = sp["profile_type"]
-                    switch type?.int ?? (type?.string == "Unconfined" ? 1 : type?.string == "Localhost" ? 2 : 0) {
-                    case 1: s.seccompProfile = .unconfined
-                    case 2: s.seccompProfile = .localhost(sp["localhost_ref"]?.string ?? "")
-                    default: s.seccompProfile = .runtimeDefault
-                    }
-                }
-                if let no = try sr.object("namespace_options"), let pid = no["pid"] {
-                    pidMode = try NamespaceMode(criJSON: pid, field: "linux.security_context.namespace_options.pid")
-                }
-                c.securityContext = s
-                sr.ignoreRest()
+                let parsed = try parseSecurity(sc)
+                c.securityContext = parsed.container
+                pidMode = parsed.pidMode
+                supplementalGroups = parsed.groups
+                supplementalGroupsPolicy = parsed.policy
+            } else {
+                c.securityContext.seccompProfile = .unconfined  // CRI: no profile is Unconfined
             }
             lr.ignoreRest()
         }
         for k in ["stdin", "stdin_once", "tty", "devices", "windows", "cdi_devices"] { _ = r.take(k) }
         try r.finish()
         return CRIContainerConfig(container: c, attempt: attempt, logPath: logPath?.isEmpty == true ? nil : logPath, labels: labels,
-                                  annotations: annotations, volumes: volumes, pidMode: pidMode, raw: json)
+                                  annotations: annotations, volumes: volumes, pidMode: pidMode,
+                                  supplementalGroups: supplementalGroups, supplementalGroupsPolicy: supplementalGroupsPolicy, raw: json)
+    }
+}
+
+extension CRIContainerConfig {
+    struct Security {
+        var container = SecurityContext()
+        var pidMode: NamespaceMode?
+        var groups: [Int] = []
+        var policy = "Merge"
+    }
+
+    /// LinuxContainerSecurityContext, checked as containerd checks it at CreateContainer.
+    static func parseSecurity(_ sc: JSONObject) throws(PodrigError) -> Security {
+        let path = "linux.security_context"
+        var sr = ConfigReader(.object(sc), path: path)
+        var out = Security()
+        var s = SecurityContext()
+        func id(_ key: String) throws(PodrigError) -> Int? {
+            guard let o = try sr.object(key) else { return nil }
+            var vr = ConfigReader(.object(o), path: "\(path).\(key)")
+            let v = try vr.int("value") ?? 0  // Int64Value: proto3 omits a zero value
+            try vr.finish()
+            return try Validate.linuxID(v, what: "\(path).\(key).value")
+        }
+        s.runAsUser = try id("run_as_user")
+        s.runAsGroup = try id("run_as_group")
+        if let name = try sr.string("run_as_username"), !name.isEmpty { s.runAsUsername = name }
+        if s.runAsGroup != nil && s.runAsUser == nil && s.runAsUsername == nil {
+            throw PodrigError.invalid("\(path).run_as_group: requires run_as_user or run_as_username (CRI: a group without a user is an error)")
+        }
+        for (i, g) in (try sr.array("supplemental_groups") ?? []).enumerated() {
+            let v: Int
+            if let n = g.int { v = n } else if let t = g.string, let n = Int(t) { v = n } else {
+                throw PodrigError.invalid("\(path).supplemental_groups[\(i)]: expected a group ID, got \(g.compact)")
+            }
+            out.groups.append(try Validate.linuxID(v, what: "\(path).supplemental_groups[\(i)]"))
+        }
+        if let p = sr.take("supplemental_groups_policy") {
+            switch p.int ?? (p.string == "Merge" ? 0 : p.string == "Strict" ? 1 : -1) {
+            case 0: out.policy = "Merge"
+            case 1: out.policy = "Strict"
+            default: throw PodrigError.invalid("\(path).supplemental_groups_policy: expected 0 (Merge) or 1 (Strict), got \(p.compact)")
+            }
+        }
+        s.privileged = try sr.bool("privileged") ?? false
+        if try sr.bool("no_new_privs") == true { s.allowPrivilegeEscalation = false }
+        s.readOnlyRootFilesystem = try sr.bool("readonly_rootfs") ?? false
+        if let caps = try sr.object("capabilities") {
+            var cr = ConfigReader(.object(caps), path: "\(path).capabilities")
+            s.capabilitiesAdd = try cr.strings("add_capabilities") ?? []
+            s.capabilitiesDrop = try cr.strings("drop_capabilities") ?? []
+            cr.ignoreRest()
+        }
+        // CRI: a nil profile is Unconfined; an empty one ({}) is RuntimeDefault (type 0).
+        s.seccompProfile = .unconfined
+        if let sp = try sr.object("seccomp") {
+            var pr = ConfigReader(.object(sp), path: "\(path).seccomp")
+            let type = pr.take("profile_type")
+            let ref = try pr.string("localhost_ref") ?? ""
+            try pr.finish()
+            switch type?.int ?? (type == nil ? 0 : ["RuntimeDefault": 0, "Unconfined": 1, "Localhost": 2][type?.string ?? ""] ?? -1) {
+            case 0: s.seccompProfile = .runtimeDefault
+            case 1: s.seccompProfile = .unconfined
+            case 2:
+                guard !ref.isEmpty else { throw PodrigError.invalid("\(path).seccomp: Localhost needs localhost_ref") }
+                s.seccompProfile = .localhost(ref)
+            default: throw PodrigError.invalid("\(path).seccomp.profile_type: expected 0 RuntimeDefault, 1 Unconfined or 2 Localhost, got \(type?.compact ?? "")")
+            }
+        } else if let legacy = try sr.string("seccomp_profile_path"), !legacy.isEmpty {
+            // The deprecated string form: "unconfined", "runtime/default", "docker/default", "localhost/<path>".
+            switch legacy {
+            case "unconfined": s.seccompProfile = .unconfined
+            case "runtime/default", "docker/default": s.seccompProfile = .runtimeDefault
+            default:
+                guard legacy.hasPrefix("localhost/"), legacy.count > 10 else {
+                    throw PodrigError.invalid("\(path).seccomp_profile_path: \"\(legacy)\" must be unconfined, runtime/default or localhost/<path>")
+                }
+                s.seccompProfile = .localhost(String(legacy.dropFirst(10)))
+            }
+        }
+        if let no = try sr.object("namespace_options") {
+            var nr = ConfigReader(.object(no), path: "\(path).namespace_options")
+            // The container's own PID mode; network and IPC are the sandbox's (CRI zero value: POD).
+            if let pid = nr.take("pid") { out.pidMode = try NamespaceMode(criJSON: pid, field: "\(path).namespace_options.pid") }
+            for key in ["network", "ipc"] {
+                if let v = nr.take(key), try NamespaceMode(criJSON: v, field: "\(path).namespace_options.\(key)") == .container {
+                    throw PodrigError.invalid("\(path).namespace_options.\(key): CONTAINER is not supported (a container shares its sandbox's)")
+                }
+            }
+            if try nr.string("target_id").map({ !$0.isEmpty }) == true {
+                throw PodrigError.invalid("\(path).namespace_options.target_id: TARGET namespaces are not supported")
+            }
+            if let u = try nr.object("userns_options"), !u.isEmpty {
+                throw PodrigError.invalid("\(path).namespace_options.userns_options: set the user namespace on the sandbox (runp), not per container")
+            }
+            try nr.finish()
+        }
+        for k in ["selinux_options", "apparmor", "apparmor_profile", "masked_paths", "readonly_paths"] { _ = sr.take(k) }
+        try sr.finish()
+        out.container = s
+        return out
     }
 }
 

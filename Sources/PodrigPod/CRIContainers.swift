@@ -60,7 +60,9 @@ public struct CRIContainers {
             spec.terminationGracePeriodSeconds = 10
             spec.hostNetwork = cfg.hostNetwork
             spec.hostIPC = cfg.namespaceOptions.ipc == .node
-            let pid = config.pidMode ?? .container
+            let pid = config.pidMode ?? .pod  // CRI's zero value
+            spec.securityContext.supplementalGroups = config.supplementalGroups
+            spec.securityContext.supplementalGroupsPolicy = config.supplementalGroupsPolicy
             spec.hostPID = pid == .node
             spec.shareProcessNamespace = pid == .pod && cfg.namespaceOptions.pid == .pod
             spec.hostname = cfg.hostname
@@ -133,7 +135,9 @@ public struct CRIContainers {
             guard force else { throw PodrigError(.conflict, "container \(c.id.prefix(13)) is running: stop it first or use rm -f") }
             PodManager.stopSupervisor(c.layout, grace: 0)
         }
-        try Files.removeTree(c.layout.directory)
+        do { try Files.removeTree(c.layout.directory) } catch {
+            if error.code != .notFound { throw error }  // removed meanwhile: still removed
+        }
     }
 
     // MARK: queries
@@ -165,8 +169,14 @@ public struct CRIContainers {
     }
 
     public func find(_ prefix: String) throws(PodrigError) -> Container {
+        guard let c = try findIfPresent(prefix) else { throw PodrigError(.notFound, "container \"\(prefix)\" not found") }
+        return c
+    }
+
+    /// nil when nothing matches: the container is gone (stop and rm then succeed, as in CRI).
+    public func findIfPresent(_ prefix: String) throws(PodrigError) -> Container? {
         let all = try list()
-        let id = try Identifiers.resolve(prefix, among: all.map(\.id), kind: "container")
-        return all.first { $0.id == id }!
+        guard let id = try Identifiers.resolveIfPresent(prefix, among: all.map(\.id), kind: "container") else { return nil }
+        return all.first { $0.id == id }
     }
 }

@@ -115,6 +115,8 @@ public struct Volume: Sendable {
 
 public struct SecurityContext: Sendable {
     public var runAsUser: Int?
+    /// CRI's run_as_username, resolved through the host's /etc/passwd (there is no image).
+    public var runAsUsername: String?
     public var runAsGroup: Int?
     public var runAsNonRoot: Bool?
     public var privileged = false

@@ -171,8 +171,8 @@ public enum PodManifestParser {
         s.runAsGroup = try id(&r, "runAsGroup")
         s.runAsNonRoot = try r.bool("runAsNonRoot")
         for (i, g) in (try r.array("supplementalGroups") ?? []).enumerated() {
-            guard let n = g.int, n >= 0, n <= Int(UInt32.max) else { throw PodrigError.invalid("spec.securityContext.supplementalGroups[\(i)]: expected a group ID") }
-            s.supplementalGroups.append(n)
+            guard let n = g.int else { throw PodrigError.invalid("spec.securityContext.supplementalGroups[\(i)]: expected a group ID, got \(g.kindName)") }
+            s.supplementalGroups.append(try Validate.linuxID(n, what: "spec.securityContext.supplementalGroups[\(i)]"))
         }
         s.fsGroup = try id(&r, "fsGroup")
         if let p = try r.object("seccompProfile") { s.seccompProfile = try seccomp(.object(p), path: "spec.securityContext.seccompProfile") }
@@ -196,8 +196,7 @@ public enum PodManifestParser {
 
     static func id(_ r: inout ConfigReader, _ key: String) throws(PodrigError) -> Int? {
         guard let v = try r.int(key) else { return nil }
-        guard v >= 0, v < Int(UInt32.max) else { throw PodrigError.invalid("\(r.path).\(key): expected an ID from 0 to 4294967294, got \(v)") }
-        return v
+        return try Validate.linuxID(v, what: "\(r.path).\(key)")
     }
 
     static func seccomp(_ json: JSON, path: String) throws(PodrigError) -> SeccompChoice {

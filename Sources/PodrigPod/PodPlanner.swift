@@ -38,6 +38,8 @@ public struct PodPlanner {
 
     /// Node allocatable amounts for resourceFieldRef of unset limits.
     public var node = NodeCapacity.discover()
+    /// Where user and group names and default gids come from (the host's files; no NSS).
+    public var users = UserDatabase.host()
 
     /// The plan.json format (docs/supervisor.md); the supervisor's side is SUP_PLAN_VERSION in CShims/supervisor/sup.h.
     public static let planVersion = 1
@@ -143,16 +145,7 @@ public struct PodPlanner {
         let argv = try resolve((c.command + c.args).map { expandVariables ? Expansion.expand($0, lookup) : $0 }, path: path, what: what)
 
         let sc = c.securityContext, psc = spec.securityContext
-        let uid = sc.runAsUser ?? psc.runAsUser ?? 0
-        if (sc.runAsNonRoot ?? psc.runAsNonRoot ?? false) && uid == 0 {
-            throw PodrigError.invalid("\(what): runAsNonRoot is set but the container would run as root (set runAsUser)")
-        }
-        let gid = sc.runAsGroup ?? psc.runAsGroup ?? (getpwuid(uid_t(uid)).map { Int($0.pointee.pw_gid) } ?? 0)
-        // Like containerd: the primary group, the pod's supplementalGroups and fsGroup, and with the
-        // Merge policy the groups /etc/group (the host's: there is no image) lists the user in.
-        var groups = [gid] + psc.supplementalGroups + (psc.fsGroup.map { [$0] } ?? [])
-        if psc.supplementalGroupsPolicy == "Merge" { groups += PodPlanner.memberGroups(uid: uid) }
-        groups = groups.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
+        let (uid, gid, groups) = try identity(sc, what: what)
         let capMask = try Capabilities.mask(privileged: sc.privileged, add: sc.capabilitiesAdd, drop: sc.capabilitiesDrop)
         let caps = Capabilities.sets(capMask)
         let (mountList, termFile) = try mounts(c, cdir: cdir)
@@ -184,15 +177,36 @@ public struct PodPlanner {
         return out
     }
 
-    /// Groups of /etc/group that name the user (by its /etc/passwd name) as a member.
-    static func memberGroups(uid: Int) -> [Int] {
-        guard let pw = getpwuid(uid_t(uid)), let name = pw.pointee.pw_name.map({ String(cString: $0) }),
-              let text = try? Files.readString("/etc/group") else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            let f = line.split(separator: ":", omittingEmptySubsequences: false)
-            guard f.count >= 4, let gid = Int(f[2]) else { return nil }
-            return f[3].split(separator: ",").contains { $0 == name } ? gid : nil
+    /// uid, gid and supplementary groups, as containerd resolves them against an image's
+    /// passwd/group files (here the host's): an explicit uid needs no entry; its entry, if any,
+    /// gives the default gid and (with the Merge policy) the groups that list it as a member.
+    func identity(_ sc: SecurityContext, what: String) throws(PodrigError) -> (uid: Int, gid: Int, groups: [Int]) {
+        let psc = spec.securityContext
+        var entry: UserDatabase.User?
+        let uid: Int
+        if let u = sc.runAsUser ?? psc.runAsUser {
+            uid = u
+            entry = users.user(uid: u)
+        } else if let name = sc.runAsUsername {
+            guard let u = users.user(named: name) else {
+                throw PodrigError(.notFound, "\(what): run_as_username \"\(name)\": no such user in the host's /etc/passwd")
+            }
+            uid = u.uid
+            entry = u
+        } else {
+            uid = 0
+            entry = users.user(uid: 0)
         }
+        if (sc.runAsNonRoot ?? psc.runAsNonRoot ?? false) && uid == 0 {
+            throw PodrigError.invalid("\(what): runAsNonRoot is set but the container would run as root (set runAsUser)")
+        }
+        let gid = sc.runAsGroup ?? psc.runAsGroup ?? entry?.gid ?? 0
+        // Like containerd: the primary group, the pod's supplementalGroups and fsGroup, and with the
+        // Merge policy the groups /etc/group (the host's: there is no image) lists the user in.
+        var groups = [gid] + psc.supplementalGroups + (psc.fsGroup.map { [$0] } ?? [])
+        if psc.supplementalGroupsPolicy == "Merge", let name = entry?.name { groups += users.memberGroups(of: name) }
+        groups = groups.reduce(into: [Int]()) { if !$0.contains($1) { $0.append($1) } }
+        return (uid, gid, groups)
     }
 
     func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }

@@ -32,12 +32,13 @@ public enum NamespaceMode: Int, Sendable, Codable {
     }
 }
 
+/// Defaults are CRI's zero values (POD for all three), what a config without namespace_options means.
 public struct NamespaceOptions: Sendable, Codable, Equatable {
     public var network: NamespaceMode = .pod
-    public var pid: NamespaceMode = .container
+    public var pid: NamespaceMode = .pod
     public var ipc: NamespaceMode = .pod
 
-    public init(network: NamespaceMode = .pod, pid: NamespaceMode = .container, ipc: NamespaceMode = .pod) {
+    public init(network: NamespaceMode = .pod, pid: NamespaceMode = .pod, ipc: NamespaceMode = .pod) {
         self.network = network
         self.pid = pid
         self.ipc = ipc
@@ -96,7 +97,7 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
         self.namespace = namespace
         self.uid = uid ?? ""  // none given: SandboxManager.run makes a random one
         self.attempt = attempt
-        self.hostname = hostname ?? name
+        self.hostname = hostname ?? Validate.hostname(fromName: name)
         self.logDirectory = logDirectory
         self.dns = dns
         self.portMappings = portMappings
@@ -132,16 +133,19 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
         guard let meta else { throw PodrigError.invalid("metadata: required (with at least a name)") }
         var m = ConfigReader(.object(meta), path: "metadata")
         guard let name = try m.string("name") else { throw PodrigError.invalid("metadata.name: required") }
-        try Validate.dns1123Subdomain(name, what: "metadata.name")
+        try Validate.criName(name, what: "metadata.name")
         let namespace = try m.string("namespace") ?? "default"
-        try Validate.dns1123Label(namespace, what: "metadata.namespace")
+        try Validate.criName(namespace, what: "metadata.namespace")
         let uid = try m.string("uid")
         if let uid { try Validate.cniArgValue(uid, what: "metadata.uid") }
         let attempt = try m.int("attempt") ?? 0
         try m.finish()
 
         let hostname = try r.string("hostname")
-        if let hostname, !hostname.isEmpty { try Validate.dns1123Subdomain(hostname, what: "hostname") }
+        if let hostname, !hostname.isEmpty {
+            try Validate.dns1123Subdomain(hostname, what: "hostname")
+            if hostname.utf8.count > 64 { throw PodrigError.invalid("hostname \"\(hostname)\" is longer than 64 bytes (the kernel's limit)") }
+        }
         let logDirectory = try r.string("log_directory")
         if let logDirectory, !logDirectory.isEmpty, !logDirectory.hasPrefix("/") {
             throw PodrigError.invalid("log_directory: must be an absolute path, got \"\(logDirectory)\"")
@@ -214,7 +218,7 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
         try r.finish()
         return PodSandboxConfig(
             name: name, namespace: namespace, uid: uid, attempt: attempt,
-            hostname: (hostname?.isEmpty ?? true) ? name : hostname, logDirectory: logDirectory?.isEmpty == true ? nil : logDirectory,
+            hostname: (hostname?.isEmpty ?? true) ? Validate.hostname(fromName: name) : hostname, logDirectory: logDirectory?.isEmpty == true ? nil : logDirectory,
             dns: dns, portMappings: ports, labels: labels, annotations: annotations,
             cgroupParent: cgroupParent?.isEmpty == true ? nil : cgroupParent, sysctls: sysctls, namespaceOptions: nsOptions)
     }

@@ -188,11 +188,20 @@ public final class SandboxManager: @unchecked Sendable {
     // MARK: StopPodSandbox
 
     /// Stops containers (hook), pause, detaches the network and unpins the netns. Stopping a
-    /// stopped sandbox succeeds; a missing one is not found.
+    /// stopped sandbox succeeds, and so does stopping one that is gone (CRI: StopPodSandbox is
+    /// idempotent).
     public func stop(_ id: String) throws(PodrigError) {
-        let lock = try store.lock(id)
+        let lock: FileLock
+        do { lock = try store.lock(id) } catch {
+            if error.code == .notFound { return }
+            throw error
+        }
         defer { lock.unlock() }
-        var record = try store.load(id)
+        var record: SandboxRecord
+        do { record = try store.load(id) } catch {
+            if error.code == .notFound { return }
+            throw error
+        }
         Checkpoint.mark("stopp:locked")
         try beforeStop(record)
         try teardown(&record)
@@ -270,6 +279,11 @@ public final class SandboxManager: @unchecked Sendable {
 
     public func resolve(_ prefix: String) throws(PodrigError) -> String {
         try store.resolve(prefix)
+    }
+
+    /// The sandbox an ID or prefix names, or nil when it is gone (stop/remove then succeed).
+    public func resolveIfPresent(_ prefix: String) throws(PodrigError) -> String? {
+        try store.resolveIfPresent(prefix)
     }
 
     public func status(_ id: String) throws(PodrigError) -> SandboxRecord {

@@ -90,6 +90,12 @@ public struct SandboxStore: Sendable {
         return try Identifiers.resolve(prefix, among: try ids(), kind: "sandbox")
     }
 
+    /// nil when nothing matches: gone already (see Identifiers.resolveIfPresent).
+    public func resolveIfPresent(_ prefix: String) throws(PodrigError) -> String? {
+        if Identifiers.isHexID(prefix), Files.isDirectory(directory(prefix)) { return prefix }
+        return try Identifiers.resolveIfPresent(prefix, among: try ids(), kind: "sandbox")
+    }
+
     public func remove(_ id: String) throws(PodrigError) {
         try Files.removeTree(directory(id))
     }

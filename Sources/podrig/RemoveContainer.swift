@@ -17,6 +17,6 @@ struct RemoveContainer: ParsableCommand {
     func run() throws {
         global.apply()
         let cri = CRIContainers(pods: try makePodManager(global, network))
-        try forEachContainer(ids, in: cri, doing: "removing") { try cri.remove($0, force: force) }
+        try forEachContainer(ids, in: cri, doing: "removing", goneIsDone: true) { try cri.remove($0, force: force) }
     }
 }

@@ -37,14 +37,8 @@ struct RemovePodSandbox: ParsableCommand {
         var failures = 0
         for prefix in targets {
             do {
-                let id: String
-                do {
-                    id = try manager.resolve(prefix)
-                } catch {
-                    // An ID that is already gone is removed, as CRI says; a prefix must match.
-                    if error.code == .notFound && Identifiers.isHexID(prefix) { print("Removed sandbox \(prefix)"); continue }
-                    throw error
-                }
+                // An ID that matches nothing is already removed, as CRI says.
+                guard let id = try manager.resolveIfPresent(prefix) else { print("Removed sandbox \(prefix)"); continue }
                 try manager.remove(id, force: force)
                 print("Removed sandbox \(id)")
             } catch {

@@ -17,6 +17,6 @@ struct StopContainer: ParsableCommand {
     func run() throws {
         global.apply()
         let cri = CRIContainers(pods: try makePodManager(global, network))
-        try forEachContainer(ids, in: cri, doing: "stopping") { cri.stop($0, timeout: timeout) }
+        try forEachContainer(ids, in: cri, doing: "stopping", goneIsDone: true) { cri.stop($0, timeout: timeout) }
     }
 }

@@ -6,7 +6,7 @@ struct StopPodSandbox: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stopp",
         abstract: "Stop pod sandboxes: containers, pause, network (CNI DEL) and netns go; the record stays.",
-        discussion: "Stopping a stopped sandbox succeeds. IDs may be any unique prefix."
+        discussion: "Stopping a stopped sandbox, or one that is gone, succeeds (CRI). IDs may be any unique prefix."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -29,7 +29,8 @@ struct StopPodSandbox: ParsableCommand {
         var failures = 0
         for prefix in ids {
             do {
-                let id = try manager.resolve(prefix)
+                // An ID that matches nothing is already stopped, as CRI says.
+                guard let id = try manager.resolveIfPresent(prefix) else { print("Stopped sandbox \(prefix)"); continue }
                 try manager.stop(id)
                 print("Stopped sandbox \(id)")
             } catch {

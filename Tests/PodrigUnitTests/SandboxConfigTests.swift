@@ -42,15 +42,27 @@ import Testing
         #expect(c.labels["app"] == "nginx")
     }
 
+    /// CRI sets no length or case limit on names (critest's are 68 mixed-case characters).
+    @Test func criNamesAndDerivedHostname() throws {
+        let name = "create-PodSandbox-for-container-0b6ad7c4-0dde-4a25-9c35-23f2a8d1a5b0"
+        let c = try PodSandboxConfig.parse(["metadata": ["name": .string(name), "namespace": "cri-test-namespace-0b6ad7c4-0dde-4a25-9c35-23f2a8d1a5b0"]])
+        #expect(c.name == name)
+        #expect(c.hostname == "create-PodSandbox-for-container-0b6ad7c4-0dde-4a25-9c35-23f2a8d")
+        #expect(Validate.hostname(fromName: "a_b.-") == "a-b")
+        #expect(Validate.hostname(fromName: String(repeating: "x", count: 62) + "-y") == String(repeating: "x", count: 62))
+        #expect(throws: PodrigError.self) { _ = try PodSandboxConfig.parse(["metadata": ["name": "a"], "hostname": .string(String(repeating: "h", count: 65))]) }
+    }
+
     @Test func hostnameDefaultsToName() throws {
         let c = try PodSandboxConfig.parse(["metadata": ["name": "busybox"]])
         #expect(c.hostname == "busybox")
         #expect(c.namespace == "default")
-        #expect(c.namespaceOptions == NamespaceOptions(network: .pod, pid: .container, ipc: .pod))
+        #expect(c.namespaceOptions == NamespaceOptions(network: .pod, pid: .pod, ipc: .pod))  // CRI zero values
     }
 
     @Test(arguments: [
-        (#"{"metadata":{"name":"Bad_Name"}}"#, "metadata.name"),
+        (#"{"metadata":{"name":"bad;name"}}"#, "metadata.name"),
+        (#"{"metadata":{"name":""}}"#, "metadata.name"),
         (#"{"metadata":{}}"#, "metadata.name: required"),
         (#"{"hostname":"x"}"#, "metadata: required"),
         (#"{"metadata":{"name":"a"},"linux":{"security_context":{"namespace_options":{"network":7}}}}"#, "unknown namespace mode"),
