@@ -17,5 +17,6 @@ let package = Package(
         .executableTarget(name: "FuzzCNIConfig", dependencies: ["FuzzSupport", podrig]),
         .executableTarget(name: "FuzzCNIResult", dependencies: ["FuzzSupport", podrig]),
         .executableTarget(name: "FuzzClusterFlags", dependencies: ["FuzzSupport", podrig]),
+        .executableTarget(name: "FuzzContainerPlanner", dependencies: ["FuzzSupport", podrig]),
     ]
 )

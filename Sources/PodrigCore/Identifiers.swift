@@ -50,3 +50,8 @@ public enum Identifiers {
         }
     }
 }
+
+/// podrig's own version (`podrig --version`, CRI RuntimeVersion).
+public enum PodrigVersion {
+    public static let current = "0.1.0"
+}

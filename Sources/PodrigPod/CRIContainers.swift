@@ -54,26 +54,7 @@ public struct CRIContainers {
         do {
             try Files.makeDirectories(layout.directory, mode: 0o755)
             let cfg = record.config
-            var spec = PodSpec()
-            spec.containers = [config.container]
-            spec.restartPolicy = .never
-            spec.terminationGracePeriodSeconds = 10
-            spec.hostNetwork = cfg.hostNetwork
-            spec.hostIPC = cfg.namespaceOptions.ipc == .node
-            let pid = config.pidMode ?? .pod  // CRI's zero value
-            spec.securityContext.supplementalGroups = config.supplementalGroups
-            spec.securityContext.supplementalGroupsPolicy = config.supplementalGroupsPolicy
-            spec.hostPID = pid == .node
-            spec.shareProcessNamespace = pid == .pod && cfg.namespaceOptions.pid == .pod
-            spec.hostname = cfg.hostname
-            spec.volumes = config.volumes
-            if let dns = cfg.dns {
-                spec.dnsPolicy = "None"
-                spec.dnsConfig = (dns.servers, dns.searches, dns.options)
-            } else {
-                spec.dnsPolicy = "Default"
-            }
-            let manifest = PodManifest(raw: config.raw, name: cfg.name, namespace: cfg.namespace, uid: cfg.uid, spec: spec)
+            let manifest = CRIContainers.manifest(config, sandbox: cfg)
             var logPath = layout.directory + "/container.log"
             if let p = config.logPath { logPath = p.hasPrefix("/") ? p : (cfg.logDirectory ?? layout.directory) + "/" + p }
             try Files.makeDirectories(Files.dirname(of: logPath), mode: 0o755)
@@ -96,6 +77,34 @@ public struct CRIContainers {
             throw error
         }
         return id
+    }
+
+    /// The one-container Pod a CRI container is planned as (the fuzz target plans the same).
+    public static func manifest(_ config: CRIContainerConfig, sandbox cfg: PodSandboxConfig) -> PodManifest {
+        PodManifest(raw: config.raw, name: cfg.name, namespace: cfg.namespace, uid: cfg.uid, spec: podSpec(config, sandbox: cfg))
+    }
+
+    static func podSpec(_ config: CRIContainerConfig, sandbox cfg: PodSandboxConfig) -> PodSpec {
+        var spec = PodSpec()
+        spec.containers = [config.container]
+        spec.restartPolicy = .never
+        spec.terminationGracePeriodSeconds = 10
+        spec.hostNetwork = cfg.hostNetwork
+        spec.hostIPC = cfg.namespaceOptions.ipc == .node
+        let pid = config.pidMode ?? .pod  // CRI's zero value
+        spec.securityContext.supplementalGroups = config.supplementalGroups
+        spec.securityContext.supplementalGroupsPolicy = config.supplementalGroupsPolicy
+        spec.hostPID = pid == .node
+        spec.shareProcessNamespace = pid == .pod && cfg.namespaceOptions.pid == .pod
+        spec.hostname = cfg.hostname
+        spec.volumes = config.volumes
+        if let dns = cfg.dns {
+            spec.dnsPolicy = "None"
+            spec.dnsConfig = (dns.servers, dns.searches, dns.options)
+        } else {
+            spec.dnsPolicy = "Default"
+        }
+        return spec
     }
 
     // MARK: start / stop / remove

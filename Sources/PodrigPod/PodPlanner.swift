@@ -244,6 +244,8 @@ public struct PodPlanner {
             guard let file = candidates.first(where: { Files.exists($0) }) else {
                 throw PodrigError(.notFound, "container \(c.name): seccomp profile \(p) not found (looked in: \(candidates.joined(separator: ", ")))")
             }
+            // Not /dev/zero or a FIFO: reading those would never end.
+            guard Files.isRegularFile(file) else { throw PodrigError.invalid("container \(c.name): seccomp profile \(file) is not a regular file") }
             let json = try ConfigText.parse(try Files.readString(file), source: file)
             return try SeccompProfile.parse(json, source: file)
         }

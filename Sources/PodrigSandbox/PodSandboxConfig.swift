@@ -201,7 +201,7 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
                         }
                     }
                     _ = nr.take("target_id")
-                    _ = nr.take("userns_options")
+                    if let u = try nr.object("userns_options") { try checkUserNamespace(u) }
                     try nr.finish()
                 }
                 sr.ignoreRest()
@@ -221,6 +221,38 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
             hostname: (hostname?.isEmpty ?? true) ? Validate.hostname(fromName: name) : hostname, logDirectory: logDirectory?.isEmpty == true ? nil : logDirectory,
             dns: dns, portMappings: ports, labels: labels, annotations: annotations,
             cgroupParent: cgroupParent?.isEmpty == true ? nil : cgroupParent, sysctls: sysctls, namespaceOptions: nsOptions)
+    }
+}
+
+extension PodSandboxConfig {
+    /// userns_options: NODE (the host's user namespace, what podrig always uses) is accepted;
+    /// everything else is refused in one line rather than dropped. A POD mode is checked as CRI
+    /// asks (one uid and one gid mapping, container ID 0 mapped) before it is refused, so the
+    /// message names the real problem.
+    static func checkUserNamespace(_ u: JSONObject) throws(PodrigError) {
+        let path = "linux.security_context.namespace_options.userns_options"
+        var ur = ConfigReader(.object(u), path: path)
+        let mode = try ur.take("mode").map { v throws(PodrigError) in try NamespaceMode(json: v, field: "\(path).mode") } ?? .pod
+        let uids = try ur.array("uids") ?? [], gids = try ur.array("gids") ?? []
+        try ur.finish()
+        switch mode {
+        case .node:
+            if !uids.isEmpty || !gids.isEmpty { throw PodrigError.invalid("\(path): NODE takes no uids/gids mappings") }
+        case .container, .target:
+            throw PodrigError.invalid("\(path).mode: \(mode.criName) is not a valid user namespace mode for a sandbox (POD or NODE)")
+        case .pod:
+            guard uids.count == 1, gids.count == 1 else {
+                throw PodrigError.invalid("\(path): POD needs exactly one uids and one gids mapping, got \(uids.count) and \(gids.count)")
+            }
+            for (key, m) in [("uids", uids[0]), ("gids", gids[0])] {
+                var mr = ConfigReader(m, path: "\(path).\(key)[0]")
+                let container = try mr.int("container_id") ?? 0
+                _ = try mr.int("host_id"); _ = try mr.int("length")
+                try mr.finish()
+                if container != 0 { throw PodrigError.invalid("\(path).\(key)[0].container_id: ID 0 must be mapped, got \(container)") }
+            }
+            throw PodrigError.invalid("\(path): mode POD (a user namespace per pod) is not supported: podrig's containers use the host's user namespace; use NODE or leave userns_options out")
+        }
     }
 }
 

@@ -211,13 +211,19 @@ public final class SandboxManager: @unchecked Sendable {
     }
 
     /// Everything stopp undoes, in containerd's order: pause, network (DEL), netns pin.
-    private func teardown(_ record: inout SandboxRecord) throws(PodrigError) {
+    /// With `force` (rmp -f) a failing CNI DEL is reported and the rest still goes: a DEL that can
+    /// never succeed (the node netns a plugin needs is gone) must not keep the sandbox forever.
+    private func teardown(_ record: inout SandboxRecord, force: Bool = false) throws(PodrigError) {
         if let pause = record.pause {
             pause.terminate(grace: options.pauseStopTimeout)
             Checkpoint.mark("stop:pause-stopped")
         }
         if record.networkAttached {
-            try network.detach(context(record))
+            do { try network.detach(context(record)) } catch {
+                guard force else { throw error }
+                Log.warn("sandbox \(record.id.prefix(13)): \(error); removing it anyway (--force). The plugins' state for it "
+                    + "(veth, IP lease, iptables rules, CNI cache entry) may be left: `podrig gc` retries DEL from the CNI cache")
+            }
             Checkpoint.mark("stop:detached")
             record.networkAttached = false
             record.network = nil
@@ -254,7 +260,7 @@ public final class SandboxManager: @unchecked Sendable {
             throw PodrigError(.conflict, "sandbox \(id.prefix(13)) is ready: stop it first (podrig stopp) or use rmp -f")
         }
         try beforeStop(record)
-        try teardown(&record)
+        try teardown(&record, force: force)
         try hooks.beforeRemove?(record)
         Checkpoint.mark("rmp:remove-state")
         try store.remove(id)

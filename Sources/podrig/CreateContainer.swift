@@ -6,7 +6,7 @@ struct CreateContainer: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
         abstract: "Create a container in a pod sandbox from a crictl container config; print its ID.",
-        discussion: "CONTAINER_CONFIG is crictl's ContainerConfig (JSON or YAML). `image` is ignored: command runs from the host."
+        discussion: "CONTAINER_CONFIG is crictl's ContainerConfig (JSON or YAML). `image` is ignored: command runs from the host. Without a `seccomp` field the container is Unconfined, as CRI says (`up` manifests default to RuntimeDefault, like kubelet's --seccomp-default)."
     )
 
     @OptionGroup var global: GlobalOptions

@@ -2,30 +2,55 @@ import ArgumentParser
 import PodrigCore
 import PodrigPod
 
-/// Containers as crictl shows them: CRI containers and those of `podrig up` pods.
+/// Containers as crictl shows them: CRI containers and those of `podrig up` pods. `ps -o json`
+/// is crictl's `{"containers": [Container…]}` (flat CRI Container objects, createdAt in
+/// nanoseconds as a string, as protojson prints int64); `inspect` is crictl's `{status, info}`
+/// with a CRI ContainerStatus for both kinds.
 enum ContainerView {
     struct Row {
         var id: String, image: String, createdAt: Int64, state: String, name: String, attempt: Int, podID: String, podName: String
+        var labels: [String: String], annotations: [String: String]
         var json: JSON
+
+        /// CRI Container, as in ListContainersResponse.
+        var container: JSON {
+            ["id": .string(id), "podSandboxId": .string(podID), "metadata": ["name": .string(name), "attempt": .int(attempt)],
+             "image": ["image": .string(image)], "imageRef": .string(image), "state": .string(state),
+             "createdAt": .string(String(createdAt)), "labels": ContainerView.map(labels), "annotations": ContainerView.map(annotations)]
+        }
     }
+
+    static func map(_ d: [String: String]) -> JSON { .object(JSONObject(d.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) })) }
+    static func time(_ nanos: Int64?) -> JSON { .string(nanos.map { $0 > 0 ? Time.rfc3339Nano($0) : "0001-01-01T00:00:00Z" } ?? "0001-01-01T00:00:00Z") }
 
     static func rows(_ pods: PodManager) throws -> [Row] {
         var rows: [Row] = []
         for c in try CRIContainers(pods: pods).list() {
             let podName = (try? pods.sandboxes.status(c.sandboxID).config.name) ?? ""
             rows.append(Row(id: c.id, image: c.image, createdAt: c.createdAt, state: c.state, name: c.name, attempt: c.attempt,
-                            podID: c.sandboxID, podName: podName, json: inspect(c)))
+                            podID: c.sandboxID, podName: podName, labels: c.labels, annotations: c.annotations, json: inspect(c)))
         }
         for p in try pods.list() {
             for spec in p.manifest.spec.initContainers + p.manifest.spec.containers {
                 let s = p.status?.container(spec.name)
                 let state = s?.state == .running && p.supervisorAlive ? "CONTAINER_RUNNING" : s?.state == .terminated || s?.lastTerminated != nil ? "CONTAINER_EXITED" : "CONTAINER_CREATED"
-                let id = PodStatusView.containerID(p.record.id, spec.name).dropFirst("podrig://".count)
-                let status = PodStatusView.status(p.manifest, record: p.record, status: p.status, supervisorAlive: p.supervisorAlive)
-                let cs = (status["containerStatuses"]?.array ?? []) + (status["initContainerStatuses"]?.array ?? [])
-                rows.append(Row(id: String(id), image: spec.image ?? "", createdAt: s?.startedAt ?? p.record.createdAt, state: state,
+                let id = String(PodStatusView.containerID(p.record.id, spec.name).dropFirst("podrig://".count))
+                // kubelet's labels on the containers it creates.
+                let labels = ["io.kubernetes.container.name": spec.name, "io.kubernetes.pod.name": p.manifest.name,
+                              "io.kubernetes.pod.namespace": p.manifest.namespace, "io.kubernetes.pod.uid": p.manifest.uid]
+                let created = s?.startedAt ?? p.record.createdAt
+                let t = s?.terminated ?? s?.lastTerminated
+                let status: JSON = [
+                    "id": .string(id), "metadata": ["name": .string(spec.name), "attempt": .int(s?.restartCount ?? 0)], "state": .string(state),
+                    "createdAt": time(created), "startedAt": time(s?.startedAt), "finishedAt": time(t?.finishedAt),
+                    "exitCode": .int(t?.exitCode ?? 0), "image": ["image": .string(spec.image ?? "")], "imageRef": .string(spec.image ?? ""),
+                    "reason": .string(t?.reason ?? s?.reason ?? ""), "message": .string(t?.message ?? s?.message ?? ""),
+                    "labels": map(labels), "annotations": [:], "logPath": "",
+                ]
+                rows.append(Row(id: id, image: spec.image ?? "", createdAt: created, state: state,
                                 name: spec.name, attempt: s?.restartCount ?? 0, podID: p.record.id, podName: p.manifest.name,
-                                json: ["status": cs.first { $0["name"]?.string == spec.name } ?? [:], "info": ["sandboxID": .string(p.record.id), "pid": .int(s?.pid ?? 0)]]))
+                                labels: labels, annotations: [:],
+                                json: ["status": status, "info": ["sandboxID": .string(p.record.id), "pid": .int(Int(s?.state == .running ? s?.pid ?? 0 : 0))]]))
             }
         }
         return rows.sorted { $0.createdAt > $1.createdAt }
@@ -34,18 +59,21 @@ enum ContainerView {
     static func inspect(_ c: CRIContainers.Container) -> JSON {
         let m = c.main
         let t = m?.terminated
-        func map(_ d: [String: String]) -> JSON { .object(JSONObject(d.sorted { $0.key < $1.key }.map { ($0.key, JSON.string($0.value)) })) }
-        let status: JSON = [
+        var status: JSON = [
             "id": .string(c.id), "metadata": ["name": .string(c.name), "attempt": .int(c.attempt)], "state": .string(c.state),
-            "createdAt": .string(Time.rfc3339Nano(c.createdAt)),
-            "startedAt": .string(m.map { $0.startedAt > 0 ? Time.rfc3339Nano($0.startedAt) : "0001-01-01T00:00:00Z" } ?? "0001-01-01T00:00:00Z"),
-            "finishedAt": .string(t.map { Time.rfc3339Nano($0.finishedAt) } ?? "0001-01-01T00:00:00Z"),
-            "exitCode": .int(t?.exitCode ?? 0), "image": ["image": .string(c.image)], "imageRef": "",
+            "createdAt": .string(Time.rfc3339Nano(c.createdAt)), "startedAt": time(m?.startedAt), "finishedAt": time(t?.finishedAt),
+            "exitCode": .int(t?.exitCode ?? 0), "image": ["image": .string(c.image)], "imageRef": .string(c.image),
             "reason": .string(t?.reason ?? ""), "message": .string(t?.message ?? ""),
             "labels": map(c.labels), "annotations": map(c.annotations), "logPath": .string(c.logPath),
         ]
-        return ["status": status, "info": ["sandboxID": .string(c.sandboxID), "pid": .int(m?.state == .running ? m?.pid ?? 0 : 0),
-                                           "supervisorPid": .int(c.supervisor?.pid ?? 0)]]
+        // ContainerStatus.user: the identity the process runs with (critest's SupplementalGroupsPolicy checks).
+        if let plan = try? JSONParser.parse(try Files.readString(c.layout.plan)), let u = plan["containers"]?[0]?["spawn"]?["user"],
+           let uid = u["uid"]?.int, let gid = u["gid"]?.int {
+            let groups = Set([gid] + (u["groups"]?.array ?? []).compactMap(\.int)).sorted()
+            status["user"] = ["linux": ["uid": .int(uid), "gid": .int(gid), "supplementalGroups": .array(groups.map { .int($0) })]]
+        }
+        return ["status": status, "info": ["sandboxID": .string(c.sandboxID), "pid": .int(Int(m?.state == .running ? m?.pid ?? 0 : 0)),
+                                           "supervisorPid": .int(Int(c.supervisor?.pid ?? 0))]]
     }
 }
 
@@ -79,8 +107,8 @@ struct ListContainers: ParsableCommand {
                 [String($0.id.prefix(13)), $0.image, ago(nanos: $0.createdAt), $0.state.replacingPrefix("CONTAINER_", ""),
                  $0.name, String($0.attempt), String($0.podID.prefix(13)), $0.podName]
             })
-        case .json: printDocument(["containers": .array(rows.map(\.json))], .json)
-        case .yaml: printDocument(["containers": .array(rows.map(\.json))], .yaml)
+        case .json: printDocument(["containers": .array(rows.map(\.container))], .json)
+        case .yaml: printDocument(["containers": .array(rows.map(\.container))], .yaml)
         }
     }
 }

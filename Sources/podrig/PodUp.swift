@@ -19,7 +19,8 @@ struct PodUp: ParsableCommand {
             terminates the pod gracefully and removes it. A pod with restartPolicy Never or OnFailure ends
             `up` when it completes, with the pod's outcome as exit status (the pod stays for `get` and `logs`
             until `podrig down`). With -d, `up` returns once every pod is Running (or has failed) and the pods
-            stay supervised.
+            stay supervised. Containers without a seccompProfile get RuntimeDefault, as with kubelet's
+            --seccomp-default (CRI configs given to `create` are Unconfined without one, as CRI says).
             """
     )
 

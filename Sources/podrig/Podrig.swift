@@ -13,7 +13,7 @@ struct Podrig: ParsableCommand {
         discussion: """
             Sandbox verbs follow crictl (runp, stopp, rmp, pods, inspectp) and read crictl's config files. State lives under --root (default /run/podrig); run as root.
             """,
-        version: "0.1.0",
+        version: PodrigVersion.current,
         subcommands: [
             RunPodSandbox.self,
             StopPodSandbox.self,
@@ -31,6 +31,8 @@ struct Podrig: ParsableCommand {
             RemoveContainer.self,
             ListContainers.self,
             InspectContainer.self,
+            VersionCommand.self,
+            InfoCommand.self,
             CNICommand.self,
             NetCommand.self,
             IPAMCommand.self,
