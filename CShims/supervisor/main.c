@@ -138,6 +138,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     P.start_wall_ns = wall_ns();
+    for (int i = 0; i < P.count; i++) attach_listen(&P.c[i]);
     event(NULL, "Supervisor started (pid %d)", (int)getpid());
     status_write();
 
@@ -159,6 +160,8 @@ int main(int argc, char **argv) {
         probes_poll_fds(pfds, &n, MAX_FDS, owners, roles);
         int stream_start = n;
         streams_poll_fds(pfds, &n, MAX_FDS);
+        int attach_start = n;
+        attach_poll_fds(pfds, &n, MAX_FDS);
         int64_t wake = next_wake();
         int timeout = 1000;
         if (wake != INT64_MAX) {
@@ -180,9 +183,11 @@ int main(int argc, char **argv) {
         }
         for (int i = probe_start; i < stream_start; i++)
             if (pfds[i].revents) probe_io(owners[i], roles[i], pfds[i].revents);
-        streams_handle(pfds + stream_start, n - stream_start);
+        streams_handle(pfds + stream_start, attach_start - stream_start);
+        attach_handle(pfds + attach_start, n - attach_start);
     }
     streams_drain();
+    attach_shutdown();
     int completed = P.done && !P.terminating;
     event(NULL, "Supervisor exiting%s", completed ? " (pod completed)" : "");
     P.terminating = P.terminating || P.done;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,7 +18,8 @@
 #define LINE_MAX_BYTES 16384  // longer lines are split into P (partial) records, as containerd does
 
 typedef struct stream {
-    int fd, log_fd, is_err;
+    int fd, is_err;
+    container *c;                // whose log (c->log_fd) and attach sessions get what it reads
     size_t len;
     char buf[LINE_MAX_BYTES];
 } stream;
@@ -62,25 +64,122 @@ void event(const container *c, const char *fmt, ...) {
     sb_free(&b);
 }
 
-int log_open(container *c) {
-    char path[4096];
-    if (c->log_path) return open(c->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    snprintf(path, sizeof(path), "%s/%s", P.log_dir, c->name);
-    mkdir(path, 0750);
-    snprintf(path, sizeof(path), "%s/%s/%d.log", P.log_dir, c->name, c->restart_count);
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    // kubelet keeps the current and the previous instance's log only.
-    if (c->restart_count >= 2) {
-        snprintf(path, sizeof(path), "%s/%s/%d.log", P.log_dir, c->name, c->restart_count - 2);
-        unlink(path);
-    }
-    return fd;
+// The container's current log file: CRI's log_path, else kubelet's <logDir>/<name>/<restart>.log.
+static void log_file(container *c, char *path, size_t len) {
+    if (c->log_path) snprintf(path, len, "%s", c->log_path);
+    else snprintf(path, len, "%s/%s/%d.log", P.log_dir, c->name, c->restart_count);
 }
 
-void stream_add(int fd, int log_fd, int is_err) {
+// (Re)opens the current log file at its path; 0, or -1 with `why`.
+int log_reopen(container *c, char *why, size_t why_len) {
+    char path[4096];
+    log_file(c, path, sizeof(path));
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        snprintf(why, why_len, "reopen %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (c->log_fd >= 0) close(c->log_fd);
+    c->log_fd = fd;
+    struct stat st;
+    c->log_size = fstat(fd, &st) == 0 ? (int64_t)st.st_size : 0;
+    return 0;
+}
+
+int log_open(container *c) {
+    char path[4096];
+    if (!c->log_path) {
+        snprintf(path, sizeof(path), "%s/%s", P.log_dir, c->name);
+        mkdir(path, 0750);
+        // kubelet keeps the current and the previous instance's log only.
+        if (c->restart_count >= 2) {
+            snprintf(path, sizeof(path), "%s/%s/%d.log", P.log_dir, c->name, c->restart_count - 2);
+            unlink(path);
+        }
+    }
+    char why[256];
+    if (log_reopen(c, why, sizeof(why)) != 0) {
+        event(c, "%s", why);
+        return -1;
+    }
+    return 0;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+// Rotated siblings of `path` (<base>.<YYYYMMDD-hhmmss>[.nnn]: a digit after the dot, never
+// another file), sorted by name, which is by time. Returns how many (at most max); caller frees.
+static int rotated_files(const char *path, char *dir, size_t dir_len, char **names, int max) {
+    snprintf(dir, dir_len, "%s", path);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : dir;
+    char prefix[512];
+    snprintf(prefix, sizeof(prefix), "%s.", base);
+    if (slash) *slash = '\0';
+    if (!slash || !dir[0]) snprintf(dir, dir_len, "%s", slash ? "/" : ".");
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    size_t pl = strlen(prefix);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < max) {
+        if (strncmp(e->d_name, prefix, pl) == 0 && e->d_name[pl] >= '0' && e->d_name[pl] <= '9' && strstr(e->d_name, ".tmp") == NULL)
+            names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)n, sizeof(char *), by_name);
+    return n;
+}
+
+// kubelet's rotation (container_log_manager.go): the full file is renamed <path>.<YYYYMMDD-hhmmss>,
+// a new one opened at the path (ReopenContainerLog), and only logMaxFiles files (the current one
+// included) are kept, oldest removed first. Several rotations within one second get .001, .002…
+// so names keep sorting by time. Rotated files stay uncompressed here.
+static void log_rotate(container *c) {
+    char path[4096], rotated[4200], stamp[32], dir[4096];
+    log_file(c, path, sizeof(path));
+    time_t secs = (time_t)(wall_ns() / 1000000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+    char *names[256];
+    int n = rotated_files(path, dir, sizeof(dir), names, 256);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char same[600];
+    snprintf(same, sizeof(same), "%s.%s", base, stamp);
+    int seq = 0;
+    for (int i = 0; i < n; i++) {
+        if (strncmp(names[i], same, strlen(same)) != 0) continue;
+        const char *rest = names[i] + strlen(same);
+        int k = rest[0] == '.' ? atoi(rest + 1) : 0;
+        if (k + 1 > seq) seq = k + 1;
+    }
+    if (seq == 0) snprintf(rotated, sizeof(rotated), "%s.%s", path, stamp);
+    else snprintf(rotated, sizeof(rotated), "%s.%s.%03d", path, stamp, seq);
+    for (int i = 0; i < n; i++) free(names[i]);
+    if (rename(path, rotated) != 0) {
+        event(c, "log rotation: rename %s: %s", path, strerror(errno));
+        c->log_size = 0;  // try again after another logMaxSize
+        return;
+    }
+    char why[256];
+    if (log_reopen(c, why, sizeof(why)) != 0) event(c, "log rotation: %s", why);
+    n = rotated_files(path, dir, sizeof(dir), names, 256);
+    int keep = P.log_max_files > 1 ? P.log_max_files - 1 : 1;
+    for (int i = 0; i < n; i++) {
+        if (i < n - keep) {
+            char victim[4600];
+            snprintf(victim, sizeof(victim), "%s/%s", dir, names[i]);
+            unlink(victim);
+        }
+        free(names[i]);
+    }
+}
+
+void stream_add(int fd, container *c, int is_err) {
     stream *s = calloc(1, sizeof(stream));
     s->fd = fd;
-    s->log_fd = log_fd;
+    s->c = c;
     s->is_err = is_err;
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     streams = realloc(streams, sizeof(stream *) * (size_t)(stream_count + 1));
@@ -94,7 +193,12 @@ static void emit(stream *s, const char *line, size_t n, int partial) {
     sb_printf(&b, "%s %s %c ", ts, s->is_err ? "stderr" : "stdout", partial ? 'P' : 'F');
     sb_addn(&b, line, n);
     sb_addn(&b, "\n", 1);
-    if (s->log_fd >= 0) write_all(s->log_fd, b.data, b.len);
+    container *c = s->c;
+    if (c->log_fd >= 0) {
+        write_all(c->log_fd, b.data, b.len);
+        c->log_size += (int64_t)b.len;
+        if (P.log_max_size > 0 && c->log_size >= P.log_max_size) log_rotate(c);
+    }
     sb_free(&b);
 }
 
@@ -109,6 +213,7 @@ static int pump(stream *s) {
             s->len = 0;
             return 0;
         }
+        attach_output(s->c, s->is_err, s->buf + s->len, (size_t)n);
         s->len += (size_t)n;
         size_t start = 0;
         for (size_t i = 0; i < s->len; i++) {
@@ -128,7 +233,6 @@ static int pump(stream *s) {
 
 static void stream_close(int i) {
     close(streams[i]->fd);
-    if (streams[i]->log_fd >= 0) close(streams[i]->log_fd);
     free(streams[i]);
     streams[i] = streams[--stream_count];
 }

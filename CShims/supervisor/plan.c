@@ -33,9 +33,10 @@ static char *read_file(const char *path, size_t *len) {
 // Every key the plan may hold (docs/supervisor.md; PodPlanner writes them). A key this
 // supervisor does not know is an error: the two sides were changed apart.
 static const char *const root_keys[] = {"version", "name", "namespace", "stateDir", "logDir", "restartPolicy",
-                                        "terminationGracePeriodSeconds", "probeHost", "finish", "containers", NULL};
+                                        "terminationGracePeriodSeconds", "probeHost", "finish", "containers", "logMaxSize",
+                                        "logMaxFiles", NULL};
 static const char *const container_keys[] = {"name", "kind", "spawn", "postStart", "preStop", "startupProbe", "readinessProbe",
-                                             "livenessProbe", "terminationMessageFile", "logPath", NULL};
+                                             "livenessProbe", "terminationMessageFile", "logPath", "stdin", "stdinOnce", "tty", NULL};
 static const char *const spawn_keys[] = {"path", "argv", "env", "join", "unshare", "mounts", "cwd", "user", "caps",
                                          "noNewPrivs", "seccomp", NULL};
 static const char *const join_keys[] = {"type", "path", NULL};
@@ -205,10 +206,14 @@ static int load_container(container *c, const jnode *j, const char *path, int in
     load_probe(&c->probes[PR_LIVENESS], json_get(j, "livenessProbe"));
     c->term_file = json_str(j, "terminationMessageFile");
     c->log_path = json_str(j, "logPath");
+    c->want_stdin = json_bool(j, "stdin");
+    c->stdin_once = json_bool(j, "stdinOnce");
+    c->tty = json_bool(j, "tty");
     c->state = PR_STATE_WAITING;
     snprintf(c->reason, sizeof(c->reason), "PodInitializing");
     c->pid = -1;
     c->hook_pid = -1;
+    c->listen_fd = c->stdin_fd = c->log_fd = -1;
     return 0;
 }
 
@@ -242,6 +247,8 @@ int plan_load(const char *path, pod *p) {
     p->probe_host = json_str(&root, "probeHost");
     const char *policy = json_str(&root, "restartPolicy");
     p->grace = (int)json_int(&root, "terminationGracePeriodSeconds", 30);
+    p->log_max_size = json_int(&root, "logMaxSize", 10 * 1024 * 1024);
+    p->log_max_files = (int)json_int(&root, "logMaxFiles", 5);
     p->finish = json_strv(json_get(&root, "finish"));
     if (p->state_dir == NULL || p->log_dir == NULL || policy == NULL) {
         fprintf(stderr, "podrig-supervisor: %s: stateDir, logDir and restartPolicy are required\n", path);

@@ -2,6 +2,7 @@
 // running, main containers, restarts with back-off, graceful stops (preStop, SIGTERM, SIGKILL).
 #define _GNU_SOURCE
 #include "sup.h"
+#include "pr_tty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,42 +92,87 @@ static void set_terminated(container *c, int code, int sig, const char *reason, 
 
 static void after_exit(container *c);
 
+// The container's stdio: pipes to our log streams; with tty a pty (stdout and stderr both on it,
+// logged as stdout, as containerd does); with stdin a pipe the attach sessions write to.
+typedef struct stdio_fds {
+    int out[2], err[2], in[2], pty_master, pty_slave;
+} stdio_fds;
+
+static void stdio_close(stdio_fds *f) {
+    int *all[] = {&f->out[0], &f->out[1], &f->err[0], &f->err[1], &f->in[0], &f->in[1], &f->pty_master, &f->pty_slave};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (*all[i] >= 0) close(*all[i]);
+        *all[i] = -1;
+    }
+}
+
+static int stdio_open(container *c, stdio_fds *f) {
+    *f = (stdio_fds){{-1, -1}, {-1, -1}, {-1, -1}, -1, -1};
+    if (c->tty) {
+        int rc = pr_pty_open(&f->pty_master, &f->pty_slave);
+        if (rc < 0) { errno = -rc; return -1; }
+    } else if (pipe2(f->out, O_CLOEXEC) != 0 || pipe2(f->err, O_CLOEXEC) != 0) {
+        return -1;
+    }
+    if (c->want_stdin && !c->tty && pipe2(f->in, O_CLOEXEC) != 0) return -1;
+    return 0;
+}
+
 void container_start(container *c) {
-    int out[2], err[2];
     c->launched = 1;
-    int log_fd = log_open(c);
+    log_open(c);
     if (c->term_file) {
         int fd = open(c->term_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         if (fd >= 0) { fchmod(fd, 0666); close(fd); }
     }
-    if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+    stdio_fds f;
+    if (stdio_open(c, &f) != 0) {
+        char why[128];
+        snprintf(why, sizeof(why), "%s failed: %s", c->tty ? "opening a pty" : "pipe", strerror(errno));
+        stdio_close(&f);
         c->started_ns = now_ns();
         c->started_wall_ns = wall_ns();
-        set_terminated(c, 128, 0, "StartError", "pipe failed");
+        set_terminated(c, 128, 0, "StartError", why);
         after_exit(c);
         return;
     }
     pr_spawn_attr a = c->attr;
-    a.stdout_fd = out[1];
-    a.stderr_fd = err[1];
+    if (c->tty) {
+        a.stdin_fd = a.stdout_fd = a.stderr_fd = f.pty_slave;
+        a.controlling_tty = 1;  // attr.new_session is set for every container
+    } else {
+        a.stdout_fd = f.out[1];
+        a.stderr_fd = f.err[1];
+        a.stdin_fd = f.in[0];   // -1 (/dev/null) without stdin
+    }
     char why[512] = "";
     pid_t pid = -1;
     c->started_ns = now_ns();
     c->started_wall_ns = wall_ns();
     int rc = spawn_joined(&a, c->joins, c->join_count, 0, &pid, why, sizeof(why));
-    close(out[1]);
-    close(err[1]);
     if (rc != 0) {
-        close(out[0]);
-        close(err[0]);
-        if (log_fd >= 0) close(log_fd);
+        stdio_close(&f);
         event(c, "Failed to start: %s", why);
         set_terminated(c, 128, 0, "StartError", why);
         after_exit(c);
         return;
     }
-    stream_add(out[0], log_fd, 0);
-    stream_add(err[0], log_fd >= 0 ? fcntl(log_fd, F_DUPFD_CLOEXEC, 3) : -1, 1);
+    if (c->stdin_fd >= 0) close(c->stdin_fd);
+    c->stdin_fd = -1;
+    c->stdin_claimed = 0;
+    if (c->tty) {
+        close(f.pty_slave);
+        c->stdin_fd = fcntl(f.pty_master, F_DUPFD_CLOEXEC, 3);  // attach writes and resizes through it
+        stream_add(f.pty_master, c, 0);
+    } else {
+        close(f.out[1]);
+        close(f.err[1]);
+        if (f.in[0] >= 0) close(f.in[0]);
+        c->stdin_fd = f.in[1];
+        if (c->stdin_fd >= 0) fcntl(c->stdin_fd, F_SETFL, fcntl(c->stdin_fd, F_GETFL) | O_NONBLOCK);
+        stream_add(f.out[0], c, 0);
+        stream_add(f.err[0], c, 1);
+    }
     c->pid = pid;
     c->state = PR_STATE_RUNNING;
     c->reason[0] = c->message[0] = '\0';
@@ -226,6 +272,7 @@ static void after_exit(container *c) {
 
 void container_exited(container *c, int status) {
     streams_drain();
+    attach_container_exited(c);
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     if (c->hook_pid > 0) { kill(c->hook_pid, SIGKILL); }

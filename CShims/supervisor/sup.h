@@ -89,6 +89,12 @@ typedef struct container {
     probe probes[PR_COUNT];
     const char *term_file;       // host file bind-mounted at terminationMessagePath
     const char *log_path;        // CRI containers: the log file kubelet asked for
+    int want_stdin, stdin_once, tty;  // plan: keep a stdin pipe / a pty for attach
+    int listen_fd;               // its attach socket (attach.c), -1 if none
+    int stdin_fd;                // write side of its stdin (pipe, or a dup of the pty master); -1
+    int stdin_claimed;           // stdinOnce: an attach has used stdin (it closes when that one ends)
+    int log_fd;                  // the current log file (output.c), -1 if it could not be opened
+    int64_t log_size;            // its size, for rotation at logMaxSize
     // runtime (times ending _ns are CLOCK_MONOTONIC deadlines unless they say "wall")
     pr_container_state state;
     char reason[40];
@@ -110,6 +116,8 @@ typedef struct pod {
     const char *name, *state_dir, *log_dir, *probe_host;
     pr_restart_policy restart_policy;
     int grace;
+    int64_t log_max_size;        // kubelet's containerLogMaxSize (bytes; 0: never rotate)
+    int log_max_files;           // containerLogMaxFiles: files kept per container, the current one included
     char **finish;
     container *c;
     int count;
@@ -132,11 +140,20 @@ int plan_load(const char *path, pod *p);  // 0, or -1 after a one-line error on 
 // output.c
 void event(const container *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void status_write(void);
-int log_open(container *c);
-void stream_add(int fd, int log_fd, int is_err);
+int log_open(container *c);  // 0, or -1 (an event says why)
+int log_reopen(container *c, char *why, size_t why_len);
+void stream_add(int fd, container *c, int is_err);
 void streams_poll_fds(void *pfds, int *n, int max);
 void streams_handle(void *pfds, int n);
 void streams_drain(void);
+
+// attach.c
+void attach_listen(container *c);
+void attach_poll_fds(void *pfds, int *n, int max);
+void attach_handle(void *pfds, int n);
+void attach_output(container *c, int is_err, const char *data, size_t n);
+void attach_container_exited(container *c);
+void attach_shutdown(void);
 
 // run.c
 void container_start(container *c);

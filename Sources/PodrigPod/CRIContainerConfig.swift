@@ -87,7 +87,10 @@ public struct CRIContainerConfig: Sendable {
             }
             lr.ignoreRest()
         }
-        for k in ["stdin", "stdin_once", "tty", "devices", "windows", "cdi_devices"] { _ = r.take(k) }
+        c.stdin = try r.bool("stdin") ?? false
+        c.stdinOnce = try r.bool("stdin_once") ?? false
+        c.tty = try r.bool("tty") ?? false
+        for k in ["devices", "windows", "cdi_devices"] { _ = r.take(k) }
         try r.finish()
         return CRIContainerConfig(container: c, attempt: attempt, logPath: logPath?.isEmpty == true ? nil : logPath, labels: labels,
                                   annotations: annotations, volumes: volumes, pidMode: pidMode,

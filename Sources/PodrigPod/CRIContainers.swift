@@ -62,6 +62,8 @@ public struct CRIContainers {
                                      manifestDirectory: configDirectory, nodeIPs: NodeAddresses.discover(), nodeName: PodFiles.nodeName(), finish: [])
             planner.expandVariables = false
             planner.logPath = logPath
+            planner.logMaxSize = pods.options.logMaxSize
+            planner.logMaxFiles = pods.options.logMaxFiles
             let plan = try planner.prepare()
             try Files.writeAtomic(layout.plan, plan.pretty + "\n")
             let meta: JSON = [

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PodrigCore
 
 /// One record of a CRI log file: `<RFC3339Nano> <stdout|stderr> <F|P> <message>`.
@@ -22,17 +25,62 @@ public struct CRILogLine: Sendable, Equatable {
     }
 }
 
-/// Reads a growing CRI log file from an offset, returning whole records.
+/// A container's log across rotation: the supervisor renames a full file `<path>.<YYYYMMDD-hhmmss>`
+/// (kubelet's scheme) and goes on at `<path>`; these are read oldest first, then the current one.
+public enum CRILogFiles {
+    public static func rotated(_ path: String) -> [String] {
+        let dir = Files.dirname(of: path), prefix = Files.basename(of: path) + "."
+        let names = ((try? Files.list(dir)) ?? []).filter {
+            $0.hasPrefix(prefix) && $0.dropFirst(prefix.count).first?.isASCII == true && $0.dropFirst(prefix.count).first?.isNumber == true
+                && !$0.hasSuffix(".tmp") && !$0.hasSuffix(".gz")
+        }
+        return names.sorted().map { dir + "/" + $0 }
+    }
+
+    /// Every record of the rotated files, in order (the current file is read by CRILogTail).
+    public static func readRotated(_ path: String) -> [CRILogLine] {
+        var out: [CRILogLine] = []
+        for f in rotated(path) {
+            guard let bytes = try? Files.read(f) else { continue }
+            for line in bytes.split(separator: 0x0A) {
+                if let l = CRILogLine.parse(String(decoding: line, as: UTF8.self)) { out.append(l) }
+            }
+        }
+        return out
+    }
+
+    static func inode(_ path: String) -> UInt64? {
+        var st = stat()
+        return stat(path, &st) == 0 ? UInt64(st.st_ino) : nil
+    }
+}
+
+/// Reads a growing CRI log file from an offset, returning whole records. When the file at the
+/// path is replaced (rotated), the rest of the old one is read from its rotated name first.
 public struct CRILogTail {
     public let path: String
     public private(set) var offset = 0
     private var pending: [UInt8] = []
+    private var inode: UInt64?
 
     public init(path: String) { self.path = path }
 
     /// New complete records since the last call.
     public mutating func read() -> [CRILogLine] {
-        guard let bytes = try? Files.read(path), bytes.count > offset else { return [] }
+        var out: [CRILogLine] = []
+        let now = CRILogFiles.inode(path)
+        if let old = inode, let now, now != old {
+            if let moved = CRILogFiles.rotated(path).last(where: { CRILogFiles.inode($0) == old }) { out += take(moved) }
+            offset = 0
+            pending = []
+        }
+        inode = now ?? inode
+        out += take(path)
+        return out
+    }
+
+    private mutating func take(_ file: String) -> [CRILogLine] {
+        guard let bytes = try? Files.read(file), bytes.count > offset else { return [] }
         pending += bytes[offset...]
         offset = bytes.count
         var out: [CRILogLine] = []

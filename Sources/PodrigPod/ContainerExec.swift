@@ -16,6 +16,9 @@ public enum ContainerExec {
         /// "container web of pod default/nginx", "container 3f2a9c1e4b7d0 (busy)", for messages.
         public var what: String
         public var name: String
+        /// A pod container's log directory (<logDir>/<name>/<restart>.log), or a CRI container's log file.
+        public var podLogDirectory: String?
+        public var criLogPath: String?
     }
 
     /// Resolves crictl's form (a container ID or unique prefix), the sandbox form (a sandbox ID
@@ -56,13 +59,14 @@ public enum ContainerExec {
         }
         return Target(plan: c, status: p.status?.container(name), supervisorAlive: p.supervisorAlive,
                       stateDirectory: p.layout.container(name), what: "container \(name) of pod \(p.manifest.namespace)/\(p.manifest.name)",
-                      name: name)
+                      name: name, podLogDirectory: p.logDirectory + "/" + name)
     }
 
     static func criTarget(_ c: CRIContainers.Container) -> Target {
         let plan = (try? Files.readString(c.layout.plan)).flatMap { try? JSONParser.parse($0) }
         return Target(plan: plan?["containers"]?.array?.first ?? .null, status: c.main, supervisorAlive: c.supervisor?.isAlive ?? false,
-                      stateDirectory: c.layout.container(c.name), what: "container \(c.id.prefix(13)) (\(c.name))", name: c.name)
+                      stateDirectory: c.layout.container(c.name), what: "container \(c.id.prefix(13)) (\(c.name))", name: c.name,
+                      criLogPath: c.logPath)
     }
 
     static func sandboxTarget(_ id: String, container: String?, all: [PodManager.Pod], containers: [CRIContainers.Container],

@@ -95,9 +95,9 @@ extension PodManifestParser {
             c.resources = try parseResources(.object(res), path: "\(path).resources")
             if !c.resources.isEmpty { notes.append("\(path).resources is not enforced (no cgroups); it sets the QoS class and resourceFieldRef values") }
         }
-        for k in ["stdin", "stdinOnce", "tty"] where (r.take(k)?.bool ?? false) {
-            notes.append("\(path).\(k) is ignored (containers get no terminal or stdin)")
-        }
+        c.stdin = try r.bool("stdin") ?? false
+        c.stdinOnce = try r.bool("stdinOnce") ?? false
+        c.tty = try r.bool("tty") ?? false
         if r.take("volumeDevices") != nil { throw PodrigError.invalid("\(path).volumeDevices: not supported") }
         try r.finish()
         return c

@@ -18,6 +18,9 @@ public final class PodManager: @unchecked Sendable {
         public var podrigPath: String?
         /// Extra arguments for that `podrig stopp` (the CNI options the pod was made with).
         public var finishArguments: [String] = []
+        /// kubelet's containerLogMaxSize (bytes) and containerLogMaxFiles, for the supervisor's log rotation.
+        public var logMaxSize: Int64 = PodPlanner.defaultLogMaxSize
+        public var logMaxFiles = PodPlanner.defaultLogMaxFiles
         public init() {}
     }
 
@@ -96,9 +99,11 @@ public final class PodManager: @unchecked Sendable {
             let podrig = options.podrigPath ?? "/proc/self/exe"
             let exe = podrig == "/proc/self/exe" ? (readlinkSelf() ?? "") : podrig
             let finish = exe.isEmpty ? [] : [exe, "stopp", record.id, "--root", sandboxes.options.root] + options.finishArguments
-            let planner = PodPlanner(manifest: manifest, record: record, layout: layout, logDirectory: logDir,
+            var planner = PodPlanner(manifest: manifest, record: record, layout: layout, logDirectory: logDir,
                                      manifestDirectory: manifestDirectory, nodeIPs: node?.hostIPs ?? NodeAddresses.discover(),
                                      nodeName: node?.name ?? manifest.spec.nodeName ?? PodFiles.nodeName(), finish: finish)
+            planner.logMaxSize = options.logMaxSize
+            planner.logMaxFiles = options.logMaxFiles
             let plan = try planner.prepare()
             try Files.writeAtomic(layout.plan, plan.pretty + "\n")
             let identity = try startSupervisor(supervisorPath, layout: layout, record: record)

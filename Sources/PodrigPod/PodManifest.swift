@@ -78,6 +78,10 @@ public struct ContainerSpec: Sendable {
     public var terminationMessagePolicy = "File"
     public var ports: [(name: String?, port: Int)] = []
     public var resources = ResourceRequirements()
+    /// stdin kept open for `podrig attach` (stdinOnce: closed after the first attach ends), and a pty.
+    public var stdin = false
+    public var stdinOnce = false
+    public var tty = false
 
     public var isSidecar: Bool { restartPolicy == "Always" }
 }

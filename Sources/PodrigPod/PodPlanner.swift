@@ -23,6 +23,11 @@ public struct PodPlanner {
     public var expandVariables = true
     /// CRI: the log file asked for (instead of <logDir>/<name>/<n>.log).
     public var logPath: String?
+    /// Log rotation by the supervisor, as kubelet's containerLogMaxSize / containerLogMaxFiles.
+    public var logMaxSize: Int64 = PodPlanner.defaultLogMaxSize
+    public var logMaxFiles = PodPlanner.defaultLogMaxFiles
+    public static let defaultLogMaxSize: Int64 = 10 * 1024 * 1024
+    public static let defaultLogMaxFiles = 5
 
     public init(manifest: PodManifest, record: SandboxRecord, layout: PodLayout, logDirectory: String, manifestDirectory: String,
                 nodeIPs: [String], nodeName: String, finish: [String]) {
@@ -79,6 +84,7 @@ public struct PodPlanner {
             "restartPolicy": .string(spec.restartPolicy.rawValue),
             "terminationGracePeriodSeconds": .int(spec.terminationGracePeriodSeconds),
             "probeHost": .string(probeHost), "finish": .array(finish.map { .string($0) }),
+            "logMaxSize": .int(Int(logMaxSize)), "logMaxFiles": .int(logMaxFiles),
             "containers": .array(containers),
         ]
     }
@@ -174,6 +180,10 @@ public struct PodPlanner {
         }
         if let termFile { out["terminationMessageFile"] = .string(termFile) }
         if let logPath { out["logPath"] = .string(logPath) }
+        // What `podrig attach` can reach: the supervisor keeps this stdin pipe or pty (docs/supervisor.md).
+        if c.stdin { out["stdin"] = true }
+        if c.stdinOnce { out["stdinOnce"] = true }
+        if c.tty { out["tty"] = true }
         return out
     }
 

@@ -11,6 +11,7 @@ struct CreateContainer: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var network: NetworkOptions
+    @OptionGroup var rotation: LogRotationOptions
 
     @Argument(help: ArgumentHelp("Sandbox ID or unique prefix.", valueName: "pod-id"))
     var sandbox: String
@@ -20,7 +21,7 @@ struct CreateContainer: ParsableCommand {
 
     func run() throws {
         global.apply()
-        let pods = try makePodManager(global, network)
+        let pods = try makePodManager(global, network, rotation: rotation)
         let config = try CRIContainerConfig.load(path: containerConfig)
         let id = try CRIContainers(pods: pods).create(sandboxID: try pods.sandboxes.resolve(sandbox), config: config,
                                                       configDirectory: Files.dirname(of: containerConfig))

@@ -2,13 +2,20 @@ import ArgumentParser
 #if canImport(Glibc)
 import Glibc
 #endif
+import CPodrig
 import PodrigCore
 import PodrigPod
 
 struct PodLogs: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logs",
-        abstract: "Print a container's log (from the CRI-format files in the pod's log directory)."
+        abstract: "Print a container's log (its CRI-format files, rotated ones included), or reopen it.",
+        discussion: """
+            The target is named as for exec: a container ID or unique prefix, a sandbox ID prefix with -c NAME, or a pod \
+            name with -c NAME. The supervisor rotates a log at --container-log-max-size (kept: --container-log-max-files, \
+            both options of up and create); logs reads the rotated files first. --reopen asks the supervisor to reopen the \
+            log file at its path, as CRI ReopenContainerLog does after a log was moved away.
+            """
     )
 
     @OptionGroup var global: GlobalOptions
@@ -24,26 +31,32 @@ struct PodLogs: ParsableCommand {
     @Flag(name: .shortAndLong, help: "The previous instance of the container (before its last restart).")
     var previous = false
 
-    @Option(name: .shortAndLong, help: "Container name (default: the pod's first container).")
+    @Flag(help: "Reopen the container's log file at its path (CRI ReopenContainerLog) instead of printing it.")
+    var reopen = false
+
+    @Option(name: .shortAndLong, help: "Container name (default: the pod's first container, or the sandbox's only one).")
     var container: String?
 
-    @Argument(help: ArgumentHelp("Pod name or sandbox ID prefix.", valueName: "pod"))
+    @Argument(help: ArgumentHelp("Container ID (or unique prefix), sandbox ID prefix, or pod name.", valueName: "container-or-pod"))
     var podName: String
 
     func run() throws {
         global.apply()
         let manager = try makePodManager(global, network, pod)
-        var p = try manager.find(podName, namespace: pod.namespace)
-        let all = p.manifest.spec.initContainers + p.manifest.spec.containers
-        guard let name = container ?? p.manifest.spec.containers.first?.name, all.contains(where: { $0.name == name }) else {
-            throw PodrigError(.notFound, "container \"\(container ?? "")\" is not in pod \(p.manifest.name) (containers: \(all.map(\.name).joined(separator: ", ")))")
+        var t = try ContainerExec.target(podName, container: container, namespace: pod.namespace, pods: manager)
+        if reopen { return try reopenLog(t) }
+        let restarts = t.status?.restartCount ?? 0
+        let path: String
+        if let cri = t.criLogPath {
+            if previous { throw PodrigError(.notFound, "previous terminated container: CRI containers are not restarted in place (\(t.what))") }
+            path = cri
+        } else {
+            if previous && restarts == 0 {
+                throw PodrigError(.notFound, "previous terminated container \"\(t.name)\" (\(t.what)) not found")
+            }
+            path = "\(t.podLogDirectory ?? "")/\(previous ? restarts - 1 : restarts).log"
         }
-        let restarts = p.status?.container(name)?.restartCount ?? 0
-        if previous && restarts == 0 {
-            throw PodrigError(.notFound, "previous terminated container \"\(name)\" in pod \"\(p.manifest.name)\" not found")
-        }
-        let n = previous ? restarts - 1 : restarts
-        var tail = CRILogTail(path: "\(p.logDirectory)/\(name)/\(n).log")
+        var tail = CRILogTail(path: path)
         var partial = ""
         func emit(_ lines: [CRILogLine]) {
             for l in lines {
@@ -53,18 +66,34 @@ struct PodLogs: ParsableCommand {
             }
             fflush(nil)
         }
+        emit(CRILogFiles.readRotated(path))
         emit(tail.read())
         guard follow && !previous else { return }
         while true {
             usleep(200_000)
             emit(tail.read())
-            guard let cur = try? manager.load(p.record.id) else { return }
-            p = cur
-            let c = p.status?.container(name)
-            if !p.supervisorAlive || c?.state != .running || (c?.restartCount ?? 0) != restarts {
+            guard let cur = try? ContainerExec.target(podName, container: container, namespace: pod.namespace, pods: manager) else { return }
+            t = cur
+            if !t.supervisorAlive || t.status?.state != .running || (t.status?.restartCount ?? 0) != restarts {
                 emit(tail.read())
                 return
             }
         }
+    }
+
+    func reopenLog(_ t: ContainerExec.Target) throws {
+        guard t.status?.state == .running, t.supervisorAlive else {
+            throw PodrigError(.notReady, "\(t.what) is not running: there is no log file open to reopen")
+        }
+        let sock = pr_attach_connect(t.stateDirectory)
+        if sock < 0 { throw PodrigError.system("connecting to the supervisor of \(t.what) (\(t.stateDirectory))", errno: -sock) }
+        defer { close(sock) }
+        var message = [CChar](repeating: 0, count: 512)
+        let rc = pr_attach_reopen(sock, &message, message.count)
+        if rc == 1 {
+            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw PodrigError(.system, "reopening the log of \(t.what)", cause: text)
+        }
+        if rc < 0 { throw PodrigError.system("reopening the log of \(t.what)", errno: -rc) }
     }
 }

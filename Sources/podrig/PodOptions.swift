@@ -15,8 +15,34 @@ struct PodOptions: ParsableArguments {
     var logRoot: String?
 }
 
-func makePodManager(_ global: GlobalOptions, _ network: NetworkOptions, _ pod: PodOptions? = nil) throws -> PodManager {
-    try SandboxFlags(global, network).podManager(logRoot: pod?.logRoot)
+func makePodManager(_ global: GlobalOptions, _ network: NetworkOptions, _ pod: PodOptions? = nil,
+                    rotation: LogRotationOptions? = nil) throws -> PodManager {
+    try SandboxFlags(global, network).podManager(logRoot: pod?.logRoot) { o in
+        if let r = rotation {
+            o.logMaxSize = r.maxSizeBytes
+            o.logMaxFiles = r.containerLogMaxFiles
+        }
+    }
+}
+
+/// kubelet's log rotation settings, for the containers `up` and `create` plan.
+struct LogRotationOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Rotate a container's log when it reaches this size (kubelet's containerLogMaxSize; a quantity such as 10Mi).", valueName: "size"))
+    var containerLogMaxSize = "10Mi"
+
+    @Option(help: ArgumentHelp("Log files kept per container, the current one included (kubelet's containerLogMaxFiles).", valueName: "n"))
+    var containerLogMaxFiles = PodPlanner.defaultLogMaxFiles
+
+    var maxSizeBytes: Int64 { Quantity.parse(containerLogMaxSize)?.value ?? PodPlanner.defaultLogMaxSize }
+
+    func validate() throws {
+        guard let q = Quantity.parse(containerLogMaxSize), q.value > 0 else {
+            throw ValidationError("--container-log-max-size: expected a positive quantity such as 10Mi, got \"\(containerLogMaxSize)\"")
+        }
+        guard containerLogMaxFiles >= 2 else {
+            throw ValidationError("--container-log-max-files: must be at least 2 (the current file and one rotated), got \(containerLogMaxFiles)")
+        }
+    }
 }
 
 func makePodAwareSandboxManager(_ global: GlobalOptions, _ network: NetworkOptions) throws -> SandboxManager {

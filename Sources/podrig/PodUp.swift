@@ -28,6 +28,7 @@ struct PodUp: ParsableCommand {
     @OptionGroup var network: NetworkOptions
     @OptionGroup var pod: PodOptions
     @OptionGroup var placement: NodeOptions
+    @OptionGroup var rotation: LogRotationOptions
 
     @Flag(name: .shortAndLong, help: "Return once the pods are Running; leave them supervised.")
     var detach = false
@@ -48,7 +49,7 @@ struct PodUp: ParsableCommand {
         global.apply()
         let set = try ManifestSet.load(path: file, configMapFiles: configMaps, strict: strict)
         let manifests = set.pods
-        let manager = try makePodManager(global, network, pod)
+        let manager = try makePodManager(global, network, pod, rotation: rotation)
         for i in set.ignored { note("ignored \(i)") }
         let templates = set.workloads.compactMap { try? $0.templatePod(set.configData) }
         if (manifests + templates).contains(where: { m in (m.spec.initContainers + m.spec.containers).contains { $0.image != nil } }) {

@@ -25,6 +25,7 @@ struct Podrig: ParsableCommand {
             PodGet.self,
             PodLogs.self,
             PodExec.self,
+            PodAttach.self,
             CreateContainer.self,
             StartContainer.self,
             StopContainer.self,

@@ -98,9 +98,10 @@ struct SandboxFlags {
 
     /// The sandbox manager with the pod layer's hooks installed, so that stopping or removing a
     /// sandbox stops its pod first (preStop, grace period) whichever command does it.
-    func podManager(logRoot: String? = nil) throws -> PodManager {
+    func podManager(logRoot: String? = nil, configure: (inout PodManager.Options) -> Void = { _ in }) throws -> PodManager {
         var o = PodManager.Options()
         o.logRoot = logRoot
+        configure(&o)
         o.finishArguments = networkArguments
         return PodManager(sandboxOptions: sandboxOptions, network: CNINetwork(options: try cniOptions()), options: o)
     }

@@ -88,7 +88,7 @@ enum PtyDriver {
         def pump(t):
             global out
             r, _, _ = select.select([master], [], [], t)
-            if not r: return True
+            if not r: return None
             try: data = os.read(master, 65536)
             except OSError: return False
             if not data: return False
@@ -99,14 +99,18 @@ enum PtyDriver {
             if st[0] == "expect":
                 end = time.time() + 20
                 while st[1].encode() not in out and time.time() < end:
-                    if not pump(0.1): break
+                    if pump(0.1) is False: break
                 if st[1].encode() not in out: failed = "never saw " + repr(st[1]); break
             elif st[0] == "send": os.write(master, st[1].encode())
             elif st[0] == "winsize": size(st[1], st[2])
-        end = time.time() + 20
-        while time.time() < end and pump(0.2): pass
-        try: _, status = os.waitpid(pid, 0)
-        except ChildProcessError: status = 0
+        if failed: os.kill(pid, 9)
+        end, status = time.time() + 20, None
+        while status is None:
+            done, st = os.waitpid(pid, os.WNOHANG)
+            if done: status = st
+            elif time.time() > end: os.kill(pid, 9); failed = failed or "did not exit"
+            else: pump(0.1)
+        while pump(0.05): pass
         code = os.waitstatus_to_exitcode(status)
         print(json.dumps({"out": out.decode("utf-8", "replace"), "code": code, "failed": failed}))
         """#

@@ -8,3 +8,4 @@
 #include "pr_kubelet.h"
 #include "pr_tty.h"
 #include "pr_exec.h"
+#include "pr_attach.h"
