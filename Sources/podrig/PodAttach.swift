@@ -14,8 +14,8 @@ struct PodAttach: ParsableCommand {
             The target is named as for exec: a container ID or unique prefix, a sandbox ID prefix with -c NAME, or a pod \
             name with -c NAME. Output streams while the container runs. -i needs a container created with stdin (CRI stdin, \
             manifest stdin: true); with stdinOnce its stdin closes when the first attach that used it ends. -t needs one \
-            created with tty: this terminal goes raw and its window size follows. The session ends when stdin ends, the \
-            container exits, or with ^C (without -t).
+            created with tty: this terminal goes raw and its window size follows. The session ends when the container \
+            exits, or with ^C (without -t); the end of stdin ends the container's stdin only with stdinOnce.
             """
     )
 
@@ -46,18 +46,16 @@ struct PodAttach: ParsableCommand {
         if interactive && t.plan["stdin"]?.bool != true {
             throw PodrigError(.usage, "\(t.what) was not created with stdin (CRI stdin / manifest stdin: true): attach without -i")
         }
-        let sock = pr_attach_connect(t.stateDirectory)
-        if sock < 0 { throw PodrigError.system("connecting to the attach socket of \(t.what) in \(t.stateDirectory)", errno: -sock) }
+        let sock = try checked(pr_attach_connect(t.stateDirectory), "connecting to the attach socket of \(t.what) in \(t.stateDirectory)")
         defer { close(sock) }
         let raw = tty && interactive && isatty(0) == 1 && pr_tty_raw(0) == 0
         defer { if raw { pr_tty_restore() } }
         var message = [CChar](repeating: 0, count: 512)
-        let rc = pr_attach_session(sock, interactive ? 1 : 0, tty ? 1 : 0, &message, message.count)
+        let rc = try checked(pr_attach_session(sock, interactive ? 1 : 0, tty ? 1 : 0, &message, message.count), "attach to \(t.what)")
         if raw { pr_tty_restore() }
         if rc == 1 {
             let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw PodrigError(.conflict, "attach to \(t.what): \(text)")
         }
-        if rc < 0 { throw PodrigError.system("attach to \(t.what)", errno: -rc) }
     }
 }

@@ -85,15 +85,13 @@ struct PodLogs: ParsableCommand {
         guard t.status?.state == .running, t.supervisorAlive else {
             throw PodrigError(.notReady, "\(t.what) is not running: there is no log file open to reopen")
         }
-        let sock = pr_attach_connect(t.stateDirectory)
-        if sock < 0 { throw PodrigError.system("connecting to the supervisor of \(t.what) (\(t.stateDirectory))", errno: -sock) }
+        let sock = try checked(pr_attach_connect(t.stateDirectory), "connecting to the supervisor of \(t.what) (\(t.stateDirectory))")
         defer { close(sock) }
         var message = [CChar](repeating: 0, count: 512)
-        let rc = pr_attach_reopen(sock, &message, message.count)
+        let rc = try checked(pr_attach_reopen(sock, &message, message.count), "reopening the log of \(t.what)")
         if rc == 1 {
             let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw PodrigError(.system, "reopening the log of \(t.what)", cause: text)
         }
-        if rc < 0 { throw PodrigError.system("reopening the log of \(t.what)", errno: -rc) }
     }
 }

@@ -56,7 +56,7 @@ import Testing
         #expect(b.bed.wait(5) { b.cli("inspect \(c)").out.contains("\"exitCode\" : 3") || b.cli("inspect \(c)").out.contains("\"exitCode\": 3") },
                 "the shell exited 3: \(b.cli("inspect \(c)").out)")
         let log = try Files.readString(b.cli("inspect \(c)").out.split(separator: "\"").drop { $0 != "logPath" }.dropFirst(2).first.map(String.init) ?? "")
-        #expect(log.contains(" stdout F 40 100"), "a tty's output is logged as stdout: \(log)")
+        #expect(log.contains(" stdout F ") && log.contains("40 100"), "a tty's output is logged as stdout: \(log)")
 
         let pod = b.bed.manifest("""
             apiVersion: v1
