@@ -14,7 +14,10 @@ import Testing
         let text = bed.cli("version")
         #expect(text.code == 0 && text.out.contains("RuntimeName:  podrig") && text.out.contains("RuntimeApiVersion:  v1"), "\(text)")
         let v = try JSONParser.parse(bed.cli("version -o json").out)
-        for k in ["version", "runtimeName", "runtimeVersion", "runtimeApiVersion"] { #expect(!(v[k]?.string ?? "").isEmpty, "\(k)") }
+        for k in ["version", "runtimeName", "runtimeVersion", "runtimeApiVersion"] {
+            let value = v[k]?.string ?? ""
+            #expect(value.count > 0, "version -o json lacks \(k): \(v.compact)")
+        }
         #expect(bed.cli("version -o yaml").out.contains("runtimeName: podrig"))
         // --network none: both conditions true (critest counts them).
         let info = try JSONParser.parse(bed.cli("info --network none").out)
