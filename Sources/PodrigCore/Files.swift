@@ -38,11 +38,8 @@ public enum Files {
         String(decoding: try read(path), as: UTF8.self)
     }
 
-    /// Writes `data` to `path` atomically: a temp file in the same directory, written, fsync'd
-    /// (when `sync`), then renamed over the target. Readers see the old or the new file, never half.
-    public static func writeAtomic(_ path: String, _ data: [UInt8], mode: mode_t = 0o600, sync: Bool = true) throws(PodrigError) {
-        let tmp = "\(path).tmp-\(Identifiers.hex(try Identifiers.random(8)))"
-        let fd = try checked(pr_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, UInt32(mode)), "create(\(tmp))")
+    /// Writes all of `data` to `fd`, retrying short writes and EINTR; nil on success.
+    public static func writeAll(_ fd: Int32, _ data: [UInt8], what: String) -> PodrigError? {
         var failure: PodrigError?
         data.withUnsafeBytes { buf in
             var off = 0
@@ -50,12 +47,21 @@ public enum Files {
                 let n = write(fd, buf.baseAddress! + off, buf.count - off)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    failure = .system("write(\(tmp))", errno: errno)
+                    failure = .system("write(\(what))", errno: errno)
                     return
                 }
                 off += n
             }
         }
+        return failure
+    }
+
+    /// Writes `data` to `path` atomically: a temp file in the same directory, written, fsync'd
+    /// (when `sync`), then renamed over the target. Readers see the old or the new file, never half.
+    public static func writeAtomic(_ path: String, _ data: [UInt8], mode: mode_t = 0o600, sync: Bool = true) throws(PodrigError) {
+        let tmp = "\(path).tmp-\(Identifiers.hex(try Identifiers.random(8)))"
+        let fd = try checked(pr_open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, UInt32(mode)), "create(\(tmp))")
+        var failure = writeAll(fd, data, what: tmp)
         if failure == nil, sync, fdatasync(fd) != 0 { failure = .system("fsync(\(tmp))", errno: errno) }
         close(fd)
         if failure == nil, rename(tmp, path) != 0 { failure = .system("rename(\(tmp), \(path))", errno: errno) }

@@ -42,19 +42,7 @@ public final class LeaseStore {
         // The temp name is fixed: only the lock holder writes it, so a leftover is a dead writer's.
         let fd = try checked(pr_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644), "create(\(tmp))")
         let data = table.encoded()
-        var failure: PodrigError?
-        data.withUnsafeBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = .system("write(\(tmp))", errno: errno)
-                    return
-                }
-                off += n
-            }
-        }
+        var failure = Files.writeAll(fd, data, what: tmp)
         IPAMCrashPoint.reached(.written)
         if failure == nil, fdatasync(fd) != 0 { failure = .system("fdatasync(\(tmp))", errno: errno) }
         close(fd)
