@@ -155,6 +155,10 @@ static int apply_mount(const pr_spawn_mount *m) {
     if (m->fstype && strcmp(m->fstype, PR_MOUNT_MKDIR) == 0) return make_dirs(m->target, 0);
     if (m->fstype && strcmp(m->fstype, PR_MOUNT_TOUCH) == 0) return make_dirs(m->target, 1);
     if (m->fstype && strcmp(m->fstype, PR_MOUNT_PIVOT) == 0) return pivot_into(m->target);
+    if (m->fstype && strcmp(m->fstype, PR_MOUNT_HOST) == 0) {
+        if (mount(m->source, m->target, NULL, MS_BIND | MS_REC, NULL) == 0 || errno == ENOENT) return 0;
+        return -1;
+    }
     if (m->fstype == NULL) {
         unsigned long bind = MS_BIND | MS_REC;
         if (mount(m->source, m->target, NULL, bind, NULL) != 0) return -1;

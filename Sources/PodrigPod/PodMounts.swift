@@ -33,7 +33,7 @@ extension PodPlanner {
         add(nil, rw + "/work", PR_MOUNT_MKDIR)
         add("overlay", root, "overlay", 0, "lowerdir=/,upperdir=\(rw)/upper,workdir=\(rw)/work")
         for mp in hostMounts where !["/proc", "/sys", "/dev", "/tmp"].contains(mp) && !mp.hasPrefix(cdir) {
-            bind(mp, root + mp)
+            add(mp, root + mp, PR_MOUNT_HOST)
         }
         if !spec.hostPID {
             add("proc", root + "/proc", "proc", Int(MS_NOSUID | MS_NODEV | MS_NOEXEC))  // the container's PID namespace

@@ -43,8 +43,11 @@ typedef enum pr_spawn_step {
 /// `fstype` NULL means a bind mount of `source` (MS_BIND|MS_REC, then a remount for MS_RDONLY).
 /// Three pseudo types build a container root without touching the host: PR_MOUNT_MKDIR creates
 /// `target` and its parents, PR_MOUNT_TOUCH creates an empty file there, PR_MOUNT_PIVOT makes
-/// `target` (a mount point) the root with pivot_root and detaches the old root.
+/// `target` (a mount point) the root with pivot_root and detaches the old root. PR_MOUNT_HOST is
+/// a recursive bind of one of the host's mounts that is skipped when its source or target is gone
+/// (ENOENT): host mounts (another pod's tmpfs volume, a USB stick) come and go while we start.
 #define PR_MOUNT_MKDIR "podrig:mkdir"
+#define PR_MOUNT_HOST "podrig:host-bind"
 #define PR_MOUNT_TOUCH "podrig:touch"
 #define PR_MOUNT_PIVOT "podrig:pivot"
 
