@@ -8,8 +8,9 @@ struct CNICommand: ParsableCommand {
         commandName: "cni",
         abstract: "Run CNI verbs by hand, like cnitool: on any netns path or on a sandbox.",
         discussion: """
-            Every verb takes the same options and a TARGET: a network namespace path (/run/netns/x, /proc/PID/ns/net)
-            or a sandbox ID (prefix); optional for gc, status and version.
+            add, check, del, gc, status and version take the same options and a TARGET: a network namespace path
+            (/run/netns/x, /proc/PID/ns/net) or a sandbox ID (prefix); optional for gc, status and version.
+            test takes no TARGET: it makes its own throwaway namespaces (see cni test --help).
             On a netns path the container ID is cnitool's (cnitool- + 20 hex of the SHA-512 of the absolute path) unless
             --container-id is given, and the absolute path is stored, so podrig and cnitool (or any libcni client doing the
             same) share attachments. On a sandbox, podrig uses its netns, ID, CNI_ARGS, capability args (aliases, port
