@@ -44,6 +44,7 @@ let package = Package(
         .target(name: "PodrigCNI", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigIPAM"]),
         // The CNI IPAM plugin's logic (host-local's config, sticky and requested IPs, crash-safe leases).
         .target(name: "PodrigIPAM", dependencies: ["PodrigCore"]),
+        .target(name: "PodrigCgroups"),
         // The plugin process: PodrigCore only (no Foundation, no ArgumentParser); hack/build links it
         // static like podrig, so it starts in about a millisecond.
         .executableTarget(name: "podrig-ipam", dependencies: ["PodrigIPAM"]),
@@ -61,7 +62,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PodrigUnitTests", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM", "PodrigCluster", "PodrigConformance"]),
+        .testTarget(name: "PodrigUnitTests", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM", "PodrigCluster", "PodrigConformance", "PodrigCgroups"]),
         .testTarget(
             name: "PodrigIntegrationTests",
             dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigIPAM", "PodrigCluster", "podrig", "podrig-pause", "podrig-supervisor", "podrig-ipam"]
