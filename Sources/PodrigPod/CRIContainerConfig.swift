@@ -192,10 +192,19 @@ extension CRIContainerConfig {
             }
             try nr.finish()
         }
-        for k in ["selinux_options", "apparmor", "apparmor_profile", "masked_paths", "readonly_paths"] { _ = sr.take(k) }
+        if let v = try sr.strings("masked_paths") { s.maskedPaths = try CRIContainerConfig.absolute(v, "\(path).masked_paths") }
+        if let v = try sr.strings("readonly_paths") { s.readonlyPaths = try CRIContainerConfig.absolute(v, "\(path).readonly_paths") }
+        for k in ["selinux_options", "apparmor", "apparmor_profile"] { _ = sr.take(k) }
         try sr.finish()
         out.container = s
         return out
+    }
+
+    static func absolute(_ paths: [String], _ field: String) throws(PodrigError) -> [String] {
+        for p in paths where !p.hasPrefix("/") || p.split(separator: "/").contains("..") {
+            throw PodrigError.invalid("\(field): \(p) is not an absolute path without ..")
+        }
+        return paths
     }
 }
 

@@ -204,7 +204,12 @@ extension PodManifestParser {
         if s.privileged && s.allowPrivilegeEscalation == false {
             throw PodrigError.invalid("\(path): allowPrivilegeEscalation cannot be false with privileged: true")
         }
-        for k in ["procMount", "seLinuxOptions", "appArmorProfile", "windowsOptions"] where r.take(k) != nil {
+        switch try r.string("procMount") {
+        case nil, "Default": break
+        case "Unmasked": s.maskedPaths = []; s.readonlyPaths = []
+        case let v?: throw PodrigError.invalid("\(path).procMount: \(v) is not Default or Unmasked")
+        }
+        for k in ["seLinuxOptions", "appArmorProfile", "windowsOptions"] where r.take(k) != nil {
             notes.append("\(path).\(k) is ignored")
         }
         try r.finish()

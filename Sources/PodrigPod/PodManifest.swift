@@ -129,6 +129,22 @@ public struct SecurityContext: Sendable {
     public var capabilitiesAdd: [String] = []
     public var capabilitiesDrop: [String] = []
     public var seccompProfile: SeccompChoice?
+    /// Paths hidden (/dev/null over a file, an empty read-only tmpfs over a directory) and made
+    /// read-only; nil means kubelet's defaults, which a privileged container never gets.
+    public var maskedPaths: [String]?
+    public var readonlyPaths: [String]?
+
+    /// kubelet's defaults for procMount Default (pkg/securitycontext/util.go), which it sends
+    /// over CRI; containerd uses the same lists when a CRI request leaves the fields unset.
+    public static let defaultMaskedPaths = [
+        "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+    ]
+    public static let defaultReadonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+    /// What the container's mounts apply: none when privileged (kubelet and containerd clear them).
+    public var effectiveMaskedPaths: [String] { privileged ? [] : maskedPaths ?? Self.defaultMaskedPaths }
+    public var effectiveReadonlyPaths: [String] { privileged ? [] : readonlyPaths ?? Self.defaultReadonlyPaths }
 }
 
 public enum Handler: Sendable {

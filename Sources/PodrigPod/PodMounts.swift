@@ -104,6 +104,18 @@ extension PodPlanner {
             try makeMountPoint(c.terminationMessagePath, file: true)
             bind(termFile!, root + c.terminationMessagePath)
         }
+        // runc's way: a path that does not exist is skipped; the choice of file or directory is
+        // the host's, whose /proc and /sys the container's own mirror.
+        for p in c.securityContext.effectiveMaskedPaths where Files.exists(p) {
+            if Files.isDirectory(p) {
+                add("tmpfs", root + p, "tmpfs", Int(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC), "size=0")
+            } else {
+                add("/dev/null", root + p, PR_MOUNT_HOST)
+            }
+        }
+        for p in c.securityContext.effectiveReadonlyPaths where Files.exists(p) {
+            bind(root + p, root + p, readOnly: true)
+        }
         if c.securityContext.readOnlyRootFilesystem {
             bind(root, root, readOnly: true)
         }

@@ -105,6 +105,34 @@ import Testing
         #expect(bnd & (1 << 13) == 0 && bnd & (1 << 0) != 0, "NET_RAW (13) dropped, CHOWN kept: \(String(bnd, radix: 16))")
     }
 
+    /// Masked and read-only paths: the runtime defaults (kubelet's lists) when the fields are unset,
+    /// exactly the given lists when set, none when privileged (critest's MaskedPaths/ReadonlyPaths).
+    @Test(.enabled(if: isRoot)) func maskedAndReadonlyPaths() throws {
+        let b = CRIBed()
+        defer { b.cleanup() }
+        let sb = b.runp(#""linux": {"security_context": {"privileged": true}}"#)
+        let plain = b.sleeper(sb, name: "plain")
+        // Which of the masked files a kernel has varies (no /proc/kcore in some VMs).
+        let masked = try #require(["/proc/keys", "/proc/timer_list", "/proc/kcore"].first { Files.exists($0) })
+        let size = "sh -c 'wc -c < \(masked)'", mounted = "grep -c -w \(masked) /proc/self/mountinfo"
+        let m = b.exec(plain, size)
+        #expect(m.out.trimmed == "0", "\(masked) is /dev/null: \(m)")
+        #expect(b.exec(plain, mounted).out.trimmed == "1")
+        #expect(b.exec(plain, "sh -c 'echo 1 > /proc/sys/kernel/shm_rmid_forced'").code != 0, "/proc/sys is read-only")
+        if Files.isDirectory("/sys/firmware") {
+            #expect(b.exec(plain, "ls -A /sys/firmware").out.isEmpty, "/sys/firmware is an empty tmpfs")
+        }
+        let given = b.sleeper(sb, name: "given", "linux: {security_context: {masked_paths: [/etc/hostname], readonly_paths: [/tmp]}}\n")
+        #expect(b.exec(given, "sh -c 'wc -c < /etc/hostname'").out.trimmed == "0")
+        #expect(b.exec(given, "touch /tmp/pr-x").code != 0, "/tmp read-only")
+        #expect(b.exec(given, mounted).out.trimmed == "0", "the given list replaces the defaults")
+        let priv = b.sleeper(sb, name: "priv", "linux: {security_context: {privileged: true}}\n")
+        #expect(b.exec(priv, mounted).out.trimmed == "0", "privileged: nothing masked")
+        let path = b.bed.manifest("metadata: {name: bad}\nimage: {image: busybox}\ncommand: [sleep, '1']\nlinux: {security_context: {masked_paths: [proc/kcore]}}\n", name: "bad.yaml")
+        let bad = b.cli("create \(sb) \(path)")
+        #expect(bad.code == 1 && bad.err.contains("masked_paths: proc/kcore is not an absolute path"), "\(bad)")
+    }
+
     /// Seccomp: Unconfined and RuntimeDefault modes, Localhost profiles that block sethostname
     /// (even with SYS_ADMIN) and chmod; sethostname works with SYS_ADMIN and fails without.
     @Test(.enabled(if: isRoot)) func seccompProfilesAndSethostname() throws {

@@ -22,6 +22,17 @@ import Testing
           - {name: c, image: nginx, command: [sh, -c, 'true']}
         """
 
+    @Test func procMountChoosesMaskedPaths() throws {
+        func sc(_ extra: String) throws -> SecurityContext {
+            try pod(minimal.replacing("command: [sh, -c, 'true']}", with: "command: [sh, -c, 'true'], securityContext: {\(extra)}}")).spec.containers[0].securityContext
+        }
+        #expect(try sc("").effectiveMaskedPaths == SecurityContext.defaultMaskedPaths)
+        #expect(try sc("procMount: Default").effectiveReadonlyPaths.contains("/proc/sys"))
+        #expect(try sc("procMount: Unmasked").effectiveMaskedPaths.isEmpty)
+        #expect(try sc("privileged: true").effectiveReadonlyPaths.isEmpty)
+        #expect(error(minimal.replacing("command: [sh, -c, 'true']}", with: "command: [sh], securityContext: {procMount: Open}}")).contains("procMount: Open is not Default or Unmasked"))
+    }
+
     @Test func yamlBooleans() throws {
         let j = try ConfigText.parseAll("a: false\nb:\n  c: true\n", source: "x")
         #expect(j[0]["a"] == .bool(false))
