@@ -44,8 +44,8 @@ typedef enum pr_spawn_step {
 /// Three pseudo types build a container root without touching the host: PR_MOUNT_MKDIR creates
 /// `target` and its parents, PR_MOUNT_TOUCH creates an empty file there, PR_MOUNT_PIVOT makes
 /// `target` (a mount point) the root with pivot_root and detaches the old root. PR_MOUNT_HOST is
-/// a recursive bind of one of the host's mounts that is skipped when its source or target is gone
-/// (ENOENT): host mounts (another pod's tmpfs volume, a USB stick) come and go while we start.
+/// a recursive bind skipped when its source or target is gone (ENOENT), for what podrig does not
+/// own: a host mount (another pod's tmpfs volume) that went away, a masked path the kernel lacks.
 #define PR_MOUNT_MKDIR "podrig:mkdir"
 #define PR_MOUNT_HOST "podrig:host-bind"
 #define PR_MOUNT_TOUCH "podrig:touch"
