@@ -120,6 +120,48 @@ import Testing
         expectNoNamespacesLeft()
     }
 
+    /// `podrig trace --diff` and `--redact` on a real trace: add.twice's two ADDs of one attachment.
+    @Test func traceDiffsTwoExecsAndRedactsWhatItIsTold() throws {
+        let conf = write("bridge.json", CNIConformanceTests.bridgeConf)
+        let r = run("--conf \(conf) --versions 1.0.0 --only '^add\\.twice'")
+        #expect(r.code == 0, "\(r.err)")
+        let trace = dir + "/trace.jsonl"
+        let all = try JSONParser.parse(sh("\(TestBinaries.podrig) trace \(trace) -o json").out)
+        let adds = (all.array ?? []).enumerated().filter { $0.element["command"] == "ADD" }.map { $0.offset + 1 }
+        try #require(adds.count >= 2, "\(all.compact.prefix(300))")
+        let (first, second) = (adds[0], adds[1])
+        // Readable: the exit status and the result changed; the environment did not.
+        let text = sh("\(TestBinaries.podrig) trace \(trace) --diff \(first) \(second)")
+        #expect(text.code == 0, "\(text.err)")
+        #expect(text.out.hasPrefix("--- #\(first) ") && text.out.contains("\n+++ #\(second) "), "\(text.out)")
+        #expect(text.out.contains("exec:\n  ~ exitCode: 0 → 1") && text.out.contains("result:\n"), "\(text.out)")
+        #expect(!text.out.contains("env:"), "the same attachment: no env change\n\(text.out)")
+        let json = try JSONParser.parse(sh("\(TestBinaries.podrig) trace \(trace) --diff \(first) \(second) -o json").out)
+        #expect(json["a"]?.int == first && json["b"]?.int == second && json["identical"] == false)
+        let changes = json["changes"]?.array ?? []
+        #expect(changes.contains { $0["section"] == "exec" && $0["path"] == "exitCode" && $0["before"] == 0 && $0["after"] == 1 }, "\(json.compact)")
+        #expect(changes.contains { $0["section"] == "result" && $0["path"] == "code" && $0["before"] == nil }, "\(json.compact)")
+        // Two ADDs of different attachments differ in their env; the diff names the variable.
+        let ids = sh("\(TestBinaries.podrig) trace \(trace) --diff 1 \(first) -o json").out
+        #expect(ids.contains("\"CNI_CONTAINERID\""), "\(ids)")
+        // Redaction: the container ID (env) and the subnet (a JSON key of stdin) are nowhere in any output.
+        let id = try #require((all[first - 1]?["env"]?.array ?? []).compactMap(\.string).first { $0.hasPrefix("CNI_CONTAINERID=") }?.dropFirst(16))
+        let redact = "--redact CNI_CONTAINERID --redact subnet"
+        for args in ["", "-o json", "--diff \(first) \(second)", "--replay \(first)"] {
+            let out = sh("\(TestBinaries.podrig) trace \(trace) \(args) \(redact)")
+            #expect(out.code == 0, "\(args): \(out.err)")
+            #expect(!out.out.contains(String(id)) && !out.out.contains("10.235.0.0/24"), "\(args) leaks: \(out.out.prefix(600))")
+            #expect(out.out.contains("REDACTED") || args.hasPrefix("--diff"), "\(args): \(out.out.prefix(300))")
+        }
+        #expect(sh("\(TestBinaries.podrig) trace \(trace) --replay \(first) \(redact)").out.contains("\n# redacted: CNI_CONTAINERID, subnet"))
+        // Usage errors are one line, exit 2.
+        let bad = sh("\(TestBinaries.podrig) trace \(trace) --diff 1")
+        #expect(bad.code == 2 && bad.err.contains("--diff takes two exec numbers"), "\(bad)")
+        let far = sh("\(TestBinaries.podrig) trace \(trace) --diff 1 9999")
+        #expect(far.code != 0 && far.err.contains("there are"), "\(far)")
+        expectNoNamespacesLeft()
+    }
+
     @Test func badConfigAndMissingPluginAreOneLineErrors() {
         let conf = write("missing.json", #"{"cniVersion":"1.0.0","name":"ctx","type":"pr-no-such-plugin","ipam":{}}"#)
         let r = run("--conf \(conf)")
