@@ -12,6 +12,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -28,7 +29,8 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-enum { MSG_PID = 1, MSG_ERROR = 2 };
+// MSG_USERNS: the child made its user namespace and waits for the maps (on the sync pipe).
+enum { MSG_PID = 1, MSG_ERROR = 2, MSG_USERNS = 3 };
 
 typedef struct {
     int32_t kind;
@@ -65,6 +67,9 @@ static const char *const step_names[PR_STEP_COUNT] = {
     [PR_STEP_PDEATHSIG] = "parent death signal",
     [PR_STEP_EXEC] = "execve",
     [PR_STEP_CTTY] = "set controlling terminal",
+    [PR_STEP_USERNS] = "unshare(user)",
+    [PR_STEP_USERNS_MAP] = "write uid_map/gid_map",
+    [PR_STEP_SETNS_USER] = "join the user namespace",
 };
 
 const char *pr_spawn_step_name(int step) {
@@ -220,6 +225,12 @@ static __attribute__((noreturn)) void child_setup(const pr_spawn_attr *a, int pi
     if (a->cwd) {
         if (chdir(a->cwd) != 0) child_fail(pipe_fd, PR_STEP_CHDIR);
     }
+    // The user namespace last of all (see pr_spawn_attr.ns_fds): from here on the ids and
+    // capabilities below are the pod's.
+    for (int i = 0; i < a->ns_count; i++) {
+        if (a->ns_types[i] != CLONE_NEWUSER) continue;
+        if (setns(a->ns_fds[i], CLONE_NEWUSER) != 0) child_fail_at(pipe_fd, PR_STEP_SETNS_USER, i);
+    }
     // Without no_new_privs an unprivileged user cannot load a filter, so load it while we are
     // still root (as runc does); with no_new_privs load it last, right before execve.
     int seccomp_early = a->seccomp_filter && !a->no_new_privs;
@@ -301,15 +312,30 @@ static void reset_signals(int pipe_fd) {
     if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) child_fail(pipe_fd, PR_STEP_SIGNALS);
 }
 
-static __attribute__((noreturn)) void child_main(const pr_spawn_attr *a, int pipe_fd) {
+static __attribute__((noreturn)) void child_main(const pr_spawn_attr *a, int pipe_fd, int sync_fd) {
     reset_signals(pipe_fd);
     int joins_pidns = 0;
     for (int i = 0; i < a->ns_count; i++) {
+        if (a->ns_types[i] == CLONE_NEWUSER) continue;  // joined last, in child_setup
         if (setns(a->ns_fds[i], a->ns_types[i]) != 0) child_fail_at(pipe_fd, PR_STEP_SETNS, i);
         if (a->ns_types[i] == CLONE_NEWPID) joins_pidns = 1;
     }
-    if (a->unshare_flags) {
-        if (unshare(a->unshare_flags) != 0) child_fail(pipe_fd, PR_STEP_UNSHARE);
+    int flags = a->unshare_flags;
+    if (flags & CLONE_NEWUSER) {
+        // The user namespace alone first; the parent maps it from outside (an unmapped process
+        // cannot write its own maps beyond one id); the other namespaces are then owned by it.
+        if (unshare(CLONE_NEWUSER) != 0) child_fail(pipe_fd, PR_STEP_USERNS);
+        spawn_msg msg = {MSG_USERNS, 0, 0, 0};
+        write_all(pipe_fd, &msg, sizeof(msg));
+        char go = 0;
+        ssize_t n;
+        while ((n = read(sync_fd, &go, 1)) < 0 && errno == EINTR) {}
+        if (n != 1) _exit(127);  // the parent failed to map it and reports why
+        close(sync_fd);
+        flags &= ~CLONE_NEWUSER;
+    }
+    if (flags) {
+        if (unshare(flags) != 0) child_fail(pipe_fd, PR_STEP_UNSHARE);
     }
     // setns/unshare of a PID namespace only applies to children: fork once more to enter it.
     if (joins_pidns || (a->unshare_flags & CLONE_NEWPID) || a->detach) {
@@ -324,29 +350,64 @@ static __attribute__((noreturn)) void child_main(const pr_spawn_attr *a, int pip
     child_setup(a, pipe_fd);
 }
 
+// The parent's half of a new user namespace: its maps, written from outside (we hold CAP_SETUID
+// and CAP_SETGID here, so setgroups stays allowed inside: no "deny" needed). 0 or -errno.
+static int write_map(pid_t pid, const char *file, const char *map) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    size_t len = strlen(map);
+    ssize_t n = write(fd, map, len);  // the kernel takes a map in one write only
+    int err = n == (ssize_t)len ? 0 : n < 0 ? errno : EIO;
+    close(fd);
+    return -err;
+}
+
+static int write_id_maps(pid_t pid, const pr_spawn_attr *attr) {
+    if (!attr->uid_map || !attr->gid_map) return -EINVAL;
+    int rc = write_map(pid, "uid_map", attr->uid_map);
+    return rc != 0 ? rc : write_map(pid, "gid_map", attr->gid_map);
+}
+
 int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_step, int *failed_index) {
     *failed_step = PR_STEP_NONE;
     *failed_index = -1;
     *pid = -1;
     *is_child = 0;
     int pipefd[2];
+    int syncfd[2] = {-1, -1};  // parent → child: "your uid/gid maps are written"
+    int userns = (attr->unshare_flags & CLONE_NEWUSER) != 0;
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         *failed_step = PR_STEP_PIPE;
         return -errno;
+    }
+    if (userns && pipe2(syncfd, O_CLOEXEC) != 0) {
+        int err = errno;
+        close(pipefd[0]);
+        close(pipefd[1]);
+        *failed_step = PR_STEP_PIPE;
+        return -err;
     }
     pid_t child = fork();
     if (child < 0) {
         int err = errno;
         close(pipefd[0]);
         close(pipefd[1]);
+        if (userns) {
+            close(syncfd[0]);
+            close(syncfd[1]);
+        }
         *failed_step = PR_STEP_FORK;
         return -err;
     }
     if (child == 0) {
         close(pipefd[0]);
-        child_main(attr, pipefd[1]);
+        if (userns) close(syncfd[1]);
+        child_main(attr, pipefd[1], syncfd[0]);
     }
     close(pipefd[1]);
+    if (userns) close(syncfd[0]);
 
     int forked_again = attr->detach || (attr->unshare_flags & CLONE_NEWPID);
     for (int i = 0; i < attr->ns_count; i++) {
@@ -361,6 +422,16 @@ int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_s
         if (n != (ssize_t)sizeof(msg)) break;  // EOF: every writer exec'd or exited
         if (msg.kind == MSG_PID) {
             program = msg.pid;
+        } else if (msg.kind == MSG_USERNS && syncfd[1] >= 0) {
+            int rc = write_id_maps(child, attr);
+            if (rc == 0) {
+                write_all(syncfd[1], "1", 1);
+            } else if (err == 0) {
+                err = -rc;
+                *failed_step = PR_STEP_USERNS_MAP;
+            }
+            close(syncfd[1]);
+            syncfd[1] = -1;
         } else if (msg.kind == MSG_ERROR && err == 0) {
             err = msg.err ? msg.err : EIO;
             *failed_step = msg.step;
@@ -368,6 +439,7 @@ int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_s
         }
     }
     close(pipefd[0]);
+    if (syncfd[1] >= 0) close(syncfd[1]);
 
     if (forked_again) {
         // The intermediate exits right after forking; reap it. The program itself is now

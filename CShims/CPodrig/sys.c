@@ -50,6 +50,7 @@ int pr_clone_newipc(void) { return CLONE_NEWIPC; }
 int pr_clone_newpid(void) { return CLONE_NEWPID; }
 int pr_clone_newns(void) { return CLONE_NEWNS; }
 int pr_clone_newcgroup(void) { return CLONE_NEWCGROUP; }
+int pr_clone_newuser(void) { return CLONE_NEWUSER; }
 
 int pr_flock(int fd, int exclusive, int nonblocking) {
     int op = (exclusive ? LOCK_EX : LOCK_SH) | (nonblocking ? LOCK_NB : 0);

@@ -53,10 +53,16 @@ static int spawn_joined(pr_spawn_attr *a, const ns_join *joins, int count, pid_t
 
 int spawn_in_container(container *c, char **argv, pid_t *pid) {
     static const struct { int type; const char *name; } kinds[] = {
-        {CLONE_NEWIPC, "ipc"}, {CLONE_NEWUTS, "uts"}, {CLONE_NEWNET, "net"}, {CLONE_NEWPID, "pid"}, {CLONE_NEWNS, "mnt"}};
-    ns_join joins[5];
-    char paths[5][48];
-    for (int i = 0; i < 5; i++) {
+        {CLONE_NEWIPC, "ipc"}, {CLONE_NEWUTS, "uts"}, {CLONE_NEWNET, "net"}, {CLONE_NEWPID, "pid"}, {CLONE_NEWNS, "mnt"},
+        {CLONE_NEWUSER, "user"}};
+    // The pod's user namespace too when the container joined one (joining our own would fail).
+    int count = 5;
+    for (int i = 0; i < c->join_count; i++) {
+        if (c->joins[i].type == CLONE_NEWUSER) count = 6;
+    }
+    ns_join joins[6];
+    char paths[6][48];
+    for (int i = 0; i < count; i++) {
         snprintf(paths[i], sizeof(paths[i]), "/proc/%%d/ns/%s", kinds[i].name);
         joins[i].type = kinds[i].type;
         joins[i].path = paths[i];
@@ -69,7 +75,7 @@ int spawn_in_container(container *c, char **argv, pid_t *pid) {
     a.mount_count = 0;
     a.stdin_fd = a.stdout_fd = a.stderr_fd = -1;
     char why[512];
-    int rc = spawn_joined(&a, joins, 5, c->pid, pid, why, sizeof(why));
+    int rc = spawn_joined(&a, joins, count, c->pid, pid, why, sizeof(why));
     if (rc != 0) event(c, "exec %s failed: %s", argv[0], why);
     return rc;
 }

@@ -3,9 +3,10 @@ import Glibc
 #endif
 import CPodrig
 
-/// Linux namespaces podrig creates or joins, in the order runc joins them.
+/// Linux namespaces podrig creates or joins, in the order runc joins them (pr_spawn joins a
+/// user namespace last, whatever its place in the list).
 public enum NamespaceKind: String, Sendable, Codable, CaseIterable {
-    case ipc, uts, net, pid, mnt, cgroup
+    case ipc, uts, net, pid, mnt, cgroup, user
 
     public var cloneFlag: Int32 {
         switch self {
@@ -15,6 +16,7 @@ public enum NamespaceKind: String, Sendable, Codable, CaseIterable {
         case .pid: pr_clone_newpid()
         case .mnt: pr_clone_newns()
         case .cgroup: pr_clone_newcgroup()
+        case .user: pr_clone_newuser()
         }
     }
 }
@@ -69,6 +71,9 @@ public struct SpawnOptions: Sendable {
     /// Namespaces to join, as paths (/proc/<pid>/ns/net, /run/netns/x); opened before the fork.
     public var join: [(kind: NamespaceKind, path: String)] = []
     public var unshare: [NamespaceKind] = []
+    /// With `.user` in `unshare`: the new namespace's /proc/<pid>/uid_map and gid_map contents,
+    /// written by the parent before the child goes on.
+    public var idMaps: (uid: String, gid: String)?
     public var detach = false
     public var newSession = false
     public var hostname: String?
@@ -133,6 +138,7 @@ public enum Spawner {
         let path = dup(o.path)
         let hostname = dupOpt(o.hostname)
         let cwd = dupOpt(o.workingDirectory)
+        let uidMap = dupOpt(o.idMaps?.uid), gidMap = dupOpt(o.idMaps?.gid)
 
         let attrPtr = UnsafeMutablePointer<pr_spawn_attr>.allocate(capacity: 1)
         defer { attrPtr.deallocate() }
@@ -149,6 +155,8 @@ public enum Spawner {
         }
         attr.ns_count = Int32(nsFds.count)
         attr.unshare_flags = o.unshare.reduce(0) { $0 | $1.cloneFlag }
+        attr.uid_map = uidMap
+        attr.gid_map = gidMap
         attr.detach = o.detach ? 1 : 0
         attr.new_session = o.newSession ? 1 : 0
         attr.hostname = hostname
@@ -212,7 +220,8 @@ public enum Spawner {
     static func describe(step: Int32, index: Int, options o: SpawnOptions) -> String {
         let name = String(cString: pr_spawn_step_name(step))
         switch Int(step) {
-        case Int(PR_STEP_SETNS.rawValue) where o.join.indices.contains(index):
+        case Int(PR_STEP_SETNS.rawValue) where o.join.indices.contains(index),
+             Int(PR_STEP_SETNS_USER.rawValue) where o.join.indices.contains(index):
             return "setns(\(o.join[index].path))"
         case Int(PR_STEP_MOUNT.rawValue) where o.mounts.indices.contains(index):
             let m = o.mounts[index]

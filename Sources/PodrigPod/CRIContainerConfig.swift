@@ -17,6 +17,8 @@ public struct CRIContainerConfig: Sendable {
     public var supplementalGroups: [Int] = []
     /// "Merge" (CRI 0, the default) or "Strict" (1).
     public var supplementalGroupsPolicy = "Merge"
+    /// namespace_options.userns_options as given (nil: not given); it must be the sandbox's.
+    public var userns: UserNamespaceConfig??
     public var raw: JSON
 
     public static func load(path: String) throws(PodrigError) -> CRIContainerConfig {
@@ -73,6 +75,7 @@ public struct CRIContainerConfig: Sendable {
         var pidMode: NamespaceMode?
         var supplementalGroups: [Int] = []
         var supplementalGroupsPolicy = "Merge"
+        var userns: UserNamespaceConfig??
         if try r.object("linux") == nil { c.securityContext.seccompProfile = .unconfined }
         if let linux = try r.object("linux") {
             var lr = ConfigReader(.object(linux), path: "linux")
@@ -82,6 +85,7 @@ public struct CRIContainerConfig: Sendable {
                 pidMode = parsed.pidMode
                 supplementalGroups = parsed.groups
                 supplementalGroupsPolicy = parsed.policy
+                userns = parsed.userns
             } else {
                 c.securityContext.seccompProfile = .unconfined  // CRI: no profile is Unconfined
             }
@@ -94,7 +98,8 @@ public struct CRIContainerConfig: Sendable {
         try r.finish()
         return CRIContainerConfig(container: c, attempt: attempt, logPath: logPath?.isEmpty == true ? nil : logPath, labels: labels,
                                   annotations: annotations, volumes: volumes, pidMode: pidMode,
-                                  supplementalGroups: supplementalGroups, supplementalGroupsPolicy: supplementalGroupsPolicy, raw: json)
+                                  supplementalGroups: supplementalGroups, supplementalGroupsPolicy: supplementalGroupsPolicy,
+                                  userns: userns, raw: json)
     }
 }
 
@@ -104,6 +109,7 @@ extension CRIContainerConfig {
         var pidMode: NamespaceMode?
         var groups: [Int] = []
         var policy = "Merge"
+        var userns: UserNamespaceConfig??
     }
 
     /// LinuxContainerSecurityContext, checked as containerd checks it at CreateContainer.
@@ -187,8 +193,8 @@ extension CRIContainerConfig {
             if try nr.string("target_id").map({ !$0.isEmpty }) == true {
                 throw PodrigError.invalid("\(path).namespace_options.target_id: TARGET namespaces are not supported")
             }
-            if let u = try nr.object("userns_options"), !u.isEmpty {
-                throw PodrigError.invalid("\(path).namespace_options.userns_options: set the user namespace on the sandbox (runp), not per container")
+            if let u = try nr.object("userns_options") {
+                out.userns = .some(try UserNamespaceConfig.parse(u, path: "\(path).namespace_options.userns_options"))
             }
             try nr.finish()
         }

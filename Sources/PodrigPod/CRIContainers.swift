@@ -46,6 +46,7 @@ public struct CRIContainers {
         defer { lock.unlock() }
         let record = try store.load(sandboxID)
         guard record.effectiveState == .ready else { throw PodrigError(.notReady, "sandbox \(sandboxID.prefix(13)) is not ready") }
+        try CRIContainers.checkUserNamespace(config, sandbox: record.config)
         for c in try list(sandboxID: sandboxID) where c.name == config.container.name && c.attempt == config.attempt {
             throw PodrigError(.alreadyExists, "container \(c.name) (attempt \(c.attempt)) already exists in sandbox \(sandboxID.prefix(13)): \(c.id.prefix(13))")
         }
@@ -79,6 +80,18 @@ public struct CRIContainers {
             throw error
         }
         return id
+    }
+
+    /// containerd's rule: a container's userns_options, when given, are its sandbox's (the
+    /// container joins the pod's user namespace; it has none of its own).
+    public static func checkUserNamespace(_ config: CRIContainerConfig, sandbox cfg: PodSandboxConfig) throws(PodrigError) {
+        guard let given = config.userns, given != cfg.userNamespace else { return }
+        func describe(_ u: UserNamespaceConfig?) -> String {
+            guard let u else { return "NODE" }
+            func m(_ l: [IDMapping]) -> String { l.map { "\($0.containerID):\($0.hostID):\($0.length)" }.joined(separator: ",") }
+            return "POD uids \(m(u.uids)) gids \(m(u.gids))"
+        }
+        throw PodrigError.invalid("linux.security_context.namespace_options.userns_options: \(describe(given)) does not match the sandbox's (\(describe(cfg.userNamespace))): a container joins its pod's user namespace")
     }
 
     /// The one-container Pod a CRI container is planned as (the fuzz target plans the same).

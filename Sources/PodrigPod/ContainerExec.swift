@@ -107,7 +107,10 @@ public enum ContainerExec {
         }
         var o = SpawnOptions(path: exe, arguments: argv)
         o.environment = env
-        o.join = [NamespaceKind.ipc, .uts, .net, .pid, .mnt].map { ($0, "/proc/\(st.pid)/ns/\($0.rawValue)") }
+        var kinds: [NamespaceKind] = [.ipc, .uts, .net, .pid, .mnt]
+        // The pod's user namespace when the container has one (joining our own would be EINVAL).
+        if (spawn["join"]?.array ?? []).contains(where: { $0["type"]?.int == Int(NamespaceKind.user.cloneFlag) }) { kinds.append(.user) }
+        o.join = kinds.map { ($0, "/proc/\(st.pid)/ns/\($0.rawValue)") }
         o.workingDirectory = spawn["cwd"]?.string
         if let u = spawn["user"] {
             o.user = (UInt32(truncatingIfNeeded: u["uid"]?.int ?? 0), UInt32(truncatingIfNeeded: u["gid"]?.int ?? 0),

@@ -83,7 +83,7 @@ public final class PodManager: @unchecked Sendable {
         let config = PodSandboxConfig(name: manifest.name, namespace: manifest.namespace, uid: manifest.uid,
                                       hostname: s.hostNetwork ? nil : String((s.hostname ?? manifest.name).prefix(63)),
                                       logDirectory: logDir, labels: manifest.labels.filter { (try? Validate.labelKey($0.key, what: "")) != nil },
-                                      sysctls: s.sysctls, namespaceOptions: ns)
+                                      sysctls: s.sysctls, namespaceOptions: ns, userNamespace: s.hostUsers ? nil : .automatic)
         let record = try sandboxes.run(config, node: node)
         let layout = PodLayout(store: sandboxes.store, id: record.id)
         do {

@@ -34,6 +34,8 @@ public struct PodSpec: Sendable {
     public var hostPID = false
     public var hostIPC = false
     public var shareProcessNamespace = false
+    /// false: the pod gets its own user namespace (a 65536-ID range podrig picks, as kubelet does).
+    public var hostUsers = true
     public var nodeName: String?
     public var serviceAccountName: String?
     public var securityContext = PodSecurityContext()

@@ -137,6 +137,11 @@ public enum PodManifestParser {
         s.hostIPC = try r.bool("hostIPC") ?? false
         s.shareProcessNamespace = try r.bool("shareProcessNamespace") ?? false
         if s.hostPID && s.shareProcessNamespace { throw PodrigError.invalid("spec.shareProcessNamespace: cannot be combined with hostPID") }
+        s.hostUsers = try r.bool("hostUsers") ?? true
+        // The apiserver's validateHostUsers: no host namespace goes with the pod's own user namespace.
+        for (key, on) in [("hostNetwork", s.hostNetwork), ("hostPID", s.hostPID), ("hostIPC", s.hostIPC)] where on && !s.hostUsers {
+            throw PodrigError.invalid("spec.\(key): Forbidden when spec.hostUsers is false")
+        }
         s.nodeName = try r.string("nodeName")
         let sa = try r.string("serviceAccountName")
         let saOld = try r.string("serviceAccount")
@@ -156,7 +161,7 @@ public enum PodManifestParser {
         for k in ["enableServiceLinks", "automountServiceAccountToken", "imagePullSecrets", "schedulerName", "priority",
                   "priorityClassName", "preemptionPolicy", "os", "setHostnameAsFQDN", "schedulingGates"] { _ = r.take(k) }
         for k in ["nodeSelector", "affinity", "tolerations", "topologySpreadConstraints", "runtimeClassName", "overhead",
-                  "readinessGates", "activeDeadlineSeconds", "resourceClaims", "hostUsers", "resources"] where r.take(k) != nil {
+                  "readinessGates", "activeDeadlineSeconds", "resourceClaims", "resources"] where r.take(k) != nil {
             notes.append("spec.\(k) is ignored (one node, no scheduler or resource control)")
         }
         if r.take("ephemeralContainers") != nil { throw PodrigError.invalid("spec.ephemeralContainers: not supported") }

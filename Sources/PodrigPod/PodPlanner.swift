@@ -61,13 +61,24 @@ public struct PodPlanner {
         try Files.makeDirectories(logDirectory, mode: 0o755)
         try writePodFiles()
         try writeConfigVolumes()
+        try chownToMappedRoot([layout.etc + "/hosts", layout.etc + "/resolv.conf", layout.etc + "/hostname"])
         for v in spec.volumes {
             if case .emptyDir = v.source {
                 try Files.makeDirectories(layout.volume(v.name), mode: 0o777)
                 chmod(layout.volume(v.name), 0o777)  // any runAsUser may write, as kubelet's emptyDirs allow
-                if let fsGroup = spec.securityContext.fsGroup {
+                let fsGroup = spec.securityContext.fsGroup
+                if let userns = record.config.userNamespace {
+                    // No idmapped mounts here: the pod's root (and fsGroup) own it as the host sees them.
+                    let uid = UserNamespaceConfig.host(0, in: userns.uids) ?? 0
+                    let gid = UserNamespaceConfig.host(fsGroup ?? 0, in: userns.gids) ?? 0
+                    if chown(layout.volume(v.name), uid_t(uid), gid_t(gid)) != 0 {
+                        throw PodrigError.system("chown(\(layout.volume(v.name)), \(uid):\(gid) (the pod's mapped root)", errno: errno)
+                    }
+                }
+                if let fsGroup {
                     // kubelet's SetVolumeOwnership: the fsGroup owns the volume, setgid so new files get it too.
-                    if chown(layout.volume(v.name), uid_t(bitPattern: -1), gid_t(fsGroup)) != 0 {
+                    let gid = record.config.userNamespace.flatMap { UserNamespaceConfig.host(fsGroup, in: $0.gids) } ?? fsGroup
+                    if chown(layout.volume(v.name), uid_t(bitPattern: -1), gid_t(gid)) != 0 {
                         throw PodrigError.system("chown(\(layout.volume(v.name)), fsGroup \(fsGroup))", errno: errno)
                     }
                     chmod(layout.volume(v.name), 0o2777)
@@ -152,6 +163,7 @@ public struct PodPlanner {
 
         let sc = c.securityContext, psc = spec.securityContext
         let (uid, gid, groups) = try identity(sc, what: what)
+        try checkMapped(uid: uid, gid: gid, groups: groups, privileged: sc.privileged, what: what)
         let capMask = try Capabilities.mask(privileged: sc.privileged, add: sc.capabilitiesAdd, drop: sc.capabilitiesDrop)
         let caps = Capabilities.sets(capMask)
         let (mountList, termFile) = try mounts(c, cdir: cdir)
@@ -219,6 +231,30 @@ public struct PodPlanner {
         return (uid, gid, groups)
     }
 
+    /// Files the container may write as its root: with a user namespace, owned by the host IDs its
+    /// root maps to (without idmapped mounts, host root's files are nobody's inside).
+    func chownToMappedRoot(_ paths: [String]) throws(PodrigError) {
+        guard let userns = record.config.userNamespace else { return }
+        let uid = UserNamespaceConfig.host(0, in: userns.uids) ?? 0, gid = UserNamespaceConfig.host(0, in: userns.gids) ?? 0
+        for p in paths where chown(p, uid_t(uid), gid_t(gid)) != 0 {
+            throw PodrigError.system("chown(\(p), \(uid):\(gid)) for the pod's mapped root", errno: errno)
+        }
+    }
+
+    /// In the pod's user namespace every ID the container takes must be mapped (setresuid and
+    /// setgroups refuse others), and privileged (the host's /dev and /sys) makes no sense there.
+    func checkMapped(uid: Int, gid: Int, groups: [Int], privileged: Bool, what: String) throws(PodrigError) {
+        guard let userns = record.config.userNamespace else { return }
+        if privileged { throw PodrigError.invalid("\(what): privileged cannot be combined with the pod's user namespace (hostUsers: false / userns_options POD)") }
+        func ranges(_ m: [IDMapping]) -> String { m.map { "\($0.containerID)-\($0.containerID + $0.length - 1)" }.joined(separator: ",") }
+        if UserNamespaceConfig.host(uid, in: userns.uids) == nil {
+            throw PodrigError.invalid("\(what): uid \(uid) is not mapped in the pod's user namespace (uids \(ranges(userns.uids)))")
+        }
+        for g in [gid] + groups where UserNamespaceConfig.host(g, in: userns.gids) == nil {
+            throw PodrigError.invalid("\(what): gid \(g) is not mapped in the pod's user namespace (gids \(ranges(userns.gids)))")
+        }
+    }
+
     func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 
     func joins() -> [JSON] {
@@ -235,6 +271,8 @@ public struct PodPlanner {
             add(.net, node.netnsPath)
         }
         if spec.shareProcessNamespace { add(.pid, "/proc/\(pause.pid)/ns/pid") }
+        // pr_spawn joins it last, once the container's root is built with the host's credentials.
+        if record.config.userNamespace != nil { add(.user, "/proc/\(pause.pid)/ns/user") }
         return j
     }
 

@@ -87,12 +87,15 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
     public var cgroupParent: String?
     public var sysctls: [String: String]
     public var namespaceOptions: NamespaceOptions
+    /// The pod's own user namespace (userns_options mode POD), nil for NODE (the host's).
+    public var userNamespace: UserNamespaceConfig?
 
     public init(name: String, namespace: String = "default", uid: String? = nil, attempt: Int = 0,
                 hostname: String? = nil, logDirectory: String? = nil, dns: DNSConfig? = nil,
                 portMappings: [PortMapping] = [], labels: [String: String] = [:],
                 annotations: [String: String] = [:], cgroupParent: String? = nil,
-                sysctls: [String: String] = [:], namespaceOptions: NamespaceOptions = NamespaceOptions()) {
+                sysctls: [String: String] = [:], namespaceOptions: NamespaceOptions = NamespaceOptions(),
+                userNamespace: UserNamespaceConfig? = nil) {
         self.name = name
         self.namespace = namespace
         self.uid = uid ?? ""  // none given: SandboxManager.run makes a random one
@@ -106,6 +109,7 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
         self.cgroupParent = cgroupParent
         self.sysctls = sysctls
         self.namespaceOptions = namespaceOptions
+        self.userNamespace = userNamespace
     }
 
     public var hostNetwork: Bool { namespaceOptions.network == .node }
@@ -183,6 +187,7 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
         var cgroupParent: String?
         var sysctls: [String: String] = [:]
         var nsOptions = NamespaceOptions()
+        var userNamespace: UserNamespaceConfig?
         if let linux = try r.object("linux") {
             var lr = ConfigReader(.object(linux), path: "linux")
             cgroupParent = try lr.string("cgroup_parent")
@@ -201,7 +206,9 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
                         }
                     }
                     _ = nr.take("target_id")
-                    if let u = try nr.object("userns_options") { try checkUserNamespace(u) }
+                    if let u = try nr.object("userns_options") {
+                        userNamespace = try UserNamespaceConfig.parse(u, path: "linux.security_context.namespace_options.userns_options")
+                    }
                     try nr.finish()
                 }
                 sr.ignoreRest()
@@ -214,44 +221,25 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
         if nsOptions.ipc == .target {
             throw PodrigError.invalid("linux.security_context.namespace_options.ipc: TARGET is not supported for a sandbox")
         }
+        try checkUserNamespace(nsOptions, userNamespace)
         _ = r.take("windows")
         try r.finish()
         return PodSandboxConfig(
             name: name, namespace: namespace, uid: uid, attempt: attempt,
             hostname: (hostname?.isEmpty ?? true) ? Validate.hostname(fromName: name) : hostname, logDirectory: logDirectory?.isEmpty == true ? nil : logDirectory,
             dns: dns, portMappings: ports, labels: labels, annotations: annotations,
-            cgroupParent: cgroupParent?.isEmpty == true ? nil : cgroupParent, sysctls: sysctls, namespaceOptions: nsOptions)
+            cgroupParent: cgroupParent?.isEmpty == true ? nil : cgroupParent, sysctls: sysctls, namespaceOptions: nsOptions,
+            userNamespace: userNamespace)
     }
 }
 
 extension PodSandboxConfig {
-    /// userns_options: NODE (the host's user namespace, what podrig always uses) is accepted;
-    /// everything else is refused in one line rather than dropped. A POD mode is checked as CRI
-    /// asks (one uid and one gid mapping, container ID 0 mapped) before it is refused, so the
-    /// message names the real problem.
-    static func checkUserNamespace(_ u: JSONObject) throws(PodrigError) {
-        let path = "linux.security_context.namespace_options.userns_options"
-        var ur = ConfigReader(.object(u), path: path)
-        let mode = try ur.take("mode").map { v throws(PodrigError) in try NamespaceMode(json: v, field: "\(path).mode") } ?? .pod
-        let uids = try ur.array("uids") ?? [], gids = try ur.array("gids") ?? []
-        try ur.finish()
-        switch mode {
-        case .node:
-            if !uids.isEmpty || !gids.isEmpty { throw PodrigError.invalid("\(path): NODE takes no uids/gids mappings") }
-        case .container, .target:
-            throw PodrigError.invalid("\(path).mode: \(mode.criName) is not a valid user namespace mode for a sandbox (POD or NODE)")
-        case .pod:
-            guard uids.count == 1, gids.count == 1 else {
-                throw PodrigError.invalid("\(path): POD needs exactly one uids and one gids mapping, got \(uids.count) and \(gids.count)")
-            }
-            for (key, m) in [("uids", uids[0]), ("gids", gids[0])] {
-                var mr = ConfigReader(m, path: "\(path).\(key)[0]")
-                let container = try mr.int("container_id") ?? 0
-                _ = try mr.int("host_id"); _ = try mr.int("length")
-                try mr.finish()
-                if container != 0 { throw PodrigError.invalid("\(path).\(key)[0].container_id: ID 0 must be mapped, got \(container)") }
-            }
-            throw PodrigError.invalid("\(path): mode POD (a user namespace per pod) is not supported: podrig's containers use the host's user namespace; use NODE or leave userns_options out")
+    /// kubelet's rule (the apiserver's validateHostUsers): a pod's own user namespace goes with
+    /// none of the host's namespaces, which it would not own.
+    static func checkUserNamespace(_ ns: NamespaceOptions, _ userns: UserNamespaceConfig?) throws(PodrigError) {
+        guard userns != nil else { return }
+        for (key, mode) in [("network", ns.network), ("pid", ns.pid), ("ipc", ns.ipc)] where mode == .node {
+            throw PodrigError.invalid("linux.security_context.namespace_options.userns_options: mode POD cannot be combined with \(key) NODE (the host's \(key) namespace is not owned by the pod's user namespace)")
         }
     }
 }

@@ -71,6 +71,7 @@ public final class SandboxManager: @unchecked Sendable {
     public func run(_ config: PodSandboxConfig, node: SandboxNode? = nil) throws(PodrigError) -> SandboxRecord {
         Checkpoint.mark("runp:start")
         let pausePath = try resolvePause()
+        try PodSandboxConfig.checkUserNamespace(config.namespaceOptions, config.userNamespace)
         let id = try Identifiers.newID()
         var config = config
         if config.uid.isEmpty { config.uid = try Identifiers.newUUID() }
@@ -80,6 +81,13 @@ public final class SandboxManager: @unchecked Sendable {
         var record = SandboxRecord(id: id, config: config, createdAt: Int64(now.sec) * 1_000_000_000 + Int64(now.nsec))
         record.node = node
         do throws(PodrigError) {
+            if record.config.userNamespace?.isAutomatic == true {
+                // The range is taken once the record naming it is saved, under one lock per root.
+                let usernsLock = try FileLock(options.root + "/userns.lock")
+                defer { usernsLock.unlock() }
+                record.config.userNamespace = try pickUserNamespaceRange(excluding: id)
+                try store.save(record, sync: false)
+            }
             // Intermediate records are for crash recovery (kill -9), which rename alone survives;
             // only the final one is fsync'd (a power loss empties /run's sandboxes anyway).
             try store.save(record, sync: false)  // first, so a crash from here on leaves something gc can find
@@ -116,6 +124,12 @@ public final class SandboxManager: @unchecked Sendable {
         var spawn = SpawnOptions(path: pausePath, arguments: ["podrig-pause"])
         spawn.detach = true
         spawn.unshare = [.uts]
+        if let userns = record.config.userNamespace {
+            // pause creates the pod's user namespace first, owning the others; it runs as its root.
+            spawn.unshare.insert(.user, at: 0)
+            spawn.idMaps = (UserNamespaceConfig.procMap(userns.uids), UserNamespaceConfig.procMap(userns.gids))
+            spawn.user = (0, 0, [])
+        }
         if ns.ipc == .pod { spawn.unshare.append(.ipc) }
         if ns.pid == .pod { spawn.unshare.append(.pid) }
         if !record.config.hostNetwork {

@@ -62,6 +62,7 @@ extension PodSandboxConfig {
         o["namespaceOptions"] = ["network": .int(namespaceOptions.network.rawValue),
                                  "pid": .int(namespaceOptions.pid.rawValue),
                                  "ipc": .int(namespaceOptions.ipc.rawValue)]
+        if let userNamespace { o["userNamespace"] = userNamespace.json }
         return .object(o)
     }
 
@@ -87,7 +88,8 @@ extension PodSandboxConfig {
                   logDirectory: j["logDirectory"]?.string, dns: dns, portMappings: ports,
                   labels: map(j["labels"]), annotations: map(j["annotations"]), cgroupParent: j["cgroupParent"]?.string,
                   sysctls: map(j["sysctls"]),
-                  namespaceOptions: NamespaceOptions(network: mode("network", .pod), pid: mode("pid", .container), ipc: mode("ipc", .pod)))
+                  namespaceOptions: NamespaceOptions(network: mode("network", .pod), pid: mode("pid", .container), ipc: mode("ipc", .pod)),
+                  userNamespace: UserNamespaceConfig(recordJSON: j["userNamespace"]))
     }
 
     private static func map(_ m: [String: String]) -> JSON {

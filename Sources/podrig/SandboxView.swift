@@ -25,6 +25,15 @@ enum SandboxView {
          "additionalIps": .array(r.podIPs.dropFirst().map { ["ip": .string($0)] })]
     }
 
+    /// crictl's UserNamespace shape: {mode, uids, gids} with camelCase mappings; null for NODE.
+    static func usernsOptions(_ u: UserNamespaceConfig?) -> JSON {
+        guard let u else { return nil }
+        func lines(_ m: [IDMapping]) -> JSON {
+            .array(m.map { ["containerId": .int($0.containerID), "hostId": .int($0.hostID), "length": .int($0.length)] })
+        }
+        return ["mode": "POD", "uids": lines(u.uids), "gids": lines(u.gids)]
+    }
+
     static func inspect(_ r: SandboxRecord) -> JSON {
         let ns = r.config.namespaceOptions
         let status: JSON = [
@@ -35,7 +44,7 @@ enum SandboxView {
             "network": network(r),
             "linux": ["namespaces": ["options": [
                 "network": .string(ns.network.criName), "pid": .string(ns.pid.criName),
-                "ipc": .string(ns.ipc.criName), "targetId": "", "usernsOptions": nil,
+                "ipc": .string(ns.ipc.criName), "targetId": "", "usernsOptions": usernsOptions(r.config.userNamespace),
             ]]],
             "labels": stringMap(r.config.labels),
             "annotations": stringMap(r.config.annotations),

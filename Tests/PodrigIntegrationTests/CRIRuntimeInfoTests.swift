@@ -51,14 +51,14 @@ import Testing
         LeakCheck.rootEmpty(bed.root)
     }
 
-    /// userns_options: NODE is the host's (accepted); POD, CONTAINER, TARGET and bad mappings
-    /// are refused at runp in one line, never dropped.
+    /// userns_options: NODE is the host's (accepted); CONTAINER, TARGET and bad mappings are
+    /// refused at runp in one line, never dropped (POD itself: UserNamespaceTests).
     @Test(.enabled(if: isRoot), arguments: [
         (#"{"mode": 1}"#, "CONTAINER is not a valid user namespace mode"),
         (#"{"mode": 3}"#, "TARGET is not a valid user namespace mode"),
-        (#"{"mode": 0, "uids": [{"container_id": 0, "host_id": 1000, "length": 100000}, {"container_id": 0, "host_id": 2000, "length": 100000}], "gids": [{"container_id": 0, "host_id": 1000, "length": 100000}]}"#, "exactly one uids and one gids"),
+        (#"{"mode": 0, "uids": [{"container_id": 0, "host_id": 1000, "length": 100000}, {"container_id": 0, "host_id": 200000, "length": 100000}], "gids": [{"container_id": 0, "host_id": 1000, "length": 100000}]}"#, "container IDs overlap"),
         (#"{"mode": 0, "uids": [{"container_id": 1, "host_id": 1000, "length": 100000}], "gids": [{"container_id": 1, "host_id": 1000, "length": 100000}]}"#, "ID 0 must be mapped"),
-        (#"{"mode": 0, "uids": [{"container_id": 0, "host_id": 1000, "length": 100000}], "gids": [{"container_id": 0, "host_id": 1000, "length": 100000}]}"#, "mode POD"),
+        (#"{"mode": 2, "uids": [{"container_id": 0, "host_id": 1000, "length": 100000}], "gids": [{"container_id": 0, "host_id": 1000, "length": 100000}]}"#, "NODE takes no uids/gids mappings"),
     ])
     func usernsRefused(_ userns: String, _ message: String) {
         let bed = PodBed()

@@ -149,4 +149,26 @@ import Testing
         r = check(dir + "/plan.json")
         #expect(r.code == 1 && r.err.contains("restartPolicy: expected Always, OnFailure or Never, got Sometimes"), "\(r.err)")
     }
+
+    /// A pod user namespace adds no key: a `join` entry of type CLONE_NEWUSER (pause's ns/user),
+    /// which the supervisor takes like any other and pr_spawn joins last. (Root: the pod's files
+    /// are chowned to its mapped root.)
+    @Test(.enabled(if: getuid() == 0)) func userNamespaceIsAJoinEntry() throws {
+        let dir = "/tmp/podrig-unit-plan-\((try! Identifiers.newID()).prefix(8))"
+        defer { try? Files.removeTree(dir) }
+        let m = try PodManifestParser.parse(try ConfigText.parse("apiVersion: v1\nkind: Pod\nmetadata: {name: u}\nspec:\n  hostUsers: false\n  containers: [{name: c, image: x, command: [sleep, '1']}]\n", source: "u.yaml"))
+        let map = [IDMapping(containerID: 0, hostID: 65536, length: 65536)]
+        var record = SandboxRecord(id: (try! Identifiers.newID()), config: PodSandboxConfig(name: "u", userNamespace: UserNamespaceConfig(uids: map, gids: map)), createdAt: 1)
+        record.pause = ProcessIdentity(pid: 4242, startTime: 1)
+        let planner = PodPlanner(manifest: m, record: record, layout: PodLayout(directory: dir + "/pod"), logDirectory: dir + "/logs",
+                                 manifestDirectory: dir, nodeIPs: [], nodeName: "node1", finish: [])
+        let plan = try planner.prepare()
+        let joins = plan["containers"]?[0]?["spawn"]?["join"]?.array ?? []
+        #expect(joins.contains { $0["type"]?.int == Int(NamespaceKind.user.cloneFlag) && $0["path"]?.string == "/proc/4242/ns/user" }, "\(joins)")
+        try Files.writeAtomic(dir + "/plan.json", plan.pretty + "\n")
+        let ok = check(dir + "/plan.json")
+        #expect(ok.code == 0, "\(ok.err)")
+        var st = stat()
+        #expect(stat(dir + "/pod/etc/hosts", &st) == 0 && st.st_uid == 65536 && st.st_gid == 65536)
+    }
 }

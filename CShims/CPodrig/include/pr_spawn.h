@@ -36,6 +36,9 @@ typedef enum pr_spawn_step {
     PR_STEP_PDEATHSIG,
     PR_STEP_EXEC,
     PR_STEP_CTTY,
+    PR_STEP_USERNS,
+    PR_STEP_USERNS_MAP,
+    PR_STEP_SETNS_USER,
     PR_STEP_COUNT
 } pr_spawn_step;
 
@@ -73,12 +76,20 @@ typedef struct pr_spawn_attr {
     char *_Nullable const *_Nonnull argv;
     char *_Nullable const *_Nullable envp;
 
-    /// Namespaces to join, as fds opened before the fork (setns in this order).
+    /// Namespaces to join, as fds opened before the fork (setns in this order). A CLONE_NEWUSER
+    /// entry is joined last, after the mounts, rlimits and cwd: the container's mount namespace and
+    /// rootfs are made with the host's credentials (overlay copy-up of host-owned files needs them),
+    /// then the process becomes the pod's mapped root, as runc's setns leaves it.
     int ns_fds[PR_SPAWN_MAX_NS];
     int ns_types[PR_SPAWN_MAX_NS];
     int ns_count;
-    /// CLONE_NEW* flags to unshare after joining.
+    /// CLONE_NEW* flags to unshare after joining. With CLONE_NEWUSER the user namespace is
+    /// unshared alone first, the parent writes uid_map/gid_map (below) from outside, and the other
+    /// namespaces are then created owned by it (runc's order; a pod's pause holds them).
     int unshare_flags;
+    /// /proc/<pid>/uid_map and gid_map contents ("inside outside length" lines), with CLONE_NEWUSER.
+    const char *_Nullable uid_map;
+    const char *_Nullable gid_map;
     /// Fork twice and setsid so that the program is not our child (a daemon such as pause).
     int detach;
     /// setsid() in the child without detaching.

@@ -31,6 +31,7 @@ int pr_clone_newipc(void);
 int pr_clone_newpid(void);
 int pr_clone_newns(void);
 int pr_clone_newcgroup(void);
+int pr_clone_newuser(void);
 /// flock(fd, LOCK_EX or LOCK_SH [| LOCK_NB]); 0 or -errno (-EWOULDBLOCK: held elsewhere).
 int pr_flock(int fd, int exclusive, int nonblocking);
 /// getrandom into buf, all of it; 0 or -errno.

@@ -153,7 +153,8 @@ public enum ConfigResolution {
 /// to it, and each top-level name a symlink through `..data`. A subPath mount of one of those
 /// names resolves the links once (it sees no later update), as in Kubernetes.
 public enum AtomicVolumeWriter {
-    public static func write(_ dir: String, _ files: [ConfigResolution.File], group: Int?) throws(PodrigError) {
+    /// `owner`: the files' host uid (a pod's mapped root in its own user namespace).
+    public static func write(_ dir: String, _ files: [ConfigResolution.File], group: Int?, owner: Int? = nil) throws(PodrigError) {
         try Files.makeDirectories(dir, mode: 0o755)
         chmod(dir, 0o755)
         let now = Time.nowNanos()
@@ -170,7 +171,9 @@ public enum AtomicVolumeWriter {
             if parent != ts { try Files.makeDirectories(parent, mode: 0o755) }
             try Files.writeAtomic(target, f.data, mode: mode_t(f.mode), sync: false)
             chmod(target, mode_t(f.mode))
-            if let g = group { chown(target, uid_t(bitPattern: -1), gid_t(g)) }
+            if group != nil || owner != nil {
+                chown(target, owner.map { uid_t($0) } ?? uid_t(bitPattern: -1), group.map { gid_t($0) } ?? gid_t(bitPattern: -1))
+            }
             let first = String(f.path.split(separator: "/").first ?? "")
             if !top.contains(first) { top.append(first) }
         }
