@@ -76,7 +76,10 @@ public struct CNINetwork: SandboxNetworkProvider {
         defer { lock.unlock() }
         let record = context.record
         guard let netns = record.netnsPath else { throw PodrigError(.internalError, "sandbox \(record.id.prefix(13)) has no netns to attach") }
-        let options = self.options.on(record.node)
+        var options = self.options.on(record.node)
+        // One fsync per runp, the final record's: it carries every result the cache entries do
+        // (DEL falls back to it), so the entries are written as libcni writes them, unsynced.
+        options.cacheSync = false
         let lists = try options.discovery.select(options.networks)
         let engine = options.engine(trace: CNINetwork.tracePath(directory: context.directory), owner: context.root, netns: record.node?.netnsPath)
         for list in lists where list.version >= .v110 {

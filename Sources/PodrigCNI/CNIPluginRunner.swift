@@ -97,7 +97,7 @@ public final class CNIPluginRunner: @unchecked Sendable {
         env.append("CNI_NETNS=" + (rt?.netns ?? ""))
         env.append("CNI_IFNAME=" + (rt?.ifName ?? ""))
         env.append("CNI_ARGS=" + (rt?.cniArgsString ?? ""))
-        env.append("CNI_PATH=" + binDirs.joined(separator: ":"))
+        env.append("CNI_PATH=" + binDirs.joined(with: ":"))
         var options = SpawnOptions(path: path, arguments: [path])
         options.environment = env
         if let netns { options.join = [(.net, netns)] }

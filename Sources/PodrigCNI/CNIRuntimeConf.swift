@@ -20,7 +20,7 @@ public struct CNIRuntimeConf: Sendable {
     }
 
     /// "K=V;K2=V2".
-    public var cniArgsString: String { args.map { "\($0.0)=\($0.1)" }.joined(separator: ";") }
+    public var cniArgsString: String { args.map { $0.0 + "=" + $0.1 }.joined(with: ";") }
 
     /// The arguments Kubernetes runtimes pass: IgnoreUnknown first, then the pod's identity.
     public static func kubernetesArgs(namespace: String, name: String, sandboxID: String, uid: String) -> [(String, String)] {

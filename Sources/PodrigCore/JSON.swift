@@ -9,7 +9,9 @@ public enum JSON: Sendable, Equatable, Hashable {
     case array([JSON])
     case object(JSONObject)
 
-    public static func int<T: BinaryInteger>(_ value: T) -> JSON { .number(String(value)) }
+    /// Inlinable, so each caller gets String(_:) of its own integer type: the unspecialized generic
+    /// one formats through BinaryInteger's witnesses (a conformance scan on first use).
+    @inlinable public static func int<T: BinaryInteger>(_ value: T) -> JSON { .number(String(value)) }
     public static func double(_ value: Double) -> JSON {
         if value.rounded() == value, abs(value) < 1e15 { return .number(String(Int64(value))) }
         return .number(String(value))

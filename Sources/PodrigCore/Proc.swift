@@ -39,25 +39,43 @@ public struct ProcessIdentity: Sendable, Codable, Equatable {
     /// SIGTERM, wait up to `grace` seconds, then SIGKILL and wait. Returns when it is gone.
     /// `tick` runs about once a second while it waits (progress reports).
     public func terminate(grace: Double, tick: ((_ elapsed: Double) -> Void)? = nil) {
+        beginTermination()?.wait(grace: grace, tick: tick)
+    }
+
+    /// SIGTERM now, the wait later (`Termination.wait`): stopp runs the CNI DEL while pause exits.
+    /// nil when the process is already gone.
+    public func beginTermination() -> Termination? {
         let fd = pr_pidfd_open(pid)
-        if fd < 0 { return }
-        defer { close(fd) }
-        guard isAlive else { return }
+        if fd < 0 { return nil }
+        guard isAlive else { close(fd); return nil }
         _ = pr_pidfd_send_signal(fd, SIGTERM)
-        let start = Clock.now()
+        return Termination(process: self, pidfd: fd, signalledAt: Clock.now())
+    }
+}
+
+/// A process sent SIGTERM and not waited for yet. Its pidfd stays open until `wait`, so a pid
+/// recycled meanwhile is never signalled; the grace period counts from the SIGTERM.
+public struct Termination: Sendable {
+    public let process: ProcessIdentity
+    let pidfd: Int32
+    let signalledAt: Double
+
+    /// Waits up to `grace` seconds from the SIGTERM, then SIGKILL and wait; closes the pidfd.
+    public func wait(grace: Double, tick: ((_ elapsed: Double) -> Void)? = nil) {
+        defer { close(pidfd) }
         while true {
-            let left = grace - (Clock.now() - start)
+            let left = grace - (Clock.now() - signalledAt)
             if left <= 0 { break }
             let slice = tick == nil ? left : min(left, 1)
-            if pr_pidfd_wait(fd, Int32(slice * 1000)) == 1 || !isAlive {
-                tick?(Clock.now() - start)
+            if pr_pidfd_wait(pidfd, Int32(slice * 1000)) == 1 || !process.isAlive {
+                tick?(Clock.now() - signalledAt)
                 return
             }
-            tick?(Clock.now() - start)
+            tick?(Clock.now() - signalledAt)
         }
-        if !isAlive { return }
-        _ = pr_pidfd_send_signal(fd, SIGKILL)
-        _ = pr_pidfd_wait(fd, 5000)
+        if !process.isAlive { return }
+        _ = pr_pidfd_send_signal(pidfd, SIGKILL)
+        _ = pr_pidfd_wait(pidfd, 5000)
     }
 }
 

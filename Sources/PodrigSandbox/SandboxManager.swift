@@ -81,16 +81,21 @@ public final class SandboxManager: @unchecked Sendable {
         var record = SandboxRecord(id: id, config: config, createdAt: Int64(now.sec) * 1_000_000_000 + Int64(now.nsec))
         record.node = node
         do throws(PodrigError) {
+            // runp writes two records: this one, for crash recovery (kill -9, which rename alone
+            // survives), and the final one, the only one fsync'd (a power loss empties /run's
+            // sandboxes anyway). This one already names what runp goes on to make — the netns pin
+            // and the network, whose DEL is harmless if the ADD never ran — so gc has all it needs
+            // whatever step a crash hits (pause it finds by its PODRIG_SANDBOX marker), and
+            // nothing is written between the pin and the plugin chain.
             if record.config.userNamespace?.isAutomatic == true {
                 // The range is taken once the record naming it is saved, under one lock per root.
                 let usernsLock = try FileLock(options.root + "/userns.lock")
                 defer { usernsLock.unlock() }
                 record.config.userNamespace = try pickUserNamespaceRange(excluding: id)
-                try store.save(record, sync: false)
+                try store.save(recoveryRecord(record), sync: false)
+            } else {
+                try store.save(recoveryRecord(record), sync: false)
             }
-            // Intermediate records are for crash recovery (kill -9), which rename alone survives;
-            // only the final one is fsync'd (a power loss empties /run's sandboxes anyway).
-            try store.save(record, sync: false)  // first, so a crash from here on leaves something gc can find
             Checkpoint.mark("runp:state-created")
             try startPause(&record, pausePath: pausePath)
             if config.hostNetwork {
@@ -119,6 +124,19 @@ public final class SandboxManager: @unchecked Sendable {
         }
     }
 
+    /// The record a crashed runp leaves: `creating`, with the netns pin and the network already
+    /// marked (cleanUp's undo steps are idempotent, so undoing what was never made is harmless).
+    private func recoveryRecord(_ record: SandboxRecord) -> SandboxRecord {
+        var r = record
+        if !record.config.hostNetwork {
+            r.netnsPath = netnsPath(record.id)
+            r.networkAttached = true
+        }
+        return r
+    }
+
+    private func netnsPath(_ id: String) -> String { options.netnsDirectory + "/" + NetnsPin.name(for: id) }
+
     private func startPause(_ record: inout SandboxRecord, pausePath: String) throws(PodrigError) {
         let ns = record.config.namespaceOptions
         var spawn = SpawnOptions(path: pausePath, arguments: ["podrig-pause"])
@@ -135,7 +153,7 @@ public final class SandboxManager: @unchecked Sendable {
         if !record.config.hostNetwork {
             spawn.unshare.append(.net)
             spawn.loopbackUp = true
-            record.netnsPath = options.netnsDirectory + "/" + NetnsPin.name(for: record.id)
+            record.netnsPath = netnsPath(record.id)
         } else if let node = record.node {
             // hostNetwork on a simulated node: the node's netns, and the node's name as hostname.
             spawn.join = [(.net, node.netnsPath)]
@@ -153,11 +171,10 @@ public final class SandboxManager: @unchecked Sendable {
             throw PodrigError(.system, "pause (pid \(proc)) exited right after it started")
         }
         record.pause = identity
-        // One record for pause and network: from here on cleanup must also detach (a DEL of
-        // what was never added is harmless, so marking it before ADD is safe).
+        // From here on a failure's cleanup also detaches (a DEL of what was never added is
+        // harmless, so marking it before ADD is safe). No record is written here: the recovery
+        // record already says so, and the final one names pause.
         record.networkAttached = !record.config.hostNetwork
-        try store.save(record, sync: false)
-        Checkpoint.mark("runp:pause-saved")
         if let path = record.netnsPath {
             try NetnsPin.pin(pid: proc, path: path)
             Checkpoint.mark("runp:netns-pinned")
@@ -224,25 +241,33 @@ public final class SandboxManager: @unchecked Sendable {
         Checkpoint.mark("stopp:done")
     }
 
-    /// Everything stopp undoes, in containerd's order: pause, network (DEL), netns pin.
+    /// Everything stopp undoes, in containerd's order: pause, network (DEL), netns pin — for the
+    /// signal, not for the wait. Pause gets SIGTERM first, so nothing of the pod runs while its
+    /// network goes (CRI-O DELs first, with pause still up); the DEL then runs while pause exits
+    /// (the pin keeps the netns for it), and the wait for pause comes after the DEL.
+    /// No state is written here: the caller writes its one record (stopp) or removes the state
+    /// (rmp); a crash before that leaves the old record, and the retry's DEL and unpin are harmless.
     /// With `force` (rmp -f) a failing CNI DEL is reported and the rest still goes: a DEL that can
     /// never succeed (the node netns a plugin needs is gone) must not keep the sandbox forever.
     private func teardown(_ record: inout SandboxRecord, force: Bool = false) throws(PodrigError) {
-        if let pause = record.pause {
-            pause.terminate(grace: options.pauseStopTimeout)
-            Checkpoint.mark("stop:pause-stopped")
-        }
+        let pauseExit = record.pause?.beginTermination()
+        if record.pause != nil { Checkpoint.mark("stop:pause-signalled") }
         if record.networkAttached {
             do { try network.detach(context(record)) } catch {
-                guard force else { throw error }
+                guard force else {
+                    pauseExit?.wait(grace: options.pauseStopTimeout)
+                    throw error
+                }
                 Log.warn("sandbox \(record.id.prefix(13)): \(error); removing it anyway (--force). The plugins' state for it "
                     + "(veth, IP lease, iptables rules, CNI cache entry) may be left: `podrig gc` retries DEL from the CNI cache")
             }
             Checkpoint.mark("stop:detached")
             record.networkAttached = false
             record.network = nil
-            try store.save(record, sync: false)  // a re-DEL after a crash here would be harmless too
-            Checkpoint.mark("stop:detach-saved")
+        }
+        if record.pause != nil {
+            pauseExit?.wait(grace: options.pauseStopTimeout)
+            Checkpoint.mark("stop:pause-stopped")
         }
         if let path = record.netnsPath {
             try NetnsPin.unpin(path: path)

@@ -48,14 +48,17 @@ struct Podrig: ParsableCommand {
 
     /// Runs the command; podrig's own errors print as one line and exit 1 (2 for usage).
     static func main() {
+        Checkpoint.mark("main")
         // A plugin that exits without reading its stdin (or `podrig … | head`) must not kill us:
         // writes report EPIPE instead. pr_spawn restores SIG_DFL in every child before exec.
         _ = pr_ignore_sigpipe()
         do {
-            let arguments = LeadingOptions.normalize(Array(CommandLine.arguments.dropFirst()))
+            let raw = Array(CommandLine.arguments.dropFirst())
+            // `--version` alone skips normalize, whose option sets cost more than the answer.
+            let arguments = raw == ["--version"] ? raw : LeadingOptions.normalize(raw)
             if let quick = QuickVerbs.parse(arguments) {
                 try QuickVerbs.run(quick)
-                return
+                QuickVerbs.exit(0)
             }
             var command = try parseAsRoot(arguments)
             try command.run()

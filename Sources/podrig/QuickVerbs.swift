@@ -1,4 +1,9 @@
-/// runp, stopp, rmp and pods without ArgumentParser. Its reflection-driven parse (Mirror,
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodrigCore
+
+/// runp, stopp, rmp, pods and `--version` without ArgumentParser. Its reflection-driven parse (Mirror,
 /// conformance scans over the whole static binary) cost ≈ 2 ms of every call — most of podrig's
 /// overhead over the bare CNI floor. This parser knows exactly the flags those commands define,
 /// fills the same SandboxFlags (same defaults), runs the same `execute`, and gives up on anything
@@ -10,6 +15,9 @@ enum QuickVerbs {
         case stopp(ids: [String])
         case rmp(force: Bool, all: Bool, ids: [String])
         case pods(quiet: Bool, name: String?, namespace: String?, state: String?, output: OutputFormat, noTrunc: Bool)
+        /// `podrig --version` alone: ArgumentParser's answer (the version line) without building its
+        /// command tree, so it costs what process start costs.
+        case version
     }
 
     struct Parsed {
@@ -18,6 +26,7 @@ enum QuickVerbs {
     }
 
     static func parse(_ args: [String]) -> Parsed? {
+        if args == ["--version"] { return Parsed(verb: .version) }
         guard let command = args.first, ["runp", "stopp", "rmp", "pods"].contains(command) else { return nil }
         var f = SandboxFlags()
         var positional: [String] = []
@@ -98,6 +107,17 @@ enum QuickVerbs {
             p.flags.apply()
             try ListPods.execute(root: p.flags.root, quiet: quiet, name: name, namespace: namespace, state: state,
                                  output: output, noTrunc: noTrunc)
+        case .version:
+            print(PodrigVersion.current)
         }
+    }
+
+    /// The end of a hot verb that succeeded: stdout flushed (a failed flush is exit 1, as exit(3)
+    /// reports it), then _exit — no atexit handlers or stdio teardown, nothing of ours runs there
+    /// (locks are flocks and pidfds, which the kernel drops with the process).
+    static func exit(_ code: Int32) -> Never {
+        Checkpoint.mark("main:exit")
+        let flushed = fflush(nil) == 0  // every stream: stdout is the only one written
+        Glibc._exit(flushed ? code : 1)
     }
 }

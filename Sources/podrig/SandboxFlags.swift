@@ -15,7 +15,7 @@ struct SandboxFlags {
     var verbose = false
     var nodeIPs: [String] = []
     var cniConfDir = "/etc/cni/net.d"
-    var cniBinDir = CNIPluginRunner.defaultBinDirs.joined(separator: ":")
+    var cniBinDir = CNIPluginRunner.defaultBinDirs.joined(with: ":")
     var cniCacheDir = CNICache.defaultDirectory
     var networks: [String] = []
     var cniTimeout: Double = 30

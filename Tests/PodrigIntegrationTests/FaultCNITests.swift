@@ -94,7 +94,7 @@ struct FaultCNITests {
         net.expectClean(ids: ids)
     }
 
-    @Test(arguments: zip(["stop:pause-stopped", "stop:detached", "stop:detach-saved"], 10...12))
+    @Test(arguments: zip(["stop:pause-signalled", "stop:detached", "stop:pause-stopped"], 10...12))
     func crashDuringStoppThenRetry(_ step: String, _ x: Int) throws {
         let net = ProofNet(x)
         let id = net.runp("crashstop", hostPort: 18080 + x).out.trimmed

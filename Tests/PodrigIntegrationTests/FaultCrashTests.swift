@@ -7,9 +7,9 @@ import Testing
 /// does). Either way `podrig doctor --leaks` must end clean.
 @Suite(.serialized, .enabled(if: isRoot, "needs root"))
 struct FaultCrashTests {
-    static let runSteps = ["runp:start", "runp:state-created", "runp:pause-started", "runp:pause-saved",
+    static let runSteps = ["runp:start", "runp:state-created", "runp:pause-started",
                            "runp:netns-pinned", "runp:attach", "runp:attached", "runp:ready"]
-    static let stopSteps = ["stopp:locked", "stop:pause-stopped", "stop:detached", "stop:detach-saved",
+    static let stopSteps = ["stopp:locked", "stop:pause-signalled", "stop:detached", "stop:pause-stopped",
                             "stop:unpinned", "stopp:done"]
 
     func runp(_ root: TestRoot, _ name: String, crashAt: String? = nil, hostNetwork: Bool = false) -> (code: Int32, out: String, err: String) {
@@ -42,7 +42,7 @@ struct FaultCrashTests {
 
     @Test func crashDuringHostNetworkRunp() throws {
         let root = TestRoot()
-        for step in ["runp:state-created", "runp:pause-started", "runp:pause-saved"] {
+        for step in ["runp:state-created", "runp:pause-started"] {
             #expect(runp(root, "crashhost", crashAt: step, hostNetwork: true).code == 128 + 9)
         }
         let ids = try SandboxStore(root: root.path).ids()
@@ -72,7 +72,7 @@ struct FaultCrashTests {
         let root = TestRoot()
         let id = runp(root, "crashrm").out.trimmed
         let record = try SandboxStore(root: root.path).load(id)
-        for step in ["stop:pause-stopped", "stop:unpinned", "rmp:remove-state"] {
+        for step in ["stop:pause-signalled", "stop:detached", "stop:unpinned", "rmp:remove-state"] {
             #expect(sh("PODRIG_CRASH_AT=\(step) \(TestBinaries.podrig) rmp -f --root \(root.path) \(id)").code == 128 + 9)
         }
         #expect(podrig("rmp -f \(id)", root: root).code == 0)

@@ -140,8 +140,12 @@ import Testing
         _ = node.runp("w-half", root: rebooted, env: "PODRIG_CRASH_AT=cni:added:bridge")
         _ = node.runp("w-kill", root: rebooted, env: "\(IPAMCrashPoint.environmentVariable)=committed")
         // The reboot: pauses die, pins and the root's state vanish; the CNI cache and leases stay.
-        for rec in (try? SandboxStore(root: rebooted.path).list { _, _ in }) ?? [] {
-            if let p = rec.pause { kill(p.pid, SIGKILL) }
+        // A runp killed mid-chain has not recorded its pause yet: find every pause by its marker.
+        let store = SandboxStore(root: rebooted.path)
+        for p in SandboxProcesses.scan() where p.sandboxDirectory?.hasPrefix(store.sandboxesDirectory + "/") == true {
+            kill(p.identity.pid, SIGKILL)
+        }
+        for rec in (try? store.list { _, _ in }) ?? [] {
             if let ns = rec.netnsPath { try? NetnsPin.unpin(path: ns) }
         }
         try Files.removeTree(rebooted.path)

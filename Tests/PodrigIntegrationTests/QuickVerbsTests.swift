@@ -54,6 +54,18 @@ import Testing
         #expect(quiet && name == "n" && ns == "s" && state == "notready" && output == .json && noTrunc)
     }
 
+    /// `--version` alone is answered by the fast path with ArgumentParser's line; anything more goes
+    /// to ArgumentParser. Through a pipe, so the flush before _exit is what delivers it.
+    @Test func versionAsArgumentParserPrintsIt() {
+        guard case .version = QuickVerbs.parse(["--version"])?.verb else { Issue.record("--version not on the fast path"); return }
+        #expect(QuickVerbs.parse(["--version", "x"]) == nil && QuickVerbs.parse(["version"]) == nil)
+        let r = sh("\(TestBinaries.podrig) --version | cat")
+        #expect(r.code == 0 && r.out == (Podrig.configuration.version) + "\n", "\(r)")
+        // A hot verb's output survives the fast exit too (stopp of an ID that is gone succeeds).
+        let s = sh("\(TestBinaries.podrig) stopp 0123456789ab --root /run/podrig-test/quick-none | cat")
+        #expect(s.code == 0 && s.out == "Stopped sandbox 0123456789ab\n", "\(s)")
+    }
+
     @Test(arguments: [["runp"], ["runp", "--help"], ["runp", "--bogus", "x"], ["runp", "a", "b"], ["runp", "--root"],
                       ["runp", "--cni-timeout", "-1", "x"], ["runp", "--ip-family", "ipv5", "x"], ["runp", "--debug=1", "x"],
                       ["stopp"], ["rmp"], ["rmp", "-fa", "x"], ["pods", "x"], ["pods", "-o", "wide"], ["pods", "--state", "sleepy"],

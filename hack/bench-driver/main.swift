@@ -52,6 +52,19 @@ func benchMain() throws {
         print(results.table())
         return
     }
+    // MARK: process start and exit: podrig --version against a static C hello-world
+
+    if let hello = args["hello"], FileManager.default.isExecutableFile(atPath: hello) {
+        log("process: \(n) runs each of a static C hello-world, /bin/true and podrig --version, interleaved")
+        let progs: [(String, [String])] = [("proc.hello", [hello]), ("proc.true", ["/bin/true"]), ("podrig.version", [exe, "--version"])]
+        for i in -3..<n {
+            for (key, argv) in progs.shifted(by: i < 0 ? 0 : i % 3) {
+                let r = try must(run(argv), argv.joined(separator: " "))
+                if i >= 0 { results.add(key, r.seconds) }
+            }
+        }
+    }
+
     var tagCounter = 0
     func tag() -> String { tagCounter += 1; return "\(tagCounter)" }
 
@@ -132,12 +145,15 @@ func benchMain() throws {
     var steps: [String: [Double]] = [:]
     var stepOrder: [String] = []
     func collect(_ r: RunOutput, prefix: String) {
+        // Outside-in: spawn → main (process start: exec, page faults, runtime init), main → the
+        // verb's first mark (parse, config), each step, the last mark → the driver's waitpid (exit).
         var last = r.started
         var first = true
         for line in r.stderr.split(separator: "\n") where line.hasPrefix("podrig: timing ") {
             let f = line.split(separator: " ")
             guard f.count >= 6, let mono = Double(f[5].dropFirst()) else { continue }
-            let name = first ? "\(prefix)exec + parse → \(f[2])" : "\(prefix)→ \(f[2])"
+            let name = first ? (f[2] == "main" ? "\(prefix)process start → main" : "\(prefix)exec + parse → \(f[2])")
+                : "\(prefix)→ \(f[2])"
             first = false
             if steps[name] == nil { stepOrder.append(name) }
             steps[name, default: []].append(mono - last)

@@ -46,6 +46,9 @@ public enum PodVolumes {
     /// Unmounts the pod's memory-backed emptyDirs (before its directory is removed).
     public static func unmount(_ layout: PodLayout) {
         let prefix = layout.directory + "/volumes/"
+        // No volumes directory, no mount under it (a mount point cannot be removed): rmp of a
+        // plain sandbox skips reading and parsing all of mountinfo.
+        guard Files.exists(prefix) else { return }
         let text = (try? Files.readString("/proc/self/mountinfo")) ?? ""
         for line in text.split(separator: "\n") {
             let f = line.split(separator: " ")
