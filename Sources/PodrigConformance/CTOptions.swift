@@ -32,6 +32,9 @@ public struct CTOptions: Sendable {
     public var keep = false
     /// Shell commands run in the fresh node netns before any check (a dummy parent for macvlan …).
     public var setup: [String] = []
+    /// Shell commands run in the node netns after `setup` that must succeed for the plugin to be
+    /// testable on this machine (the kernel has ipvlan, vrf …); one failing skips the whole run.
+    public var requires: [String] = []
     /// "rule" or "rule@version" → why it fails: a known plugin bug, reported as XFAIL.
     public var expected: [String: String] = [:]
     /// Run the subject's `type` from this file instead of the bin dirs.

@@ -7,6 +7,7 @@ public enum CTRender {
         out += r.plugins.map { "\($0.type) (\($0.path))" }.joined(separator: ", ")
         out += "\n  versions: \(r.versions.isEmpty ? "none" : r.versions.joined(separator: ", "))  trace: \(r.tracePath)\n"
         if let e = r.error { out += "  error: \(e)\n" }
+        if let why = r.skipped { out += "  skipped: \(why)\n" }
         var rows: [[String]] = []
         for x in r.results {
             rows.append([x.status.rawValue, x.version ?? "-", x.rule.id, x.traces.isEmpty ? "" : x.traces.map { "#\($0)" }.joined(separator: ","),
@@ -42,15 +43,20 @@ public enum CTRender {
     /// One <testsuite> per report, one <testcase> per result (classname = network.version).
     public static func junit(_ reports: [CTReport]) -> String {
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        let total = reports.reduce(0) { $0 + $1.results.count }
+        let total = reports.reduce(0) { $0 + $1.results.count + ($1.error == nil ? 0 : 1) + ($1.skipped == nil ? 0 : 1) }
         let failures = reports.reduce(0) { $0 + $1.count(.fail) + ($1.error == nil ? 0 : 1) }
-        out += "<testsuites name=\"podrig cni test\" tests=\"\(total)\" failures=\"\(failures)\">\n"
+        let skipped = reports.reduce(0) { $0 + $1.count(.skip) + $1.count(.xfail) + ($1.skipped == nil ? 0 : 1) }
+        out += "<testsuites name=\"podrig cni test\" tests=\"\(total)\" failures=\"\(failures)\" errors=\"0\" skipped=\"\(skipped)\">\n"
         for r in reports {
-            let skipped = r.count(.skip) + r.count(.xfail)
-            out += "  <testsuite name=\"\(xml(r.name))\" tests=\"\(r.results.count + (r.error == nil ? 0 : 1))\" failures=\"\(r.count(.fail) + (r.error == nil ? 0 : 1))\" errors=\"0\" skipped=\"\(skipped)\">\n"
+            let extra = (r.error == nil ? 0 : 1) + (r.skipped == nil ? 0 : 1)
+            let skipped = r.count(.skip) + r.count(.xfail) + (r.skipped == nil ? 0 : 1)
+            out += "  <testsuite name=\"\(xml(r.name))\" tests=\"\(r.results.count + extra)\" failures=\"\(r.count(.fail) + (r.error == nil ? 0 : 1))\" errors=\"0\" skipped=\"\(skipped)\">\n"
             out += "    <properties><property name=\"trace\" value=\"\(xml(r.tracePath))\"/><property name=\"plugins\" value=\"\(xml(r.plugins.map(\.type).joined(separator: ",")))\"/></properties>\n"
             if let e = r.error {
                 out += "    <testcase classname=\"\(xml(r.name))\" name=\"setup\"><failure message=\"\(xml(e))\"/></testcase>\n"
+            }
+            if let why = r.skipped {
+                out += "    <testcase classname=\"\(xml(r.name))\" name=\"requires\"><skipped message=\"\(xml(why))\"/></testcase>\n"
             }
             for x in r.results {
                 out += "    <testcase classname=\"\(xml(r.name + "." + (x.version ?? "all")))\" name=\"\(xml(x.rule.id))\">"
@@ -97,14 +103,14 @@ public enum CTRender {
         for g in groups { out += " \(g) |" }
         out += "\n|---|---|---|" + String(repeating: "---|", count: groups.count) + "\n"
         for r in reports {
-            out += "| \(r.name) | \(r.mode) | \(r.versions.joined(separator: ", ")) |"
+            out += "| \(r.name) | \(r.mode) | \(r.versions.isEmpty ? "–" : r.versions.joined(separator: ", ")) |"
             for g in groups {
                 let rs = r.results.filter { $0.rule.group == g && $0.status != .info }
-                out += " \(cell(rs)) |"
+                out += " \(r.skipped == nil ? cell(rs) : "n/a") |"
             }
             out += "\n"
         }
-        out += "\nCells: `pass`; `FAIL` (a regression: the run exits 1); `xfail` (a known plugin bug, listed below); `skip` (the rule does not apply: e.g. CHECK before 0.4.0, GC/STATUS before 1.1.0, chained plugins' CHECK of the provider's address).\n"
+        out += "\nCells: `pass`; `FAIL` (a regression: the run exits 1); `xfail` (a known plugin bug, listed below); `skip` (the rule does not apply: e.g. CHECK before 0.4.0, GC/STATUS before 1.1.0, chained plugins' CHECK of the provider's address); `n/a` (this machine cannot run the plugin, listed below).\n"
         var lines: [String] = []
         for r in reports {
             if let e = r.error { lines.append("| \(r.name) | (run) | ERROR: \(e) |") }
@@ -117,6 +123,11 @@ public enum CTRender {
         out += "\n### Known failures\n\n"
         if lines.isEmpty { out += "None.\n" } else {
             out += "| plugin | rule@version | why (a plugin bug, not podrig's) |\n|---|---|---|\n" + lines.joined(separator: "\n") + "\n"
+        }
+        let notHere = reports.filter { $0.skipped != nil }
+        if !notHere.isEmpty {
+            out += "\n### Not run on this machine\n\n| plugin | why |\n|---|---|\n"
+            for r in notHere { out += "| \(r.name) | \(r.skipped!) |\n" }
         }
         return out
     }

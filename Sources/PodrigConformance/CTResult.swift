@@ -66,6 +66,8 @@ public struct CTReport: Sendable {
     public var results: [CTResult] = []
     /// Set when the run could not start (config unreadable, plugin missing …).
     public var error: String?
+    /// Set when the machine cannot run the plugin (a `requires` command failed): nothing was tested.
+    public var skipped: String?
 
     public init(name: String, mode: String, plugins: [(type: String, path: String)], versions: [String], tracePath: String) {
         self.name = name
@@ -98,6 +100,7 @@ public struct CTReport: Sendable {
         o["versions"] = .array(versions.map { .string($0) })
         o["trace"] = .string(tracePath)
         if let error { o["error"] = .string(error) }
+        if let skipped { o["skipped"] = .string(skipped) }
         o["results"] = .array(results.map(\.json))
         var summary = JSONObject()
         for s in CTStatus.allCases { summary[s.rawValue.lowercased()] = .int(count(s)) }

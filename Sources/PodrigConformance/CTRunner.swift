@@ -16,6 +16,8 @@ public final class CTRunner: @unchecked Sendable {
     var report: CTReport
     /// Node links before any check: what may remain at the end.
     var baseline: [CTWorld.Link] = []
+    /// The links `setup` made (the node has only lo before it).
+    var setupLinks: [CTWorld.Link] = []
     var observesLeases = false
 
     /// Runs the whole suite; never throws (a run that cannot start is a report with `error`).
@@ -32,7 +34,11 @@ public final class CTRunner: @unchecked Sendable {
         var report: CTReport
         do {
             let runner = try CTRunner(list, options: options, world: world, tracePath: tracePath)
-            runner.runAll()
+            if let unmet = runner.unmetRequirement() {
+                runner.report.skipped = unmet
+            } else {
+                runner.runAll()
+            }
             report = runner.report
         } catch {
             failed.error = "\(error)"
@@ -93,17 +99,46 @@ public final class CTRunner: @unchecked Sendable {
         if mode == .chained { report.plugins.removeFirst() }
         for command in options.setup { try world.inNode(command) }
         baseline = world.links()
+        setupLinks = baseline.filter { $0.name != "lo" }
         observesLeases = list.plugins.contains { CTRunner.usesHostLocal($0) } || mode == .chained
     }
 
     // MARK: the suite
 
+    /// The first `requires` command that fails, as the reason the plugin cannot be tested here.
+    func unmetRequirement() -> String? {
+        for command in options.requires {
+            let r = try? CTWorld.exec(["/bin/sh", "-c", command], netns: world.nodePath)
+            if r?.status.success != true {
+                let why = r.map { String(decoding: $0.stderr, as: UTF8.self).trimmed } ?? "could not run it"
+                return "not testable on this machine: `\(command)` fails (\(CTExec.clip(why, 100)))"
+            }
+        }
+        return nil
+    }
+
+    /// Makes `setup`'s links again when a check lost them: a veth or dummy handed to a plugin
+    /// (host-device) dies with the container netns it was in, and every later check would test a
+    /// vanished device instead of the plugin.
+    func restoreSetup() {
+        guard !setupLinks.isEmpty else { return }
+        let now = Set(world.links().map(\.name))
+        guard setupLinks.contains(where: { !now.contains($0.name) }) else { return }
+        for l in setupLinks where now.contains(l.name) { _ = try? CTWorld.ip(["-n", world.node, "link", "del", l.name]) }
+        for command in options.setup { _ = try? world.inNode(command) }
+        baseline = world.links()
+    }
+
     func runAll() {
         let versions = negotiate()
         report.versions = versions
         guard !versions.isEmpty else { return }
-        for v in versions { lifecycle(chain(v)) }
+        for v in versions {
+            restoreSetup()
+            lifecycle(chain(v))
+        }
         let top = chain(versions.last!)
+        restoreSetup()
         onceChecks(top)
         timing()
         finalLeaks()
@@ -245,7 +280,10 @@ public final class CTRunner: @unchecked Sendable {
         }
         if wants(.addTwice) { addTwice(c) }
         if wants(.delWithoutAdd) { delWithoutAdd(c) }
-        if wants(.delNetnsGone) { delNetnsGone(c) }
+        if wants(.delNetnsGone) {
+            delNetnsGone(c)
+            restoreSetup()
+        }
         if wants(.delNoPrevResult) { delNoPrevResult(c) }
         if wants(.gcKeepsValid, .gcReleasesStale) { gc(c) }
         if wants(.statusWellFormed) { status(c) }

@@ -6,6 +6,7 @@ import PodrigCore
 ///
 ///     {"name": "macvlan", "conf": {…}, "mode": "standalone", "parallel": 4,
 ///      "setup": ["ip link add pr-ctdum0 type dummy"], "versions": ["1.0.0"],
+///      "requires": ["ip link add pr-ctprobe link pr-ctdum0 type ipvlan && ip link del pr-ctprobe"],
 ///      "expected": {"check.detects-change@0.4.0": "why (a plugin bug)"}}
 public struct CTSuiteEntry: Sendable {
     public var name: String
@@ -13,6 +14,7 @@ public struct CTSuiteEntry: Sendable {
     public var mode: CTMode = .auto
     public var parallel: Int?
     public var setup: [String] = []
+    public var requires: [String] = []
     public var versions: [String]?
     public var expected: [String: String] = [:]
 
@@ -37,6 +39,7 @@ public struct CTSuiteEntry: Sendable {
         }
         e.parallel = json["parallel"]?.int
         e.setup = (json["setup"]?.array ?? []).compactMap(\.string)
+        e.requires = (json["requires"]?.array ?? []).compactMap(\.string)
         e.versions = json["versions"]?.array?.compactMap(\.string)
         for (k, v) in json["expected"]?.object ?? JSONObject() {
             guard let why = v.string else { throw PodrigError.invalid("\(source): expected.\(k) must be a string (the reason)") }
@@ -51,8 +54,42 @@ public struct CTSuiteEntry: Sendable {
         if mode != .auto { o.mode = mode }
         if let parallel { o.parallel = parallel }
         o.setup = base.setup + setup
+        o.requires = base.requires + requires
         if let versions { o.versions = base.versions.map { vs in vs.filter { versions.contains($0) } } ?? versions }
         for (k, v) in expected { o.expected[k] = v }
         return o
+    }
+}
+
+extension CTSuiteEntry {
+    /// Runs every entry, `jobs` at a time (each in its own node netns, so they cannot meet), and
+    /// returns the reports in the entries' order. `tracePath`: each entry's trace is
+    /// `<tracePath>.<n>-<name>`.
+    public static func run(_ entries: [CTSuiteEntry], options: CTOptions, jobs: Int, tracePath: String?) -> [CTReport] {
+        final class Slots: @unchecked Sendable {
+            var reports: [CTReport?]
+            var next = 0
+            let lock = Mutex()
+            init(_ n: Int) { reports = Array(repeating: nil, count: n) }
+            func take() -> Int? {
+                lock.locked { () -> Int? in
+                    guard next < reports.count else { return nil }
+                    next += 1
+                    return next - 1
+                }
+            }
+        }
+        let slots = Slots(entries.count)
+        PodrigConformance.parallel(max(1, min(jobs, entries.count))) { _ in
+            while let i = slots.take() {
+                let e = entries[i]
+                var o = e.options(options)
+                if let tracePath { o.tracePath = tracePath + ".\(i + 1)-\(e.name)" }
+                var r = CTRunner.run(e.list, options: o)
+                r.name = e.name
+                slots.lock.locked { slots.reports[i] = r }
+            }
+        }
+        return slots.reports.compactMap { $0 }
     }
 }

@@ -47,6 +47,9 @@ struct CNITestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run every *.json entry of a suite directory (see hack/cni-conformance.d).", valueName: "dir"))
     var suite: String?
 
+    @Option(help: ArgumentHelp("With --suite: entries run at once, each in its own node netns.", valueName: "n"))
+    var jobs: Int = 1
+
     @Flag(help: "Test a single plugin as chained (after podrig's bridge + host-local), whatever its config.")
     var chained = false
 
@@ -77,6 +80,7 @@ struct CNITestCommand: ParsableCommand {
     func validate() throws {
         if chained && standalone { throw ValidationError("--chained and --standalone exclude each other") }
         if conf != nil && suite != nil { throw ValidationError("--conf and --suite exclude each other") }
+        if jobs < 1 || jobs > 16 { throw ValidationError("--jobs must be 1…16") }
         if parallel < 1 || parallel > 64 { throw ValidationError("--parallel must be 1…64") }
         if !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
     }
@@ -111,13 +115,7 @@ struct CNITestCommand: ParsableCommand {
         var entries: [CTSuiteEntry] = []
         if let suite {
             entries = try CTSuiteEntry.load(directory: suite)
-            for (i, e) in entries.enumerated() {
-                var eo = e.options(o)
-                if let trace { eo.tracePath = trace + ".\(i + 1)-\(e.name)" }
-                var r = CTRunner.run(e.list, options: eo)
-                r.name = e.name
-                reports.append(r)
-            }
+            reports = CTSuiteEntry.run(entries, options: o, jobs: jobs, tracePath: trace)
         } else {
             let list: CNIConfigList
             if let conf { list = try CNIDiscovery.load(file: conf) } else { list = try cni.discovery.select(cni.networks.isEmpty ? [] : [cni.networks[0]])[0] }

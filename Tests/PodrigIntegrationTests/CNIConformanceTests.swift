@@ -15,6 +15,9 @@ import Testing
 
     let dir = "/tmp/podrig-ct-test-" + String((try! Identifiers.newID()).prefix(6))
 
+    /// Scratch dirs already there (another run's): only new ones are this test's leaks.
+    let scratchBefore = Set((try? Files.list("/run/podrig-cni-test")) ?? [])
+
     init() { try! Files.makeDirectories(dir, mode: 0o755) }
 
     func write(_ name: String, _ text: String) -> String {
@@ -34,9 +37,58 @@ import Testing
 
     func failedRules(_ report: JSON) -> Set<String> { Set(results(report, "FAIL").compactMap { $0["rule"]?.string }) }
 
+    /// Checks a JUnit file as CI systems read it (Jenkins, GitLab: the Ant schema's shape):
+    /// testsuites > testsuite > testcase with at most one failure or skipped each, every count
+    /// attribute equal to what the elements hold, a message on every failure; xmllint too when
+    /// installed. Returns the totals, or nil (with the reason recorded) when invalid.
+    func validJUnit(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) -> (tests: Int, failures: Int, skipped: Int)? {
+        let py = """
+            import sys, xml.etree.ElementTree as ET
+            root = ET.parse(sys.argv[1]).getroot()
+            assert root.tag == 'testsuites', root.tag
+            T = F = S = 0
+            suites = root.findall('testsuite')
+            assert suites and len(suites) == len(list(root)), [c.tag for c in root]
+            for suite in suites:
+                assert suite.get('name'), 'testsuite without a name'
+                cases = suite.findall('testcase')
+                for c in cases:
+                    assert c.get('name') and c.get('classname'), c.attrib
+                    kids = [k.tag for k in c]
+                    assert set(kids) <= {'failure', 'skipped', 'system-out'}, kids
+                    assert kids.count('failure') + kids.count('skipped') <= 1, kids
+                    for f in c.findall('failure'):
+                        assert f.get('message'), 'failure without a message'
+                f = len([c for c in cases if c.find('failure') is not None])
+                s = len([c for c in cases if c.find('skipped') is not None])
+                assert int(suite.get('tests')) == len(cases), (suite.get('name'), suite.get('tests'), len(cases))
+                assert int(suite.get('failures')) == f, (suite.get('name'), suite.get('failures'), f)
+                assert int(suite.get('skipped')) == s, (suite.get('name'), suite.get('skipped'), s)
+                assert int(suite.get('errors')) == 0
+                T += len(cases); F += f; S += s
+            assert int(root.get('tests')) == T and int(root.get('failures')) == F and int(root.get('skipped')) == S, (root.attrib, T, F, S)
+            print(T, F, S)
+            """
+        let x = sh("python3 -c \"$(cat <<'PY'\n\(py)\nPY\n)\" \(path)")
+        guard x.code == 0 else {
+            Issue.record("\(path) is not valid JUnit: \(x.err)", sourceLocation: sourceLocation)
+            return nil
+        }
+        let lint = sh("command -v xmllint >/dev/null || exit 0; xmllint --noout \(path)")
+        #expect(lint.code == 0, "xmllint: \(lint.err)", sourceLocation: sourceLocation)
+        let n = x.out.split(separator: " ").compactMap { Int(String($0).trimmed) }
+        guard n.count == 3 else { return nil }
+        return (n[0], n[1], n[2])
+    }
+
+    /// The runner leaves nothing: no pr-ct netns, no scratch dir, no pr-ct link in the host netns.
     func expectNoNamespacesLeft(sourceLocation: SourceLocation = #_sourceLocation) {
         let left = ((try? Files.list("/run/netns")) ?? []).filter { $0.hasPrefix("pr-ct") }
         #expect(left.isEmpty, "namespaces left: \(left)", sourceLocation: sourceLocation)
+        let scratch = ((try? Files.list("/run/podrig-cni-test")) ?? []).filter { !scratchBefore.contains($0) }
+        #expect(scratch.isEmpty, "scratch dirs left in /run/podrig-cni-test: \(scratch)", sourceLocation: sourceLocation)
+        let links = sh("ip -br link show | grep -E '^pr-ct' || true").out.trimmed
+        #expect(links.isEmpty, "links left in the host netns: \(links)", sourceLocation: sourceLocation)
     }
 
     static let bridgeConf = #"{"cniVersion":"1.0.0","name":"ctbridge","type":"bridge","bridge":"pr-ctb0","isGateway":true,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.235.0.0/24"}],[{"subnet":"fd00:235::/64"}]],"routes":[{"dst":"0.0.0.0/0"}]}}"#
@@ -48,20 +100,8 @@ import Testing
         #expect(table.out.contains("RESULT  VERSION  RULE") && table.out.contains("PASS    1.0.0    del.cleans"))
         #expect(table.out.contains("SKIP    0.3.1    check.after-add") && table.out.contains("CHECK exists from 0.4.0"))
         #expect(table.out.contains(#"SPEC.md "`DEL`: Remove container from network, or un-apply modifications""#))
-        // JUnit that a CI system's parser reads: testsuites > testsuite > testcase, counts matching.
-        let py = """
-            import sys, xml.etree.ElementTree as ET
-            root = ET.parse(sys.argv[1]).getroot()
-            assert root.tag == 'testsuites', root.tag
-            suite = root.find('testsuite')
-            cases = suite.findall('testcase')
-            assert int(suite.get('tests')) == len(cases) > 20, (suite.get('tests'), len(cases))
-            assert int(suite.get('failures')) == 0
-            assert int(suite.get('skipped')) == len([c for c in cases if c.find('skipped') is not None])
-            print(len(cases))
-            """
-        let x = sh("python3 -c \"$(cat <<'PY'\n\(py)\nPY\n)\" \(dir)/junit.xml")
-        #expect(x.code == 0, "\(x.err)")
+        let counts = validJUnit(dir + "/junit.xml")
+        #expect(counts?.failures == 0 && (counts?.tests ?? 0) > 20, "\(String(describing: counts))")
         expectNoNamespacesLeft()
         // Versions and --only narrow the run.
         let only = run("--conf \(conf) --versions 0.4.0 --only '^del\\.'")
@@ -90,9 +130,16 @@ import Testing
         } else {
             conf = write("f.json", CNIConformanceTests.bridgeConf.replacingOccurrences("\"type\":\"bridge\"", "\"type\":\"\(plugin)\""))
         }
-        let r = run("--conf \(conf) --cni-bin-dir \(bin):/usr/lib/cni --versions 0.4.0,1.0.0 --timeout 3")
+        // --keep: the node netns stays, so the failed exec can be replayed where it ran.
+        let r = run("--conf \(conf) --cni-bin-dir \(bin):/usr/lib/cni --versions 0.4.0,1.0.0 --timeout 3 --junit \(dir)/junit.xml --keep")
+        defer { removeKeptNamespaces() }
         #expect(r.code == 1, "\(r.err)")
         #expect(failedRules(r.report) == [rule], "\(plugin): \(results(r.report, "FAIL").map(\.compact))")
+        // The JUnit file has exactly those failures, each naming its rule, section and trace.
+        let counts = validJUnit(dir + "/junit.xml")
+        #expect(counts?.failures == results(r.report, "FAIL").count, "\(String(describing: counts))")
+        let junit = (try? Files.readString(dir + "/junit.xml")) ?? ""
+        #expect(junit.contains("name=\"\(rule)\"><failure message=") && junit.contains("--replay N)") && junit.contains("SPEC.md"), "\(junit.prefix(400))")
         let fail = try #require(results(r.report, "FAIL").first)
         let refs = fail["reference"]?.array ?? []
         #expect(refs.count > 0, "no reference: \(fail.compact)")
@@ -100,7 +147,25 @@ import Testing
         let replay = sh("\(TestBinaries.podrig) trace \(dir)/trace.jsonl --replay \(n)")
         #expect(replay.code == 0 && replay.out.contains("'CNI_COMMAND=\(command)'") && replay.out.contains(plugin), "\(replay)")
         #expect(replay.out.contains("nsenter --net="), "the replay runs in the node netns")
-        expectNoNamespacesLeft()
+        // Rerun it: the same exit status (or the same hang) and the same stdout as recorded.
+        let recorded = try #require(try JSONParser.parse(sh("\(TestBinaries.podrig) trace \(dir)/trace.jsonl -o json").out)[n - 1])
+        try Files.writeAtomic(dir + "/replay.sh", replay.out, mode: 0o755, sync: false)
+        // In a PID namespace of its own, so a hanging plugin dies with it when the timeout strikes.
+        let again = sh("timeout 5 unshare --pid --fork --kill-child \(dir)/replay.sh", timeout: 30)
+        if recorded["timedOut"]?.bool == true {
+            #expect(again.code == 124, "\(plugin): the replay should hang again: \(again)")
+        } else {
+            #expect(Int(again.code) == recorded["exitCode"]?.int, "\(plugin): replay exit \(again.code), recorded \(recorded["exitCode"]?.compact ?? "?")")
+            #expect(again.out == recorded["stdout"]?.string, "\(plugin): replay printed \(again.out)")
+        }
+    }
+
+    /// What --keep kept (the node netns and the run's scratch dir), removed by name; then nothing may be left.
+    func removeKeptNamespaces(sourceLocation: SourceLocation = #_sourceLocation) {
+        let mine = ((try? Files.list("/run/netns")) ?? []).filter { $0.hasPrefix("pr-ct") }
+        for ns in mine.sorted().reversed() { sh("ip netns del \(ns)") }
+        for run in Set(mine.map { String($0.dropFirst(5).prefix(6)) }) { try? Files.removeTree("/run/podrig-cni-test/" + run) }
+        expectNoNamespacesLeft(sourceLocation: sourceLocation)
     }
 
     @Test func replayWithKeepRerunsTheFailedExec() throws {
@@ -114,10 +179,8 @@ import Testing
         let again = sh(script)
         #expect(again.code == 1 && again.out.contains("attachment already deleted"), "\(again)")
         // --keep left the namespaces for the replay; remove them by name.
-        let mine = ((try? Files.list("/run/netns")) ?? []).filter { $0.hasPrefix("pr-ct") }
-        #expect(!mine.isEmpty)
-        for ns in mine.sorted().reversed() { sh("ip netns del \(ns)") }
-        expectNoNamespacesLeft()
+        #expect(((try? Files.list("/run/netns")) ?? []).contains { $0.hasPrefix("pr-ct") })
+        removeKeptNamespaces()
     }
 
     /// `podrig trace --diff` and `--redact` on a real trace: add.twice's two ADDs of one attachment.
@@ -159,6 +222,16 @@ import Testing
         #expect(bad.code == 2 && bad.err.contains("--diff takes two exec numbers"), "\(bad)")
         let far = sh("\(TestBinaries.podrig) trace \(trace) --diff 1 9999")
         #expect(far.code != 0 && far.err.contains("there are"), "\(far)")
+        expectNoNamespacesLeft()
+    }
+
+    /// docs/cni-conformance.md is what `hack/cni-conformance` makes on this machine, byte for byte:
+    /// a change in podrig's runner (or in Debian's plugins) shows up here as a diff of the table.
+    /// A FAIL that no suite entry explains would also fail here (it is not in the committed doc).
+    @Test func referenceTableIsTheCommittedDoc() {
+        let repo = Files.dirname(of: Files.dirname(of: Files.dirname(of: CNIConformanceTests.faults)))
+        let r = sh("cd \(repo) && PODRIG=\(TestBinaries.podrig) bash hack/cni-conformance --check", timeout: 600)
+        #expect(r.code == 0, "regenerate with hack/cni-conformance:\n\(r.err.suffix(4000))")
         expectNoNamespacesLeft()
     }
 

@@ -65,6 +65,21 @@ import Testing
         #expect(md.contains("| n<&> | `del.twice@1.0.0` | known |"))
     }
 
+    @Test func aPluginThisMachineCannotRunIsNotApplicableEverywhere() throws {
+        let entry = try CTSuiteEntry.parse(Array(#"{"name":"ipvlan","conf":{"cniVersion":"1.0.0","name":"x","type":"ipvlan"},"requires":["ip link add p type ipvlan"]}"#.utf8), source: "t")
+        #expect(entry.requires == ["ip link add p type ipvlan"] && entry.options(CTOptions()).requires == entry.requires)
+        var r = CTReport(name: "ipvlan", mode: "standalone", plugins: [], versions: [], tracePath: "/tmp/t")
+        r.skipped = "not testable on this machine: `ip link add p type ipvlan` fails (Unknown device type)"
+        #expect(!r.failed && r.json["skipped"]?.string == r.skipped)
+        #expect(CTRender.table(r).contains("  skipped: not testable on this machine"))
+        let x = CTRender.junit([r, report()])
+        #expect(x.contains("<testsuites name=\"podrig cni test\" tests=\"4\" failures=\"1\""), "\(x)")
+        #expect(x.contains("tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\"") && x.contains("name=\"requires\"><skipped message=\"not testable"))
+        let md = CTRender.markdown([r], entries: [entry])
+        #expect(md.contains("| ipvlan | standalone | – | n/a | n/a |"), "\(md)")
+        #expect(md.contains("### Not run on this machine\n\n| plugin | why |\n|---|---|\n| ipvlan | not testable on this machine: `ip link add p type ipvlan` fails (Unknown device type) |"))
+    }
+
     @Test func suiteEntriesAreValidated() {
         #expect(throws: PodrigError.self) { try CTSuiteEntry.parse(Array(#"{"conf":{}}"#.utf8), source: "t") }
         #expect(throws: PodrigError.self) { try CTSuiteEntry.parse(Array(#"{"name":"a","conf":{"cniVersion":"1.0.0","name":"x","type":"b"},"mode":"sideways"}"#.utf8), source: "t") }
