@@ -10,7 +10,7 @@ let package = Package(
         .executable(name: "podrig-supervisor", targets: ["podrig-supervisor"]),
         .executable(name: "podrig-ipam", targets: ["podrig-ipam"]),
         // The library under the CLI: bring pods up and down from another package's tests.
-        .library(name: "Podrig", targets: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigCluster", "PodrigIPAM"]),
+        .library(name: "Podrig", targets: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigCluster", "PodrigIPAM", "PodrigCgroups"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,32 +40,33 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable", "-nostartfiles", "-Xlinker", "--gc-sections"])]
         ),
         .target(name: "PodrigCore", dependencies: ["CPodrig", "CYAML"]),
-        .target(name: "PodrigSandbox", dependencies: ["PodrigCore", "CPodrig"]),
+        .target(name: "PodrigSandbox", dependencies: ["PodrigCore", "PodrigCgroups", "CPodrig"]),
         .target(name: "PodrigCNI", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigIPAM"]),
         // The CNI IPAM plugin's logic (host-local's config, sticky and requested IPs, crash-safe leases).
         .target(name: "PodrigIPAM", dependencies: ["PodrigCore"]),
-        .target(name: "PodrigCgroups"),
+        // cgroups v1/v2: detection, kubelet's values, podrig's own tree (create, write, remove), usage.
+        .target(name: "PodrigCgroups", dependencies: ["PodrigCore"]),
         // The plugin process: PodrigCore only (no Foundation, no ArgumentParser); hack/build links it
         // static like podrig, so it starts in about a millisecond.
         .executableTarget(name: "podrig-ipam", dependencies: ["PodrigIPAM"]),
-        .target(name: "PodrigPod", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "CPodrig"]),
+        .target(name: "PodrigPod", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigCgroups", "CPodrig"]),
         // Cluster networking in a box: kcm's node IPAM, simulated nodes in netns, routes between them.
         .target(name: "PodrigCluster", dependencies: ["PodrigCore", "PodrigSandbox", "CPodrig"]),
         // `podrig doctor`: environment checks and the leak scanner (reads state, never changes it).
-        .target(name: "PodrigDoctor", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCluster", "CPodrig"]),
+        .target(name: "PodrigDoctor", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCluster", "PodrigCgroups", "CPodrig"]),
         // `podrig cni test`: the black-box CNI plugin conformance runner (over PodrigCNI's exec path).
         .target(name: "PodrigConformance", dependencies: ["PodrigCore", "PodrigCNI"]),
         .executableTarget(
             name: "podrig",
             dependencies: [
-                "PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM", "PodrigCluster", "PodrigConformance",
+                "PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM", "PodrigCluster", "PodrigConformance", "PodrigCgroups",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "PodrigUnitTests", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM", "PodrigCluster", "PodrigConformance", "PodrigCgroups"]),
         .testTarget(
             name: "PodrigIntegrationTests",
-            dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigIPAM", "PodrigCluster", "podrig", "podrig-pause", "podrig-supervisor", "podrig-ipam"]
+            dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigIPAM", "PodrigCluster", "PodrigCgroups", "podrig", "podrig-pause", "podrig-supervisor", "podrig-ipam"]
         ),
     ]
 )

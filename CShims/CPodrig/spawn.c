@@ -70,6 +70,8 @@ static const char *const step_names[PR_STEP_COUNT] = {
     [PR_STEP_USERNS] = "unshare(user)",
     [PR_STEP_USERNS_MAP] = "write uid_map/gid_map",
     [PR_STEP_SETNS_USER] = "join the user namespace",
+    [PR_STEP_CGROUP] = "join cgroup",
+    [PR_STEP_OOM_SCORE] = "write oom_score_adj",
 };
 
 const char *pr_spawn_step_name(int step) {
@@ -312,8 +314,31 @@ static void reset_signals(int pipe_fd) {
     if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) child_fail(pipe_fd, PR_STEP_SIGNALS);
 }
 
+// "0" into cgroup.procs moves the writer (this child) itself; then the score, while /proc is the host's.
+static void join_cgroups(const pr_spawn_attr *a, int pipe_fd) {
+    for (int i = 0; i < a->cgroup_count; i++) {
+        if (write(a->cgroup_fds[i], "0", 1) != 1) child_fail_at(pipe_fd, PR_STEP_CGROUP, i);
+    }
+    if (a->set_oom_score_adj) {
+        char buf[16];
+        int v = a->oom_score_adj, n = 0, neg = v < 0;
+        unsigned u = neg ? (unsigned)(-v) : (unsigned)v;
+        char rev[12];
+        do { rev[n++] = (char)('0' + u % 10); u /= 10; } while (u && n < 11);
+        int len = 0;
+        if (neg) buf[len++] = '-';
+        while (n) buf[len++] = rev[--n];
+        int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+        if (fd < 0) child_fail(pipe_fd, PR_STEP_OOM_SCORE);
+        // Lowering the score needs CAP_SYS_RESOURCE; without it (a confined host) the inherited one stays.
+        if (write(fd, buf, (size_t)len) != len && errno != EACCES) child_fail(pipe_fd, PR_STEP_OOM_SCORE);
+        close(fd);
+    }
+}
+
 static __attribute__((noreturn)) void child_main(const pr_spawn_attr *a, int pipe_fd, int sync_fd) {
     reset_signals(pipe_fd);
+    join_cgroups(a, pipe_fd);
     int joins_pidns = 0;
     for (int i = 0; i < a->ns_count; i++) {
         if (a->ns_types[i] == CLONE_NEWUSER) continue;  // joined last, in child_setup

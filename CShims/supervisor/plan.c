@@ -36,9 +36,11 @@ static const char *const root_keys[] = {"version", "name", "namespace", "stateDi
                                         "terminationGracePeriodSeconds", "probeHost", "finish", "containers", "logMaxSize",
                                         "logMaxFiles", NULL};
 static const char *const container_keys[] = {"name", "kind", "spawn", "postStart", "preStop", "startupProbe", "readinessProbe",
-                                             "livenessProbe", "terminationMessageFile", "logPath", "stdin", "stdinOnce", "tty", NULL};
+                                             "livenessProbe", "terminationMessageFile", "logPath", "stdin", "stdinOnce", "tty",
+                                             "cgroup", NULL};
 static const char *const spawn_keys[] = {"path", "argv", "env", "join", "unshare", "mounts", "cwd", "user", "caps",
-                                         "noNewPrivs", "seccomp", NULL};
+                                         "noNewPrivs", "seccomp", "oomScoreAdj", NULL};
+static const char *const cgroup_keys[] = {"path", "procs", "oomEvents", "resources", "files", NULL};
 static const char *const join_keys[] = {"type", "path", NULL};
 static const char *const mount_keys[] = {"source", "target", "fstype", "flags", "data", NULL};
 static const char *const user_keys[] = {"uid", "gid", "groups", NULL};
@@ -114,6 +116,8 @@ static int check_container_keys(const jnode *j, int index) {
     }
     snprintf(where, sizeof(where), "containers[%d].spawn.user", index);
     if (known_keys(json_get(s, "user"), user_keys, where) != 0) return -1;
+    snprintf(where, sizeof(where), "containers[%d].cgroup", index);
+    if (known_keys(json_get(j, "cgroup"), cgroup_keys, where) != 0) return -1;
     snprintf(where, sizeof(where), "containers[%d].spawn.caps", index);
     if (known_keys(json_get(s, "caps"), caps_keys, where) != 0) return -1;
     static const char *const probes[] = {"startupProbe", "readinessProbe", "livenessProbe"};
@@ -188,6 +192,19 @@ static int load_container(container *c, const jnode *j, const char *path, int in
         c->attr.cap_ambient = json_u64(caps, "ambient");
     }
     c->attr.no_new_privs = json_bool(s, "noNewPrivs");
+    if (json_get(s, "oomScoreAdj")) {
+        c->attr.set_oom_score_adj = 1;
+        c->attr.oom_score_adj = (int)json_int(s, "oomScoreAdj", 0);
+    }
+    const jnode *cg = json_get(j, "cgroup");
+    c->cgroup_procs = json_strv(json_get(cg, "procs"));
+    c->oom_events = json_str(cg, "oomEvents");
+    for (int i = 0; c->cgroup_procs && c->cgroup_procs[i]; i++) {
+        if (i == PR_SPAWN_MAX_CGROUPS) {
+            fprintf(stderr, "podrig-supervisor: %s: containers[%d].cgroup.procs: more than %d files\n", path, index, PR_SPAWN_MAX_CGROUPS);
+            return -1;
+        }
+    }
     c->attr.new_session = 1;  // its own process group, so stop signals reach its children too
     const char *bpf = json_str(s, "seccomp");
     if (bpf) {

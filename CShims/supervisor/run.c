@@ -17,11 +17,25 @@
 
 #define SEC 1000000000LL
 
-// Opens the namespaces (paths may name the container's pid with %d) and spawns; 0 or -errno.
-static int spawn_joined(pr_spawn_attr *a, const ns_join *joins, int count, pid_t target, pid_t *pid,
+// Opens the namespaces (paths may name the container's pid with %d) and the container's
+// cgroup.procs files, and spawns; 0 or -errno.
+static int spawn_joined(pr_spawn_attr *a, const ns_join *joins, int count, pid_t target, char **procs, pid_t *pid,
                         char *why, size_t why_len) {
-    int fds[PR_SPAWN_MAX_NS];
-    int n = 0, rc = 0;
+    int fds[PR_SPAWN_MAX_NS], cg[PR_SPAWN_MAX_CGROUPS];
+    int n = 0, ncg = 0, rc = 0;
+    for (int i = 0; procs && procs[i] && i < PR_SPAWN_MAX_CGROUPS; i++) {
+        int fd = open(procs[i], O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+            rc = -errno;
+            snprintf(why, why_len, "open(%s): %s", procs[i], strerror(-rc));
+            break;
+        }
+        cg[ncg] = fd;
+        a->cgroup_fds[ncg] = fd;
+        ncg++;
+    }
+    a->cgroup_count = ncg;
+    if (rc != 0) count = 0;
     for (int i = 0; i < count; i++) {
         char path[256];
         snprintf(path, sizeof(path), joins[i].path, (int)target);
@@ -42,13 +56,31 @@ static int spawn_joined(pr_spawn_attr *a, const ns_join *joins, int count, pid_t
         rc = pr_spawn(a, pid, &is_child, &step, &index);
         if (rc != 0) {
             const char *obj = step == PR_STEP_EXEC ? a->path : step == PR_STEP_CHDIR && a->cwd ? a->cwd
+                            : step == PR_STEP_CGROUP && procs && index >= 0 && index < ncg ? procs[index]
                             : step == PR_STEP_MOUNT && index >= 0 && (size_t)index < a->mount_count ? a->mounts[index].target : NULL;
             snprintf(why, why_len, "%s%s%s%s: %s", pr_spawn_step_name(step), obj ? "(" : "", obj ? obj : "", obj ? ")" : "",
                      strerror(-rc));
         }
     }
     for (int i = 0; i < n; i++) close(fds[i]);
+    for (int i = 0; i < ncg; i++) close(cg[i]);
     return rc;
+}
+
+// The oom_kill count of the container's memory cgroup (0 without one).
+static long long oom_kills(const container *c) {
+    if (c->oom_events == NULL) return 0;
+    int fd = open(c->oom_events, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, "oom_kill ", 9) == 0) return strtoll(line + 9, NULL, 10);
+    }
+    return 0;
 }
 
 int spawn_in_container(container *c, char **argv, pid_t *pid) {
@@ -75,7 +107,7 @@ int spawn_in_container(container *c, char **argv, pid_t *pid) {
     a.mount_count = 0;
     a.stdin_fd = a.stdout_fd = a.stderr_fd = -1;
     char why[512];
-    int rc = spawn_joined(&a, joins, count, c->pid, pid, why, sizeof(why));
+    int rc = spawn_joined(&a, joins, count, c->pid, c->cgroup_procs, pid, why, sizeof(why));
     if (rc != 0) event(c, "exec %s failed: %s", argv[0], why);
     return rc;
 }
@@ -155,7 +187,8 @@ void container_start(container *c) {
     pid_t pid = -1;
     c->started_ns = now_ns();
     c->started_wall_ns = wall_ns();
-    int rc = spawn_joined(&a, c->joins, c->join_count, 0, &pid, why, sizeof(why));
+    c->oom_kills = oom_kills(c);
+    int rc = spawn_joined(&a, c->joins, c->join_count, 0, c->cgroup_procs, &pid, why, sizeof(why));
     if (rc != 0) {
         stdio_close(&f);
         event(c, "Failed to start: %s", why);
@@ -289,10 +322,13 @@ void container_exited(container *c, int status) {
         p->in_flight = 0;
     }
     kill_reason reason = c->kill_reason;
-    set_terminated(c, code, sig, code == 0 ? "Completed" : "Error", NULL);
+    // kubelet's OOMKilled: the kernel's OOM killer acted in the container's memory cgroup while it ran.
+    int oom = sig == SIGKILL && oom_kills(c) > c->oom_kills;
+    set_terminated(c, code, sig, oom ? "OOMKilled" : code == 0 ? "Completed" : "Error", NULL);
     read_termination_message(c);
     if (reason == KILL_POSTSTART) snprintf(c->term.message, sizeof(c->term.message), "PostStartHook failed");
-    if (sig) event(c, "Exited: killed by signal %d", sig);
+    if (oom) event(c, "Exited: OOMKilled (the memory limit was reached)");
+    else if (sig) event(c, "Exited: killed by signal %d", sig);
     else event(c, "Exited with status %d", code);
     after_exit(c);
 }

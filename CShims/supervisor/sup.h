@@ -90,6 +90,9 @@ typedef struct container {
     const char *term_file;       // host file bind-mounted at terminationMessagePath
     const char *log_path;        // CRI containers: the log file kubelet asked for
     int want_stdin, stdin_once, tty;  // plan: keep a stdin pipe / a pty for attach
+    char **cgroup_procs;         // plan cgroup.procs: its cgroup.procs files, joined by every spawn in it
+    const char *oom_events;      // plan cgroup.oomEvents: memory.events (v2) / memory.oom_control (v1)
+    long long oom_kills;         // its oom_kill count when the current instance started
     int listen_fd;               // its attach socket (attach.c), -1 if none
     int stdin_fd;                // write side of its stdin (pipe, or a dup of the pty master); -1
     int stdin_claimed;           // stdinOnce: an attach has used stdin (it closes when that one ends)

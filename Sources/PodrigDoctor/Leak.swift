@@ -3,7 +3,7 @@ import PodrigCore
 /// One piece of podrig-made state with no live owner.
 public struct Leak: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
-        case state, pin, pause, supervisor, interface, cache, lease, iptables, logs, cluster
+        case state, pin, pause, supervisor, interface, cache, lease, iptables, logs, cluster, cgroup
     }
 
     /// Who the leaked object belongs to, as far as doctor can tell.

@@ -2,6 +2,7 @@ import CPodrig
 #if canImport(Glibc)
 import Glibc
 #endif
+import PodrigCgroups
 import PodrigCluster
 import PodrigCore
 import PodrigSandbox
@@ -26,6 +27,8 @@ public struct LeakScanner {
         public var logRoot: String?
         public var checkLinks = true
         public var checkIptables = true
+        /// The cgroup hierarchy's mount (podrig's cgroups are under <tree>/podrig).
+        public var cgroupMount = "/sys/fs/cgroup"
         public init() {}
     }
 
@@ -51,6 +54,7 @@ public struct LeakScanner {
         if options.checkLinks { ctx.scanLinks() }
         if options.checkIptables { ctx.scanIptables() }
         if let logRoot = options.logRoot { ctx.scanLogs(logRoot) }
+        ctx.scanCgroups()
         ctx.report.leaks.sort { ($0.kind.rawValue, $0.object) < ($1.kind.rawValue, $1.object) }
         return ctx.report
     }
@@ -339,6 +343,23 @@ private struct Context {
     }
 
     // MARK: logs
+
+    /// podrig cgroups no sandbox of this root records and no process is in. Another root's pod
+    /// whose containers all exited looks the same, so these name no owner (unknown).
+    mutating func scanCgroups() {
+        guard let h = CgroupHierarchy.detect(mount: options.cgroupMount) else { return }
+        let tree = CgroupTree(hierarchy: h)
+        let owned = ids.compactMap { CgroupRecord.read(store.directory($0)) }
+        var reported: [String] = []
+        for rel in tree.existing() where !CgroupTree.skeleton.contains(rel) {
+            if owned.contains(where: { rel == $0 || rel.hasPrefix($0 + "/") }) { continue }
+            if owned.contains(where: { $0.hasPrefix(rel + "/") }) { continue }  // a parent of an owned one
+            if reported.contains(where: { rel.hasPrefix($0 + "/") }) { continue }
+            if tree.hasProcesses(rel) { continue }
+            reported.append(rel)
+            add(.cgroup, rel, nil, .unknown, "no sandbox of this root records it and no process is in it")
+        }
+    }
 
     mutating func scanLogs(_ logRoot: String) {
         let uids = Set(records.values.map(\.config.uid))

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PodrigCgroups
 import PodrigCore
 import PodrigSandbox
 
@@ -52,6 +53,11 @@ public struct CRIContainers {
         }
         let id = try Identifiers.newID()
         let layout = PodLayout(directory: directory(sandboxID, id))
+        let tree = try pods.options.cgroups.tree()
+        if let tree {
+            try PodCgroups.validate(CRIContainers.podSpec(config, sandbox: record.config), node: NodeCapacity.discover(), version: tree.hierarchy.version)
+        }
+        var podCgroup: PodCgroup?
         do {
             try Files.makeDirectories(layout.directory, mode: 0o755)
             let cfg = record.config
@@ -65,6 +71,16 @@ public struct CRIContainers {
             planner.logPath = logPath
             planner.logMaxSize = pods.options.logMaxSize
             planner.logMaxFiles = pods.options.logMaxFiles
+            if let tree {
+                // The sandbox's linux.cgroup_parent (kubelet's pod cgroup), else kubelet's shape under podrig/.
+                let path = try cfg.cgroupParent.map { p throws(PodrigError) in try CgroupPath.parent(p) }
+                    ?? CgroupPath.pod(uid: cfg.uid.isEmpty ? sandboxID : cfg.uid, qos: nil)
+                let dir = store.directory(sandboxID)
+                if PodCgroup.recorded(dir) != path { try Files.writeAtomic(PodCgroup.recordFile(dir), path + "\n", sync: false) }
+                try tree.create(path)
+                podCgroup = PodCgroup(tree: tree, path: path, containerID: id)
+                planner.cgroup = podCgroup
+            }
             let plan = try planner.prepare()
             try Files.writeAtomic(layout.plan, plan.pretty + "\n")
             let meta: JSON = [
@@ -76,6 +92,7 @@ public struct CRIContainers {
             ]
             try Files.writeAtomic(layout.directory + "/container.json", meta.pretty + "\n")
         } catch {
+            if let podCgroup { try? podCgroup.tree.remove(podCgroup.containerPath(config.container.name)) }
             try? Files.removeTree(layout.directory)
             throw error
         }
@@ -159,9 +176,18 @@ public struct CRIContainers {
             guard force else { throw PodrigError(.conflict, "container \(c.id.prefix(13)) is running: stop it first or use rm -f") }
             PodManager.stopSupervisor(c.layout, grace: 0)
         }
+        try CRIContainers.removeCgroup(c.layout)
         do { try Files.removeTree(c.layout.directory) } catch {
             if error.code != .notFound { throw error }  // removed meanwhile: still removed
         }
+    }
+
+    /// The container's cgroup, as its plan names it (gone already is fine).
+    static func removeCgroup(_ layout: PodLayout) throws(PodrigError) {
+        guard let text = try? Files.readString(layout.plan), let plan = try? JSONParser.parse(text),
+              let path = plan["containers"]?[0]?["cgroup"]?["path"]?.string, CgroupPath.isPodrigs(path),
+              let h = CgroupHierarchy.detect() else { return }
+        try CgroupTree(hierarchy: h).remove(path)
     }
 
     // MARK: queries

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CPodrig
+import PodrigCgroups
 import PodrigCore
 import PodrigSandbox
 
@@ -21,6 +22,8 @@ public final class PodManager: @unchecked Sendable {
         /// kubelet's containerLogMaxSize (bytes) and containerLogMaxFiles, for the supervisor's log rotation.
         public var logMaxSize: Int64 = PodPlanner.defaultLogMaxSize
         public var logMaxFiles = PodPlanner.defaultLogMaxFiles
+        /// Cgroups per pod and container (kubelet's shape and values), or none.
+        public var cgroups = CgroupOptions()
         public init() {}
     }
 
@@ -76,6 +79,12 @@ public final class PodManager: @unchecked Sendable {
         }
         let supervisorPath = try resolveSupervisor()
         let s = manifest.spec
+        let tree = try options.cgroups.tree()
+        if let tree {
+            try PodCgroups.validate(s, node: NodeCapacity.discover(), version: tree.hierarchy.version)
+        } else if (s.initContainers + s.containers).contains(where: { !$0.resources.limits.isEmpty }) {
+            Log.warn("pod \(manifest.namespace)/\(manifest.name): resource limits are not enforced (cgroups disabled)")
+        }
         let ns = NamespaceOptions(network: s.hostNetwork ? .node : .pod,
                                   pid: s.hostPID ? .node : s.shareProcessNamespace ? .pod : .container,
                                   ipc: s.hostIPC ? .node : .pod)
@@ -96,6 +105,13 @@ public final class PodManager: @unchecked Sendable {
             if let node { raw["spec"]?["nodeName"] = .string(node.name) }  // the scheduler's binding
             raw["metadata"]?["creationTimestamp"] = .string(Time.rfc3339(record.createdAt))
             try Files.writeAtomic(layout.manifest, raw.pretty + "\n")
+            var podCgroup: PodCgroup?
+            if let tree {
+                let path = CgroupPath.pod(uid: manifest.uid, qos: QOSClass.of(s))
+                try PodManager.makePodCgroup(tree, path: path, sandboxDirectory: sandboxes.store.directory(record.id),
+                                             PodCgroups.pod(s, pidsLimit: options.cgroups.podPidsLimit))
+                podCgroup = PodCgroup(tree: tree, path: path)
+            }
             let podrig = options.podrigPath ?? "/proc/self/exe"
             let exe = podrig == "/proc/self/exe" ? (readlinkSelf() ?? "") : podrig
             let finish = exe.isEmpty ? [] : [exe, "stopp", record.id, "--root", sandboxes.options.root] + options.finishArguments
@@ -104,6 +120,7 @@ public final class PodManager: @unchecked Sendable {
                                      nodeName: node?.name ?? manifest.spec.nodeName ?? PodFiles.nodeName(), finish: finish)
             planner.logMaxSize = options.logMaxSize
             planner.logMaxFiles = options.logMaxFiles
+            planner.cgroup = podCgroup
             let plan = try planner.prepare()
             try Files.writeAtomic(layout.plan, plan.pretty + "\n")
             let identity = try startSupervisor(supervisorPath, layout: layout, record: record)
@@ -115,6 +132,18 @@ public final class PodManager: @unchecked Sendable {
             throw error
         }
         return try load(record.id)
+    }
+
+    /// The pod's cgroup, recorded in the sandbox's directory first so that removing the sandbox
+    /// (after a failure too) removes it. kubelet's BestEffort QoS cgroup gets the minimum shares.
+    static func makePodCgroup(_ tree: CgroupTree, path: String, sandboxDirectory: String, _ values: CgroupResources) throws(PodrigError) {
+        try Files.writeAtomic(PodCgroup.recordFile(sandboxDirectory), path + "\n", sync: false)
+        if path.contains("/besteffort/") {
+            var qos = CgroupResources()
+            qos.cpuShares = KubeletMapping.minShares
+            try tree.create(CgroupHierarchy.topName + "/kubepods/besteffort", qos)
+        }
+        try tree.create(path, values)
     }
 
     func readlinkSelf() -> String? {
@@ -272,6 +301,10 @@ public final class PodManager: @unchecked Sendable {
 
     /// beforeRemove: the pod's log directory goes with it (its state goes with the sandbox directory).
     static func removePodFiles(_ record: SandboxRecord, store: SandboxStore) throws(PodrigError) {
+        // Its cgroups (the pod's, its containers' and CRI containers'): processes are gone by now.
+        do { try PodCgroup.removeRecorded(store.directory(record.id)) } catch {
+            Log.warn("sandbox \(record.id.prefix(13)): \(error) (doctor --leaks lists what is left)")
+        }
         let layout = PodLayout(store: store, id: record.id)
         PodVolumes.unmount(layout)
         guard layout.exists, let dir = record.config.logDirectory else { return }

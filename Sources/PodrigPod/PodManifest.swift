@@ -1,4 +1,5 @@
 import PodrigCore
+import PodrigCgroups
 
 /// A Kubernetes v1 Pod, the parts podrig acts on. `raw` keeps the document as written so that
 /// `podrig get pod -o yaml` can hand it back with a status.
@@ -80,6 +81,8 @@ public struct ContainerSpec: Sendable {
     public var terminationMessagePolicy = "File"
     public var ports: [(name: String?, port: Int)] = []
     public var resources = ResourceRequirements()
+    /// CRI `linux.resources` as given: written as they are instead of kubelet's mapping of `resources`.
+    public var linuxResources: CgroupResources?
     /// stdin kept open for `podrig attach` (stdinOnce: closed after the first attach ends), and a pty.
     public var stdin = false
     public var stdinOnce = false

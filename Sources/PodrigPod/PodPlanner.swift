@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CPodrig
+import PodrigCgroups
 import PodrigCore
 import PodrigSandbox
 
@@ -26,6 +27,9 @@ public struct PodPlanner {
     /// Log rotation by the supervisor, as kubelet's containerLogMaxSize / containerLogMaxFiles.
     public var logMaxSize: Int64 = PodPlanner.defaultLogMaxSize
     public var logMaxFiles = PodPlanner.defaultLogMaxFiles
+    /// The pod's cgroup (made already): each container gets one below it, filled with kubelet's
+    /// values, which the supervisor's spawn joins between fork and exec. nil: no cgroups.
+    public var cgroup: PodCgroup?
     public static let defaultLogMaxSize: Int64 = 10 * 1024 * 1024
     public static let defaultLogMaxFiles = 5
 
@@ -55,6 +59,7 @@ public struct PodPlanner {
     var hostname: String { String((spec.hostname ?? manifest.name).prefix(63)) }
 
     public func prepare() throws(PodrigError) -> JSON {
+        if let cgroup { try PodCgroups.validate(spec, node: node, version: cgroup.tree.hierarchy.version) }
         try Files.makeDirectories(layout.etc, mode: 0o755)
         try Files.makeDirectories(layout.shm, mode: 0o1777)
         chmod(layout.shm, 0o1777)
@@ -192,6 +197,17 @@ public struct PodPlanner {
         }
         if let termFile { out["terminationMessageFile"] = .string(termFile) }
         if let logPath { out["logPath"] = .string(logPath) }
+        if let cgroup {
+            let res = PodCgroups.container(c, pod: spec, node: node, version: cgroup.tree.hierarchy.version)
+            let rel = cgroup.containerPath(c.name)
+            let written = try cgroup.tree.create(rel, res)
+            let h = cgroup.tree.hierarchy
+            var cg: JSON = ["path": .string(rel), "procs": .array(h.procsFiles(rel).map { .string($0) }),
+                            "resources": res.json, "files": .object(JSONObject(written.map { ($0.file, JSON.string($0.value)) }))]
+            if let oom = h.oomEventsFile(rel) { cg["oomEvents"] = .string(oom) }
+            out["cgroup"] = cg
+            if let adj = res.oomScoreAdj { spawn["oomScoreAdj"] = .int(adj); out["spawn"] = spawn }
+        }
         // What `podrig attach` can reach: the supervisor keeps this stdin pipe or pty (docs/supervisor.md).
         if c.stdin { out["stdin"] = true }
         if c.stdinOnce { out["stdinOnce"] = true }

@@ -57,7 +57,7 @@ public enum PodStatusView {
 
     /// One entry of containerStatuses / initContainerStatuses, with the fields kubelet fills.
     static func containerStatus(_ spec: ContainerSpec, _ c: SupervisorStatus.Container?, sandboxID: String, waitingReason: String,
-                                user: JSON?) -> JSON {
+                                user: JSON?, cgroup: JSON? = nil) -> JSON {
         let id = containerID(sandboxID, spec.name)
         var state: JSON
         if let c {
@@ -86,6 +86,8 @@ public enum PodStatusView {
             }
             o["resources"] = spec.resources.json
             if let user { o["user"] = user }
+            // podrig's own: the container's cgroup and the values written there (kubectl has no field for them).
+            if let cgroup { o["cgroup"] = ["path": cgroup["path"] ?? nil, "files": cgroup["files"] ?? [:]] }
             if !spec.volumeMounts.isEmpty {
                 o["volumeMounts"] = .array(spec.volumeMounts.map { vm in
                     var m: JSON = ["name": .string(vm.name), "mountPath": .string(vm.mountPath)]
@@ -98,6 +100,11 @@ public enum PodStatusView {
             }
         }
         return o
+    }
+
+    /// The plan's cgroup of a container (path, resources, files written).
+    public static func cgroup(_ plan: JSON?, _ name: String) -> JSON? {
+        plan?["containers"]?.array?.first(where: { $0["name"]?.string == name })?["cgroup"]
     }
 
     /// status.containerStatuses[].user.linux from the plan: the ids the container runs with.
@@ -156,11 +163,13 @@ public enum PodStatusView {
         o["startTime"] = time(start)
         if !m.spec.initContainers.isEmpty {
             o["initContainerStatuses"] = .array(m.spec.initContainers.map {
-                containerStatus($0, s?.container($0.name), sandboxID: record.id, waitingReason: initWaiting, user: user(plan, $0.name))
+                containerStatus($0, s?.container($0.name), sandboxID: record.id, waitingReason: initWaiting, user: user(plan, $0.name),
+                                cgroup: cgroup(plan, $0.name))
             })
         }
         o["containerStatuses"] = .array(m.spec.containers.map {
-            containerStatus($0, s?.container($0.name), sandboxID: record.id, waitingReason: mainWaiting, user: user(plan, $0.name))
+            containerStatus($0, s?.container($0.name), sandboxID: record.id, waitingReason: mainWaiting, user: user(plan, $0.name),
+                            cgroup: cgroup(plan, $0.name))
         })
         o["qosClass"] = .string(QOSClass.of(m.spec))
         return o

@@ -1,3 +1,4 @@
+import PodrigCgroups
 import PodrigCore
 
 /// How a sandbox uses a namespace, as CRI numbers them (POD=0, CONTAINER=1, NODE=2, TARGET=3).
@@ -191,6 +192,7 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
         if let linux = try r.object("linux") {
             var lr = ConfigReader(.object(linux), path: "linux")
             cgroupParent = try lr.string("cgroup_parent")
+            if let p = cgroupParent, !p.isEmpty { _ = try CgroupPath.parent(p) }  // refused before anything is made
             sysctls = try lr.stringMap("sysctls") ?? [:]
             if let sc = try lr.object("security_context") {
                 var sr = ConfigReader(.object(sc), path: "linux.security_context")

@@ -1,5 +1,7 @@
 import ArgumentParser
+import PodrigCgroups
 import PodrigCore
+import PodrigPod
 import PodrigSandbox
 
 /// Options every command shares.
@@ -9,6 +11,15 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("podrig-pause executable (default: beside podrig).", valueName: "path"))
     var pausePath: String?
+
+    @Option(help: ArgumentHelp("enabled: a cgroup per pod and container with kubelet's limits (needs a writable cgroup v1 or v2 tree); disabled: none, resources not enforced (also PODRIG_CGROUPS=disabled).", valueName: "mode"))
+    var cgroups: CgroupOptions.Mode?
+
+    @Option(help: ArgumentHelp("cgroup v2 cpu.weight from shares: quadratic (runc >= 1.3.2, crun >= 1.23) or linear (older runtimes).", valueName: "formula"))
+    var cpuWeightFormula: KubeletMapping.WeightFormula = .quadratic
+
+    @Option(help: ArgumentHelp("pids.max of each pod's cgroup (kubelet's podPidsLimit); default: no limit.", valueName: "n"))
+    var podMaxPids: Int64?
 
     @Flag(help: "Print debug lines on stderr.")
     var debug = false
@@ -27,6 +38,11 @@ struct GlobalOptions: ParsableArguments {
         o.pausePath = pausePath
         return o
     }
+}
+
+extension CgroupOptions.Mode: ExpressibleByArgument {}
+extension KubeletMapping.WeightFormula: ExpressibleByArgument, CaseIterable {
+    public static var allCases: [KubeletMapping.WeightFormula] { [.quadratic, .linear] }
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {

@@ -9,7 +9,7 @@ enum LeadingOptions {
     /// The options of GlobalOptions, NetworkOptions and PodOptions that take a value
     /// (CLIHabitsTests checks this list against their definitions).
     static let valued: Set<String> = [
-        "--root", "--pause-path",
+        "--root", "--pause-path", "--cgroups", "--cpu-weight-formula", "--pod-max-pids",
         "--node-ip", "--cni-conf-dir", "--cni-bin-dir", "--cni-cache-dir", "--network", "--cni-timeout", "--ip-family", "--cni-args",
         "-n", "--namespace", "--log-root",
     ]

@@ -31,6 +31,7 @@ enum ContainerView {
                             podID: c.sandboxID, podName: podName, labels: c.labels, annotations: c.annotations, json: inspect(c)))
         }
         for p in try pods.list() {
+            let plan = p.plan
             for spec in p.manifest.spec.initContainers + p.manifest.spec.containers {
                 let s = p.status?.container(spec.name)
                 let state = s?.state == .running && p.supervisorAlive ? "CONTAINER_RUNNING" : s?.state == .terminated || s?.lastTerminated != nil ? "CONTAINER_EXITED" : "CONTAINER_CREATED"
@@ -47,10 +48,14 @@ enum ContainerView {
                     "reason": .string(t?.reason ?? s?.reason ?? ""), "message": .string(t?.message ?? s?.message ?? ""),
                     "labels": map(labels), "annotations": [:], "logPath": "",
                 ]
+                var info: JSON = ["sandboxID": .string(p.record.id), "pid": .int(Int(s?.state == .running ? s?.pid ?? 0 : 0))]
+                if let cg = plan.flatMap({ PodStatusView.cgroup($0, spec.name) }) {
+                    info["cgroup"] = ["path": cg["path"] ?? nil, "files": cg["files"] ?? [:]]
+                }
                 rows.append(Row(id: id, image: spec.image ?? "", createdAt: created, state: state,
                                 name: spec.name, attempt: s?.restartCount ?? 0, podID: p.record.id, podName: p.manifest.name,
                                 labels: labels, annotations: [:],
-                                json: ["status": status, "info": ["sandboxID": .string(p.record.id), "pid": .int(Int(s?.state == .running ? s?.pid ?? 0 : 0))]]))
+                                json: ["status": status, "info": info]))
             }
         }
         return rows.sorted { $0.createdAt > $1.createdAt }
@@ -72,8 +77,14 @@ enum ContainerView {
             let groups = Set([gid] + (u["groups"]?.array ?? []).compactMap(\.int)).sorted()
             status["user"] = ["linux": ["uid": .int(uid), "gid": .int(gid), "supplementalGroups": .array(groups.map { .int($0) })]]
         }
-        return ["status": status, "info": ["sandboxID": .string(c.sandboxID), "pid": .int(Int(m?.state == .running ? m?.pid ?? 0 : 0)),
-                                           "supervisorPid": .int(Int(c.supervisor?.pid ?? 0))]]
+        var info: JSON = ["sandboxID": .string(c.sandboxID), "pid": .int(Int(m?.state == .running ? m?.pid ?? 0 : 0)),
+                          "supervisorPid": .int(Int(c.supervisor?.pid ?? 0))]
+        // ContainerStatus.resources.linux: the values written; info.cgroup: where, and each file's value.
+        if let cg = (try? JSONParser.parse(try Files.readString(c.layout.plan)))?["containers"]?[0]?["cgroup"] {
+            if let r = cg["resources"] { status["resources"] = ["linux": r] }
+            info["cgroup"] = ["path": cg["path"] ?? nil, "files": cg["files"] ?? [:]]
+        }
+        return ["status": status, "info": info]
     }
 }
 

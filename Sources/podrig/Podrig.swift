@@ -32,6 +32,8 @@ struct Podrig: ParsableCommand {
             RemoveContainer.self,
             ListContainers.self,
             InspectContainer.self,
+            Stats.self,
+            Top.self,
             VersionCommand.self,
             InfoCommand.self,
             CNICommand.self,

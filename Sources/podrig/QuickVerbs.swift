@@ -1,7 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PodrigCgroups
 import PodrigCore
+import PodrigPod
 
 /// runp, stopp, rmp, pods and `--version` without ArgumentParser. Its reflection-driven parse (Mirror,
 /// conformance scans over the whole static binary) cost ≈ 2 ms of every call — most of podrig's
@@ -52,6 +54,11 @@ enum QuickVerbs {
             case (_, "-v"), (_, "--verbose"): guard flag() else { return nil }; f.verbose = true
             case (_, "--root"): guard let v = value() else { return nil }; f.root = v
             case (_, "--pause-path"): guard let v = value() else { return nil }; f.pausePath = v
+            case (_, "--cgroups"): guard let v = value(), let m = CgroupOptions.Mode(rawValue: v) else { return nil }; f.cgroups.mode = m
+            case (_, "--cpu-weight-formula"):
+                guard let v = value(), let w = KubeletMapping.WeightFormula(rawValue: v) else { return nil }
+                f.cgroups.weightFormula = w
+            case (_, "--pod-max-pids"): guard let v = value(), let n = Int64(v) else { return nil }; f.cgroups.podPidsLimit = n
             case (_, "--node-ip"): guard let v = value() else { return nil }; f.nodeIPs.append(v)
             case (_, "--cni-conf-dir"): guard let v = value() else { return nil }; f.cniConfDir = v
             case (_, "--cni-bin-dir"): guard let v = value() else { return nil }; f.cniBinDir = v

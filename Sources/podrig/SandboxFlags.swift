@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PodrigCgroups
 import PodrigCNI
 import PodrigCore
 import PodrigPod
@@ -24,6 +25,8 @@ struct SandboxFlags {
     /// runp/up --node and --cluster: a simulated cluster node to run on.
     var node: String?
     var cluster: String?
+    /// --cgroups, --cpu-weight-formula, --pod-max-pids.
+    var cgroups = CgroupOptions()
 
     init() {}
 
@@ -33,6 +36,9 @@ struct SandboxFlags {
         pausePath = g.pausePath
         debug = g.debug
         verbose = g.verbose
+        if let m = g.cgroups { cgroups.mode = m }
+        cgroups.weightFormula = g.cpuWeightFormula
+        cgroups.podPidsLimit = g.podMaxPids
     }
 
     init(network n: NetworkOptions) {
@@ -101,6 +107,7 @@ struct SandboxFlags {
     func podManager(logRoot: String? = nil, configure: (inout PodManager.Options) -> Void = { _ in }) throws -> PodManager {
         var o = PodManager.Options()
         o.logRoot = logRoot
+        o.cgroups = cgroups
         configure(&o)
         o.finishArguments = networkArguments
         return PodManager(sandboxOptions: sandboxOptions, network: CNINetwork(options: try cniOptions()), options: o)

@@ -5,7 +5,8 @@ import Testing
 /// The hand parser of runp/stopp/rmp/pods must know every flag ArgumentParser defines for them,
 /// give the same values, and fall back to ArgumentParser for anything else.
 @Suite struct QuickVerbsTests {
-    static let sample: [String: String] = ["--cni-timeout": "5", "--ip-family": "ipv6", "--state": "ready", "--output": "json", "-o": "yaml"]
+    static let sample: [String: String] = ["--cni-timeout": "5", "--ip-family": "ipv6", "--state": "ready", "--output": "json", "-o": "yaml",
+                                                   "--cgroups": "disabled", "--cpu-weight-formula": "linear", "--pod-max-pids": "100"]
     static let booleans: Set<String> = ["--debug", "-v", "--verbose", "--force", "-f", "--all", "-a", "--quiet", "-q", "--no-trunc"]
 
     static func flags(_ type: ParsableCommand.Type) -> [String] {

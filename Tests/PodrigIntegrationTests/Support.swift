@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PodrigCgroups
 import PodrigCore
 import PodrigSandbox
 import Testing
@@ -66,6 +67,14 @@ enum LeakCheck {
         #expect(!Files.exists(root.path + "/sandboxes/" + record.id), "state directory leaked", sourceLocation: sourceLocation)
         let mounts = (try? Files.readString("/proc/self/mountinfo")) ?? ""
         #expect(!mounts.contains(NetnsPin.name(for: record.id)), "netns mount leaked", sourceLocation: sourceLocation)
+        cgroupsGone(record.config.uid.isEmpty ? [record.id] : [record.config.uid, record.id], sourceLocation: sourceLocation)
+    }
+
+    /// No podrig cgroup (pod, container, CRI parent) names any of `names` (a pod uid, a sandbox or container ID).
+    static func cgroupsGone(_ names: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        guard let h = CgroupHierarchy.detect() else { return }
+        let left = CgroupTree(hierarchy: h).existing().filter { rel in names.contains { !$0.isEmpty && rel.contains($0) } }
+        #expect(left.isEmpty, "cgroups leaked: \(left)", sourceLocation: sourceLocation)
     }
 
     /// The root holds no sandboxes at all.

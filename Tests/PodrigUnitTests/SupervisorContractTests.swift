@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CPodrig
+import PodrigCgroups
 import PodrigCore
 import PodrigPod
 import PodrigSandbox
@@ -107,6 +108,7 @@ import Testing
         lifecycle:
           postStart: {exec: {command: ["true"]}}
           preStop: {sleep: {seconds: 1}}
+        resources: {limits: {cpu: 200m, memory: 64Mi}, requests: {cpu: 100m, memory: 32Mi}}
         readinessProbe: {httpGet: {path: /healthz, port: 8080, httpHeaders: [{name: X-A, value: b}]}}
         livenessProbe: {tcpSocket: {port: 8080}, failureThreshold: 2}
         terminationMessagePath: /dev/termination-log
@@ -122,9 +124,18 @@ import Testing
         record.pause = ProcessIdentity(pid: 1, startTime: 1)
         record.podIPs = ["10.89.0.5"]
         let layout = PodLayout(directory: dir + "/pod")
-        let planner = PodPlanner(manifest: m, record: record, layout: layout, logDirectory: dir + "/logs", manifestDirectory: dir,
+        var planner = PodPlanner(manifest: m, record: record, layout: layout, logDirectory: dir + "/logs", manifestDirectory: dir,
                                  nodeIPs: ["192.0.2.1"], nodeName: "node1", finish: ["/bin/true"])
+        // The cgroup keys too, on a fake v2 tree (cgroup, spawn.oomScoreAdj).
+        try Files.makeDirectories(dir + "/cgroup", mode: 0o755)
+        try Files.writeAtomic(dir + "/cgroup/cgroup.controllers", "cpu memory pids\n")
+        let tree = CgroupTree(hierarchy: try #require(CgroupHierarchy.detect(mount: dir + "/cgroup")))
+        planner.cgroup = PodCgroup(tree: tree, path: CgroupPath.pod(uid: "u1", qos: "Burstable"))
         var plan = try planner.prepare()
+        let web = plan["containers"]?[2]
+        #expect(web?["cgroup"]?["procs"]?[0]?.string == dir + "/cgroup/podrig/kubepods/burstable/podu1/ctr-web/cgroup.procs")
+        #expect(web?["cgroup"]?["files"]?["cpu.max"]?.string == "20000 100000")
+        #expect(web?["spawn"]?["oomScoreAdj"]?.int != nil)
         #expect(plan["version"]?.int == PodPlanner.planVersion)
         try Files.writeAtomic(dir + "/plan.json", plan.pretty + "\n")
         let ok = check(dir + "/plan.json")

@@ -39,6 +39,8 @@ typedef enum pr_spawn_step {
     PR_STEP_USERNS,
     PR_STEP_USERNS_MAP,
     PR_STEP_SETNS_USER,
+    PR_STEP_CGROUP,
+    PR_STEP_OOM_SCORE,
     PR_STEP_COUNT
 } pr_spawn_step;
 
@@ -69,6 +71,8 @@ typedef struct pr_spawn_rlimit {
 } pr_spawn_rlimit;
 
 #define PR_SPAWN_MAX_NS 8
+/// One cgroup.procs per v1 tree podrig uses (cpu, cpuacct, cpuset, memory, pids), one on v2.
+#define PR_SPAWN_MAX_CGROUPS 8
 
 typedef struct pr_spawn_attr {
     /// Absolute path of the program; argv and envp are NULL-terminated.
@@ -83,6 +87,14 @@ typedef struct pr_spawn_attr {
     int ns_fds[PR_SPAWN_MAX_NS];
     int ns_types[PR_SPAWN_MAX_NS];
     int ns_count;
+    /// cgroup.procs files opened (O_WRONLY) before the fork: the child writes itself into each
+    /// first thing, so everything it does and execs is charged to the container's cgroup.
+    int cgroup_fds[PR_SPAWN_MAX_CGROUPS];
+    int cgroup_count;
+    /// Written to /proc/self/oom_score_adj in the child when set_oom_score_adj is non-zero (a lower
+    /// score than the inherited one is skipped without CAP_SYS_RESOURCE: EACCES).
+    int set_oom_score_adj;
+    int oom_score_adj;
     /// CLONE_NEW* flags to unshare after joining. With CLONE_NEWUSER the user namespace is
     /// unshared alone first, the parent writes uid_map/gid_map (below) from outside, and the other
     /// namespaces are then created owned by it (runc's order; a pod's pause holds them).

@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodrigCore
+
+/// The machine's cgroup hierarchy: v2 (one unified tree, `cgroup.controllers` at its root) or v1
+/// (one tree per controller under <mount>/<controller>). podrig's cgroups live at the top of each
+/// tree under a `podrig` directory, like kubelet's cgroupfs driver under its cgroup root.
+public struct CgroupHierarchy: Sendable, Equatable {
+    public enum Version: String, Sendable { case v1, v2 }
+
+    public let version: Version
+    /// /sys/fs/cgroup, or a fake tree in tests.
+    public let mount: String
+    /// v1: each controller podrig uses with its tree's directory (cpu and cpuacct may share one);
+    /// v2: the single unified tree, named "".
+    public let controllers: [Controller]
+
+    public struct Controller: Sendable, Equatable {
+        public var name: String
+        public var directory: String
+    }
+
+    /// What kubelet's cgroupfs manager creates on v1 (freezer, devices, blkio are not podrig's business).
+    public static let v1Controllers = ["cpu", "cpuacct", "cpuset", "memory", "pids"]
+    /// Controllers enabled for podrig's subtree on v2.
+    public static let v2Controllers = ["cpu", "cpuset", "memory", "pids"]
+    /// Every podrig cgroup is below this directory of each tree (the guard against touching others').
+    public static let topName = "podrig"
+
+    public init(version: Version, mount: String, controllers: [Controller]) {
+        self.version = version
+        self.mount = mount
+        self.controllers = controllers
+    }
+
+    /// nil when neither hierarchy is there (no memory controller on v1, no cgroup2 at `mount`).
+    public static func detect(mount: String = "/sys/fs/cgroup") -> CgroupHierarchy? {
+        if Files.exists(mount + "/cgroup.controllers") {
+            return CgroupHierarchy(version: .v2, mount: mount, controllers: [Controller(name: "", directory: mount)])
+        }
+        var found: [Controller] = []
+        var seen: Set<String> = []
+        for name in v1Controllers {
+            let dir = mount + "/" + name
+            guard Files.exists(dir + "/cgroup.procs") else { continue }
+            let real = realPath(dir) ?? dir
+            if seen.insert(real).inserted { found.append(Controller(name: name, directory: dir)) }
+        }
+        guard found.contains(where: { $0.name == "memory" }) else { return nil }
+        return CgroupHierarchy(version: .v1, mount: mount, controllers: found)
+    }
+
+    static func realPath(_ p: String) -> String? {
+        guard let r = realpath(p, nil) else { return nil }
+        defer { free(r) }
+        return String(cString: r)
+    }
+
+    /// The directory of `relative` (a podrig cgroup path such as podrig/kubepods/pod<uid>) in
+    /// every tree podrig uses.
+    public func directories(_ relative: String) -> [String] {
+        controllers.map { $0.directory + "/" + relative }
+    }
+
+    /// The directory of `relative` in the tree holding `controller` (v2: the unified tree).
+    public func directory(_ controller: String, _ relative: String) -> String? {
+        if version == .v2 { return mount + "/" + relative }
+        guard let c = controllers.first(where: { $0.name == controller }) ?? coMounted(controller) else { return nil }
+        return c.directory + "/" + relative
+    }
+
+    /// cpuacct mounted together with cpu (cpu,cpuacct) was folded into cpu's entry.
+    func coMounted(_ controller: String) -> Controller? {
+        let dir = mount + "/" + controller
+        guard Files.exists(dir + "/cgroup.procs"), let real = CgroupHierarchy.realPath(dir) else { return nil }
+        return controllers.first { CgroupHierarchy.realPath($0.directory) == real }
+    }
+
+    /// The files a process writes itself into, one per tree (cgroup.procs: the whole thread group).
+    public func procsFiles(_ relative: String) -> [String] {
+        directories(relative).map { $0 + "/cgroup.procs" }
+    }
+
+    /// The file counting OOM kills in a cgroup: v2 memory.events, v1 memory.oom_control (both
+    /// have an `oom_kill N` line; v1's since Linux 4.13).
+    public func oomEventsFile(_ relative: String) -> String? {
+        guard let dir = directory("memory", relative) else { return nil }
+        return dir + (version == .v2 ? "/memory.events" : "/memory.oom_control")
+    }
+
+    /// Whether podrig can create its cgroups here (root, a writable tree).
+    public var isWritable: Bool {
+        controllers.allSatisfy { access($0.directory, W_OK) == 0 }
+    }
+
+    /// `oom_kill N` from memory.events / memory.oom_control text (0 without the line).
+    public static func oomKills(_ text: String) -> Int64 {
+        for line in text.split(separator: "\n") where line.hasPrefix("oom_kill ") {
+            return Int64(line.dropFirst(9).trimmingPrefixSpaces()) ?? 0
+        }
+        return 0
+    }
+}
+
+extension Substring {
+    func trimmingPrefixSpaces() -> Substring { drop(while: { $0 == " " }) }
+}

@@ -1,0 +1,176 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodrigCore
+
+/// Creates, fills and removes podrig's cgroups in every tree of a hierarchy. Only paths below
+/// podrig's top directory are accepted (CgroupPath.isPodrigs); nothing else is ever written.
+public struct CgroupTree: Sendable {
+    public let hierarchy: CgroupHierarchy
+    public var weightFormula: KubeletMapping.WeightFormula
+
+    public init(hierarchy: CgroupHierarchy, weightFormula: KubeletMapping.WeightFormula = .quadratic) {
+        self.hierarchy = hierarchy
+        self.weightFormula = weightFormula
+    }
+
+    func guardPodrigs(_ relative: String) throws(PodrigError) {
+        guard CgroupPath.isPodrigs(relative) else {
+            throw PodrigError.invalid("cgroup \(relative): not below podrig's own \(CgroupHierarchy.topName)/ directory")
+        }
+    }
+
+    /// mkdir -p of `relative` in every tree, then its values. Returns what was written (file=value).
+    /// On failure the caller removes `relative` (remove() is idempotent).
+    @discardableResult
+    public func create(_ relative: String, _ resources: CgroupResources = CgroupResources()) throws(PodrigError) -> [CgroupResources.Write] {
+        try guardPodrigs(relative)
+        for c in hierarchy.controllers { try makePath(c, relative) }
+        return try apply(relative, resources)
+    }
+
+    /// Writes `resources` into an existing cgroup.
+    @discardableResult
+    public func apply(_ relative: String, _ resources: CgroupResources) throws(PodrigError) -> [CgroupResources.Write] {
+        try guardPodrigs(relative)
+        var done: [CgroupResources.Write] = []
+        for w in resources.writes(hierarchy.version, weightFormula: weightFormula) {
+            guard let dir = hierarchy.directory(w.controller, relative) else {
+                if w.optional { continue }
+                throw PodrigError(.notFound, "cgroup \(relative): \(w.file)=\(w.value): the \(w.controller) controller is not mounted")
+            }
+            let path = dir + "/" + w.file
+            if w.optional && !Files.exists(path) { continue }
+            if let e = CgroupTree.write(path, w.value) { throw e }
+            done.append(w)
+        }
+        return done
+    }
+
+    /// One control file, written in one write(2) as the kernel wants.
+    public static func write(_ path: String, _ value: String) -> PodrigError? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 { return .system("open(\(path))", errno: errno) }
+        defer { close(fd) }
+        if let e = Files.writeAll(fd, Array(value.utf8), what: "\(path)=\(value)") { return e }
+        return nil
+    }
+
+    func makePath(_ c: CgroupHierarchy.Controller, _ relative: String) throws(PodrigError) {
+        let parts = relative.split(separator: "/").map(String.init)
+        // Another podrig may be pruning an emptied parent right now: ENOENT means start over.
+        for attempt in 0..<5 {
+            var dir = c.directory
+            var raced = false
+            for part in parts {
+                let parent = dir
+                dir += "/" + part
+                if hierarchy.version == .v2 { try enableControllers(parent) }
+                if mkdir(dir, 0o755) == 0 {
+                    if c.name == "cpuset" { try inheritCpuset(parent: parent, dir) }
+                } else if errno == ENOENT && attempt < 4 {
+                    raced = true
+                    break
+                } else if errno != EEXIST {
+                    throw PodrigError.system("mkdir(\(dir))", errno: errno)
+                }
+            }
+            if !raced { return }
+        }
+    }
+
+    /// v1 cpuset: a new cgroup has empty cpus and mems and refuses tasks until they are set (runc's ensureParent).
+    func inheritCpuset(parent: String, _ dir: String) throws(PodrigError) {
+        for f in ["cpuset.cpus", "cpuset.mems"] {
+            guard let mine = try? Files.readString(dir + "/" + f), mine.trimmed.isEmpty,
+                  let theirs = try? Files.readString(parent + "/" + f), !theirs.trimmed.isEmpty else { continue }
+            if let e = CgroupTree.write(dir + "/" + f, theirs.trimmed) { throw e }
+        }
+    }
+
+    /// v2: the controllers podrig needs, enabled for `dir`'s children where `dir` offers them and
+    /// has not enabled them yet (no write at all when they are on already).
+    func enableControllers(_ dir: String) throws(PodrigError) {
+        guard let offered = try? Files.readString(dir + "/cgroup.controllers") else { return }
+        let enabled = Set(((try? Files.readString(dir + "/cgroup.subtree_control")) ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        let available = Set(offered.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        let missing = CgroupHierarchy.v2Controllers.filter { available.contains($0) && !enabled.contains($0) }
+        if missing.isEmpty { return }
+        if let e = CgroupTree.write(dir + "/cgroup.subtree_control", missing.map { "+" + $0 }.joined(separator: " ")) { throw e }
+    }
+
+    /// rmdir of `relative` and everything below it in every tree (children first; EBUSY retried
+    /// for up to a second while killed tasks leave), then of its parents up to and including
+    /// podrig's top directory as long as they are empty. Gone already is fine.
+    public func remove(_ relative: String) throws(PodrigError) {
+        try guardPodrigs(relative)
+        var failure: PodrigError?
+        for c in hierarchy.controllers {
+            if let e = CgroupTree.removeTree(c.directory + "/" + relative) { failure = failure ?? e }
+            var parts = relative.split(separator: "/").map(String.init)
+            parts.removeLast()
+            while !parts.isEmpty {
+                if rmdir(c.directory + "/" + parts.joined(separator: "/")) != 0 { break }
+                parts.removeLast()
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    static func removeTree(_ dir: String) -> PodrigError? {
+        guard let d = opendir(dir) else { return errno == ENOENT ? nil : .system("opendir(\(dir))", errno: errno) }
+        var children: [String] = []
+        while let e = readdir(d) {
+            guard e.pointee.d_type == UInt8(DT_DIR) else { continue }
+            let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            if name != "." && name != ".." { children.append(name) }
+        }
+        closedir(d)
+        for child in children { if let e = removeTree(dir + "/" + child) { return e } }
+        for attempt in 0..<100 {
+            if rmdir(dir) == 0 || errno == ENOENT { return nil }
+            let err = errno
+            // A fake tree (tests) holds plain files: remove them as cgroupfs would drop its own.
+            if err == ENOTEMPTY, removePlainFiles(dir) { continue }
+            guard err == EBUSY, attempt < 99 else {
+                return PodrigError(.system, "rmdir(\(dir))", errno: err, cause: err == EBUSY ? "processes are still in it" : nil)
+            }
+            usleep(10_000)
+        }
+        return nil
+    }
+
+    static func removePlainFiles(_ dir: String) -> Bool {
+        guard let d = opendir(dir) else { return false }
+        var removed = false
+        while let e = readdir(d) {
+            guard e.pointee.d_type == UInt8(DT_REG) else { continue }
+            let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+            if unlink(dir + "/" + name) == 0 { removed = true }
+        }
+        closedir(d)
+        return removed
+    }
+
+    /// Every podrig cgroup directory that is there (relative paths, parents first), for
+    /// `doctor --leaks` and the tests' leak checks.
+    public func existing() -> [String] {
+        var out: Set<String> = []
+        for c in hierarchy.controllers {
+            func walk(_ rel: String, depth: Int) {
+                guard depth < 8, let d = opendir(c.directory + "/" + rel) else { return }
+                var kids: [String] = []
+                while let e = readdir(d) {
+                    guard e.pointee.d_type == UInt8(DT_DIR) else { continue }
+                    let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
+                    if name != "." && name != ".." { kids.append(name) }
+                }
+                closedir(d)
+                out.insert(rel)
+                for k in kids { walk(rel + "/" + k, depth: depth + 1) }
+            }
+            if Files.isDirectory(c.directory + "/" + CgroupHierarchy.topName) { walk(CgroupHierarchy.topName, depth: 0) }
+        }
+        return out.sorted()
+    }
+}

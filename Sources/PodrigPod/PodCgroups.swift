@@ -1,0 +1,160 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodrigCore
+import PodrigCgroups
+
+/// kubelet's cgroup values for a Pod (pkg/kubelet/cm/helpers_linux.go ResourceConfigForPod) and
+/// for each container (kuberuntime_container_linux.go), over podrig's Pod model.
+public enum PodCgroups {
+    /// Requests or limits of one resource over the pod as kubelet's PodRequests/PodLimits add them:
+    /// the main containers (and sidecars) summed, then the largest init container if it is bigger.
+    static func podAmount(_ spec: PodSpec, _ name: String, limits: Bool) -> (total: Int64, everyContainerSets: Bool) {
+        func amount(_ c: ContainerSpec) -> Int64? {
+            guard let q = limits ? c.resources.limit(name) : c.resources.request(name), !q.isZero else { return nil }
+            return name == "cpu" ? q.milliValue : q.value
+        }
+        var sum: Int64 = 0, every = true
+        for c in spec.containers + spec.initContainers.filter(\.isSidecar) {
+            if let a = amount(c) { sum += a } else { every = false }
+        }
+        for c in spec.initContainers where !c.isSidecar {
+            if let a = amount(c) { sum = max(sum, a) } else { every = false }
+        }
+        return (sum, every)
+    }
+
+    /// ResourceConfigForPod: Guaranteed gets shares, quota and memory; Burstable shares, and quota
+    /// or memory only when every container limits them; BestEffort the minimum shares.
+    /// `pidsLimit`: kubelet's podPidsLimit (--pod-max-pids), any class.
+    public static func pod(_ spec: PodSpec, pidsLimit: Int64? = nil) -> CgroupResources {
+        var r = CgroupResources()
+        r.writeSwap = false  // kubelet sets memory.limit_in_bytes alone at the pod level
+        r.pidsLimit = pidsLimit
+        let qos = QOSClass.of(spec)
+        let cpuRequests = podAmount(spec, "cpu", limits: false).total
+        let cpu = podAmount(spec, "cpu", limits: true), memory = podAmount(spec, "memory", limits: true)
+        let shares = KubeletMapping.shares(milliCPU: cpuRequests)
+        let quota = KubeletMapping.quota(milliCPU: cpu.total)
+        switch qos {
+        case "Guaranteed":
+            r.cpuShares = shares
+            r.cpuQuota = quota
+            r.cpuPeriod = KubeletMapping.quotaPeriod
+            r.memoryLimit = memory.total
+        case "Burstable":
+            r.cpuShares = shares
+            if cpu.everyContainerSets {
+                r.cpuQuota = quota
+                r.cpuPeriod = KubeletMapping.quotaPeriod
+            }
+            if memory.everyContainerSets { r.memoryLimit = memory.total }
+        default:
+            r.cpuShares = KubeletMapping.minShares
+        }
+        return r
+    }
+
+    /// generateLinuxContainerResources: shares from the request (else the limit), quota from the
+    /// limit over a 100 ms period, the memory limit with swap off (containerd sets memory+swap
+    /// equal to it), oom_score_adj by QoS class, and on v2 memory.oom.group.
+    public static func container(_ c: ContainerSpec, pod spec: PodSpec, node: NodeCapacity, version: CgroupHierarchy.Version?) -> CgroupResources {
+        if var given = c.linuxResources {
+            if version == .v2 { given.oomGroup = true }
+            return given
+        }
+        var r = CgroupResources()
+        let cpuRequest = c.resources.request("cpu").map(\.milliValue) ?? 0
+        let cpuLimit = c.resources.limit("cpu").map(\.milliValue) ?? 0
+        r.cpuShares = KubeletMapping.shares(milliCPU: cpuRequest == 0 && cpuLimit != 0 ? cpuLimit : cpuRequest)
+        r.cpuPeriod = KubeletMapping.quotaPeriod
+        r.cpuQuota = KubeletMapping.quota(milliCPU: cpuLimit)
+        if let m = c.resources.limit("memory")?.value, m != 0 { r.memoryLimit = m }
+        r.oomScoreAdj = oomScoreAdj(qos: QOSClass.of(spec), memoryRequest: c.resources.request("memory")?.value ?? 0,
+                                    memoryCapacity: node.memoryBytes)
+        r.oomGroup = version == .v2
+        return r
+    }
+
+    /// kubelet's GetContainerOOMScoreAdjust (pkg/kubelet/qos/policy.go).
+    public static func oomScoreAdj(qos: String, memoryRequest: Int64, memoryCapacity: Int64) -> Int {
+        switch qos {
+        case "Guaranteed": return -997
+        case "BestEffort": return 1000
+        default:
+            guard memoryCapacity > 0 else { return 999 }
+            let adj = 1000 - (1000 * memoryRequest) / memoryCapacity
+            if adj < 3 { return 3 }          // 1000 + guaranteedOOMScoreAdj
+            if adj == 1000 { return 999 }    // never the BestEffort score
+            return Int(adj)
+        }
+    }
+
+    /// The refusals before anything is made: each container's values and the pod's.
+    public static func validate(_ spec: PodSpec, node: NodeCapacity, version: CgroupHierarchy.Version?) throws(PodrigError) {
+        for c in spec.initContainers + spec.containers {
+            try container(c, pod: spec, node: node, version: version).validate(version, what: "container \(c.name): resources")
+        }
+        try pod(spec).validate(version, what: "pod resources")
+    }
+}
+
+/// How podrig uses cgroups: `enabled` (the default) needs a writable hierarchy and refuses
+/// to start pods without one; `disabled` (--cgroups=disabled, PODRIG_CGROUPS=disabled) makes
+/// none and warns when a pod's resources go unenforced.
+public struct CgroupOptions: Sendable {
+    public enum Mode: String, Sendable, CaseIterable { case enabled, disabled }
+    public var mode: Mode = CgroupOptions.environmentMode ?? .enabled
+    public var mount = "/sys/fs/cgroup"
+    public var weightFormula: KubeletMapping.WeightFormula = .quadratic
+    /// kubelet's podPidsLimit (--pod-max-pids); nil: none.
+    public var podPidsLimit: Int64?
+
+    public init() {}
+
+    public static var environmentMode: Mode? {
+        guard let v = getenv("PODRIG_CGROUPS") else { return nil }
+        return Mode(rawValue: String(cString: v))
+    }
+
+    /// The tree to make cgroups in, nil when disabled; a one-line error when enabled without one.
+    public func tree() throws(PodrigError) -> CgroupTree? {
+        guard mode == .enabled else { return nil }
+        guard let h = CgroupHierarchy.detect(mount: mount) else {
+            throw PodrigError(.notReady, "cgroups: no cgroup v1 (memory controller) or v2 hierarchy at \(mount); pass --cgroups=disabled to run without resource limits")
+        }
+        guard h.isWritable else {
+            throw PodrigError(.notReady, "cgroups: the \(h.version.rawValue) hierarchy at \(mount) is not writable (podrig needs root for cgroups); pass --cgroups=disabled to run without resource limits")
+        }
+        return CgroupTree(hierarchy: h, weightFormula: weightFormula)
+    }
+}
+
+/// The pod's cgroup as PodPlanner uses it: where it is and the tree it is in.
+public struct PodCgroup: Sendable {
+    public var tree: CgroupTree
+    public var path: String
+    /// CRI containers are named by ID; manifest containers by name.
+    public var containerID: String?
+
+    public init(tree: CgroupTree, path: String, containerID: String? = nil) {
+        self.tree = tree
+        self.path = path
+        self.containerID = containerID
+    }
+
+    public func containerPath(_ name: String) -> String {
+        containerID.map { CgroupPath.container(pod: path, id: $0) } ?? CgroupPath.container(pod: path, name: name)
+    }
+
+    /// The file in a sandbox's directory that names its pod cgroup (removed with the sandbox).
+    public static func recordFile(_ sandboxDirectory: String) -> String { CgroupRecord.file(sandboxDirectory) }
+    public static func recorded(_ sandboxDirectory: String) -> String? { CgroupRecord.read(sandboxDirectory) }
+
+    /// Removes the cgroup a sandbox recorded (and its containers'), in whatever hierarchy is there.
+    public static func removeRecorded(_ sandboxDirectory: String, mount: String = "/sys/fs/cgroup") throws(PodrigError) {
+        guard let path = recorded(sandboxDirectory), CgroupPath.isPodrigs(path) else { return }
+        if let h = CgroupHierarchy.detect(mount: mount) { try CgroupTree(hierarchy: h).remove(path) }
+        try? Files.remove(recordFile(sandboxDirectory))
+    }
+}
