@@ -70,6 +70,8 @@ public struct SpawnOptions: Sendable {
     public var environment: [String] = []
     /// Namespaces to join, as paths (/proc/<pid>/ns/net, /run/netns/x); opened before the fork.
     public var join: [(kind: NamespaceKind, path: String)] = []
+    /// cgroup.procs files the child writes itself into first (a container's cgroup, for exec).
+    public var cgroupProcs: [String] = []
     public var unshare: [NamespaceKind] = []
     /// With `.user` in `unshare`: the new namespace's /proc/<pid>/uid_map and gid_map contents,
     /// written by the parent before the child goes on.
@@ -117,6 +119,14 @@ public enum Spawner {
             let fd = try checked(pr_open(path, O_RDONLY | O_CLOEXEC, 0), "open(\(path)) to join the \(kind.rawValue) namespace")
             nsFds.append(fd)
         }
+        guard o.cgroupProcs.count <= Int(PR_SPAWN_MAX_CGROUPS) else {
+            throw PodrigError(.internalError, "too many cgroups to join (\(o.cgroupProcs.count))")
+        }
+        var cgFds: [Int32] = []
+        defer { for fd in cgFds { close(fd) } }
+        for path in o.cgroupProcs {
+            cgFds.append(try checked(pr_open(path, O_WRONLY | O_CLOEXEC, 0), "open(\(path)) to join the container's cgroup"))
+        }
 
         var cstrings: [UnsafeMutablePointer<CChar>] = []
         defer { for p in cstrings { free(p) } }
@@ -154,6 +164,11 @@ public enum Spawner {
             for (i, j) in o.join.enumerated() { p[i] = j.kind.cloneFlag }
         }
         attr.ns_count = Int32(nsFds.count)
+        withUnsafeMutableBytes(of: &attr.cgroup_fds) { buf in
+            let p = buf.bindMemory(to: Int32.self)
+            for (i, fd) in cgFds.enumerated() { p[i] = fd }
+        }
+        attr.cgroup_count = Int32(cgFds.count)
         attr.unshare_flags = o.unshare.reduce(0) { $0 | $1.cloneFlag }
         attr.uid_map = uidMap
         attr.gid_map = gidMap
@@ -226,6 +241,8 @@ public enum Spawner {
         case Int(PR_STEP_MOUNT.rawValue) where o.mounts.indices.contains(index):
             let m = o.mounts[index]
             return "mount(\(m.source ?? m.fstype ?? "none") on \(m.target))"
+        case Int(PR_STEP_CGROUP.rawValue) where o.cgroupProcs.indices.contains(index):
+            return "join cgroup (write \(o.cgroupProcs[index]))"
         case Int(PR_STEP_EXEC.rawValue):
             return "execve(\(o.path))"
         case Int(PR_STEP_CHDIR.rawValue):

@@ -111,6 +111,8 @@ public enum ContainerExec {
         // The pod's user namespace when the container has one (joining our own would be EINVAL).
         if (spawn["join"]?.array ?? []).contains(where: { $0["type"]?.int == Int(NamespaceKind.user.cloneFlag) }) { kinds.append(.user) }
         o.join = kinds.map { ($0, "/proc/\(st.pid)/ns/\($0.rawValue)") }
+        // In the container's cgroup, as runc exec joins it: what the command uses counts against its limits.
+        o.cgroupProcs = (t.plan["cgroup"]?["procs"]?.array ?? []).compactMap(\.string)
         o.workingDirectory = spawn["cwd"]?.string
         if let u = spawn["user"] {
             o.user = (UInt32(truncatingIfNeeded: u["uid"]?.int ?? 0), UInt32(truncatingIfNeeded: u["gid"]?.int ?? 0),

@@ -139,6 +139,9 @@ import Testing
         let canLower = (Proc.status(getpid(), "CapEff").flatMap { UInt64($0, radix: 16) } ?? 0) & (1 << 24) != 0
         let own = (try? Files.readString("/proc/self/oom_score_adj"))?.trimmed
         if let pid = pids.first { #expect((try? Files.readString("/proc/\(pid)/oom_score_adj"))?.trimmed == (canLower ? "-997" : own)) }
+        // podrig exec runs in the container's cgroup too.
+        let cg = bed.cli("exec pr-qos-g -- cat /proc/self/cgroup").out
+        #expect(cg.contains(g + "/ctr-spin"), "\(cg)")
         // 200m: about a fifth of one core over 3 s (a loose bound: the machine is shared).
         let before = CgroupUsage.read(h, g + "/ctr-spin")?.cpuNanos ?? 0
         let t0 = Clock.now()
