@@ -17,21 +17,32 @@ public enum Files {
         // only when the file grew meanwhile).
         var st = stat()
         let size = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
-        var out = [UInt8](repeating: 0, count: max(size, 4096))
-        var used = 0
+        // Uninitialised storage: zero-filling first costs more than the read on short-lived
+        // processes (podrig-ipam reads its lease table once per command).
+        var out: [UInt8] = []
+        var capacity = max(size + 1, 4096)
+        var failure: Int32 = 0
         while true {
-            if used == out.count { out.append(contentsOf: [UInt8](repeating: 0, count: out.count)) }
-            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + used, $0.count - used) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw PodrigError.system("read(\(path))", errno: errno)
+            var atEnd = false
+            out = [UInt8](unsafeUninitializedCapacity: capacity) { buf, used in
+                used = out.count
+                if used > 0 { out.withUnsafeBufferPointer { buf.baseAddress!.initialize(from: $0.baseAddress!, count: $0.count) } }
+                while used < capacity {
+                    let n = Glibc.read(fd, buf.baseAddress! + used, capacity - used)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return
+                    }
+                    used += n
+                    // A regular file read short of its size + 1 has reached its end; others read to EOF.
+                    if n == 0 || (size > 0 && used >= size && used < capacity) { atEnd = true; return }
+                }
             }
-            used += n
-            // A regular file read short of its size has reached its end; others read to EOF.
-            if n == 0 || (size > 0 && used >= size && used < out.count) { break }
+            if failure != 0 { throw PodrigError.system("read(\(path))", errno: failure) }
+            if atEnd { return out }
+            capacity *= 2
         }
-        out.removeSubrange(used...)
-        return out
     }
 
     public static func readString(_ path: String) throws(PodrigError) -> String {

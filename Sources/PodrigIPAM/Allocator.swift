@@ -123,7 +123,7 @@ public struct IPAMAllocator {
                 return r.ip
             }
         }
-        let taken = Set(t.leases.lazy.filter { set.range(for: $0.ip) != nil }.map(\.ip))
+        let taken = TakenAddresses(t.leases.lazy.filter { set.range(for: $0.ip) != nil }.map(\.ip))
         if let ip = nextFree(k, set, taken: taken) { return ip }
         let reserved = t.leases.filter { $0.state == .reserved && set.range(for: $0.ip) != nil }.count
         throw IPAMFailure(kind: .exhausted, message: "no IP addresses available in range set: \(set)"
@@ -132,7 +132,7 @@ public struct IPAMAllocator {
 
     /// host-local's round robin: from the last address handed out + 1 through every range of the
     /// set, wrapping, skipping gateways and taken addresses.
-    func nextFree(_ k: Int, _ set: IPAMRangeSet, taken: Set<IPAddr>) -> IPAddr? {
+    func nextFree(_ k: Int, _ set: IPAMRangeSet, taken: TakenAddresses) -> IPAddr? {
         var idx = 0
         var cur: IPAddr
         if let last = table.lastReserved[k], let i = set.ranges.firstIndex(where: { $0.contains(last) }) {
@@ -223,5 +223,22 @@ extension IPAMConfig {
                  "rangeEnd": .string(r.rangeEnd.description), "gateway": .string(r.gateway.description)]
             })
         })
+    }
+}
+
+/// The addresses in use in a range set, sorted for binary search: a Set<IPAddr> would cost every
+/// plugin start a runtime conformance lookup (IPAddr: Hashable) for a few dozen addresses.
+struct TakenAddresses {
+    let sorted: [IPAddr]
+
+    init<S: Sequence>(_ ips: S) where S.Element == IPAddr { sorted = ips.sorted() }
+
+    func contains(_ ip: IPAddr) -> Bool {
+        var lo = 0, hi = sorted.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sorted[mid] < ip { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < sorted.count && sorted[lo] == ip
     }
 }

@@ -41,24 +41,47 @@ public enum IPAMPlugin {
         public var exitCode: Int32
     }
 
-    /// The process: environ, all of stdin, the answer on stdout.
+    /// The CNI_* variables a command reads. Not a [String: String]: each hashed container of a
+    /// new key type costs a start of this short-lived process a runtime conformance lookup (a scan
+    /// of every conformance record, ≈ 45k instructions), and start cost is most of a command's time.
+    public struct Environment: Sendable, ExpressibleByDictionaryLiteral {
+        public var command = "", containerID = "", ifName = "", netns = "", args = ""
+
+        public init(dictionaryLiteral pairs: (String, String)...) {
+            for (k, v) in pairs { set(k, v) }
+        }
+
+        public init(_ env: [String: String]) {
+            for (k, v) in env { set(k, v) }
+        }
+
+        mutating func set(_ key: String, _ value: String) {
+            switch key {
+            case "CNI_COMMAND": command = value
+            case "CNI_CONTAINERID": containerID = value
+            case "CNI_IFNAME": ifName = value
+            case "CNI_NETNS": netns = value
+            case "CNI_ARGS": args = value
+            default: break
+            }
+        }
+    }
+
+    /// The process: the CNI_* variables of environ, all of stdin, the answer on stdout. Only
+    /// CNI_* entries become strings (a runtime's own environment can be long); stdin goes
+    /// straight into uninitialised storage.
     public static func run() -> Never {
-        var env: [String: String] = [:]
+        var env = Environment()
         var p = environ
         while let entry = p.pointee {
-            let s = String(cString: entry)
-            if let eq = s.firstIndex(of: "=") { env[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            // "CNI_" = 0x43 0x4E 0x49 0x5F
+            if entry[0] == 0x43, entry[1] == 0x4E, entry[2] == 0x49, entry[3] == 0x5F {
+                let s = String(cString: entry)
+                if let eq = s.utf8.firstIndex(of: 0x3D) { env.set(String(s[..<eq]), String(s[s.index(after: eq)...])) }
+            }
             p += 1
         }
-        var input: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            input += buf[0..<n]
-        }
-        let out = handle(env: env, stdin: input, now: Time.nowNanos())
+        let out = handle(env: env, stdin: readStdin(), now: Time.nowNanos())
         var text = out.stdout
         if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
         text.withUTF8 { b in
@@ -73,8 +96,33 @@ public enum IPAMPlugin {
         exit(out.exitCode)
     }
 
+    /// All of stdin (a config is a few hundred bytes; a prevResult-laden one a few KiB).
+    static func readStdin() -> [UInt8] {
+        var input: [UInt8] = []
+        var capacity = 16384
+        while true {
+            var done = false
+            input = [UInt8](unsafeUninitializedCapacity: capacity) { buf, count in
+                count = input.count
+                if count > 0 { input.withUnsafeBufferPointer { buf.baseAddress!.initialize(from: $0.baseAddress!, count: $0.count) } }
+                while count < capacity {
+                    let n = read(0, buf.baseAddress! + count, capacity - count)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { done = true; return }
+                    count += n
+                }
+            }
+            if done { return input }
+            capacity *= 4
+        }
+    }
+
     public static func handle(env: [String: String], stdin: [UInt8], now: Int64) -> Output {
-        let command = env["CNI_COMMAND"] ?? ""
+        handle(env: Environment(env), stdin: stdin, now: now)
+    }
+
+    public static func handle(env: Environment, stdin: [UInt8], now: Int64) -> Output {
+        let command = env.command
         var version = "1.1.0"
         do throws(Failure) {
             if command == "VERSION" {
@@ -115,10 +163,10 @@ public enum IPAMPlugin {
 
     // MARK: commands
 
-    static func attachment(_ env: [String: String], config: IPAMConfig) throws(Failure) -> (IPAMAttachment, IPAMRequest) {
+    static func attachment(_ env: Environment, config: IPAMConfig) throws(Failure) -> (IPAMAttachment, IPAMRequest) {
         var missing: [String] = []
-        let cid = env["CNI_CONTAINERID"] ?? ""
-        let ifName = env["CNI_IFNAME"] ?? ""
+        let cid = env.containerID
+        let ifName = env.ifName
         if cid.isEmpty { missing.append("CNI_CONTAINERID") }
         if ifName.isEmpty { missing.append("CNI_IFNAME") }
         if !missing.isEmpty { throw Failure(Failure.invalidEnvironment, "required env variables [\(missing.joined(separator: ","))] missing") }
@@ -128,7 +176,7 @@ public enum IPAMPlugin {
             throw Failure(Failure.invalidEnvironment, "interface name \"\(ifName)\" is invalid (at most 15 characters, no '/', ':' or spaces)")
         }
         let req: IPAMRequest
-        do { req = try IPAMRequest.parse(cniArgs: env["CNI_ARGS"] ?? "", config: config.raw) } catch { throw Failure(error) }
+        do { req = try IPAMRequest.parse(cniArgs: env.args, config: config.raw) } catch { throw Failure(error) }
         return (IPAMAttachment(containerID: cid, ifName: ifName, pod: req.pod, podUID: req.podUID), req)
     }
 
@@ -143,10 +191,10 @@ public enum IPAMPlugin {
     }
 
     static func save(_ store: LeaseStore, _ table: LeaseTable) throws(Failure) {
-        do { try store.save(table) } catch { throw Failure(error) }
+        do { try store.save(table, durable: false) } catch { throw Failure(error) }
     }
 
-    static func add(_ config: IPAMConfig, env: [String: String], now: Int64) throws(Failure) -> JSON {
+    static func add(_ config: IPAMConfig, env: Environment, now: Int64) throws(Failure) -> JSON {
         let (a, req) = try attachment(env, config: config)
         var dns = JSON.object(JSONObject())
         if let path = config.resolvConf {
@@ -163,14 +211,14 @@ public enum IPAMPlugin {
         return result(got, config: config, dns: dns)
     }
 
-    static func del(_ config: IPAMConfig, env: [String: String], now: Int64) throws(Failure) {
+    static func del(_ config: IPAMConfig, env: Environment, now: Int64) throws(Failure) {
         let (a, _) = try attachment(env, config: config)
         let (store, table) = try open(config)
         var alloc = IPAMAllocator(config: config, table: table, now: now)
         if alloc.del(a) { try save(store, alloc.table) }
     }
 
-    static func check(_ config: IPAMConfig, env: [String: String], now: Int64) throws(Failure) {
+    static func check(_ config: IPAMConfig, env: Environment, now: Int64) throws(Failure) {
         let (a, _) = try attachment(env, config: config)
         let (_, table) = try open(config)
         let held = IPAMAllocator(config: config, table: table, now: now).held(by: a)

@@ -17,13 +17,18 @@ public struct IPAMRequest: Sendable {
     public static func parse(cniArgs: String, config raw: JSON) throws(PodrigError) -> IPAMRequest {
         var r = IPAMRequest()
         var pairs: [(String, String)] = []
-        for item in cniArgs.split(separator: ";") where !item.isEmpty {
-            let kv = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard kv.count == 2 else { throw PodrigError.invalid("ARGS: invalid pair \"\(item)\"") }
-            pairs.append((String(kv[0]), String(kv[1])))
+        // Split on bytes: ';' and '=' are ASCII, and Character-wise splitting costs more than
+        // the rest of a DEL.
+        for item in cniArgs.utf8.split(separator: 0x3B) {
+            guard let eq = item.firstIndex(of: 0x3D) else {
+                throw PodrigError.invalid("ARGS: invalid pair \"\(String(decoding: item, as: UTF8.self))\"")
+            }
+            pairs.append((String(decoding: item[..<eq], as: UTF8.self), String(decoding: item[item.index(after: eq)...], as: UTF8.self)))
         }
         let ignoreUnknown = pairs.contains { $0.0 == "IgnoreUnknown" && ["1", "true"].contains($0.1.lowercased()) }
-        let known: Set<String> = ["IgnoreUnknown", "IP", "K8S_POD_NAMESPACE", "K8S_POD_NAME", "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID"]
+        // An array, not a Set: hashed containers cost podrig-ipam's short life a runtime
+        // conformance lookup each (see IPAMPlugin.run).
+        let known = ["IgnoreUnknown", "IP", "K8S_POD_NAMESPACE", "K8S_POD_NAME", "K8S_POD_INFRA_CONTAINER_ID", "K8S_POD_UID"]
         var ns = "", name = ""
         for (k, v) in pairs {
             if !known.contains(k) {
@@ -61,8 +66,9 @@ public struct IPAMRequest: Sendable {
                 r.requested += try addresses(list, from: "annotation \(calicoAnnotation)")
             }
         }
-        var seen = Set<IPAddr>()
-        r.requested = r.requested.filter { seen.insert($0).inserted }
+        var unique: [IPAddr] = []
+        for ip in r.requested where !unique.contains(ip) { unique.append(ip) }
+        r.requested = unique
         return r
     }
 

@@ -82,7 +82,7 @@ public struct LeaseTable: Sendable, Equatable {
     public var leases: [Lease] = []
     /// The last address handed out per range set index, so freed addresses are not reused first
     /// (host-local's last_reserved_ip.<n>).
-    public var lastReserved: [Int: IPAddr] = [:]
+    public var lastReserved = LastReserved()
     /// The range sets and TTL of the config that last wrote the table, for `podrig ipam`.
     public var rangeSets: JSON = .array([])
     public var reservationTTL: Int64?
@@ -96,7 +96,7 @@ public struct LeaseTable: Sendable, Equatable {
         o["ranges"] = rangeSets
         if let reservationTTL { o["reservationTTL"] = .string(IPAMDuration.format(reservationTTL)) }
         var last = JSONObject()
-        for k in lastReserved.keys.sorted() { last[String(k)] = .string(lastReserved[k]!.description) }
+        for k in lastReserved.indices { if let ip = lastReserved[k] { last[String(k)] = .string(ip.description) } }
         o["lastReserved"] = .object(last)
         // One lease per line: readable, diffable, and a fraction of the pretty form to parse.
         var text = String(JSON.object(o).pretty.dropLast(2)) + ",\n  \"leases\": ["
@@ -124,18 +124,40 @@ public struct LeaseTable: Sendable, Equatable {
         t.rangeSets = json["ranges"] ?? .array([])
         if let ttl = json["reservationTTL"]?.string { t.reservationTTL = try? IPAMDuration.parse(ttl, what: "reservationTTL") }
         for (k, v) in json["lastReserved"]?.object ?? JSONObject() {
-            if let i = Int(k), let s = v.string, let ip = IPAddr(s) { t.lastReserved[i] = ip }
+            // Bounded: a range set index, not a size to allocate for.
+            if let i = Int(k), i >= 0, i < 1024, let s = v.string, let ip = IPAddr(s) { t.lastReserved[i] = ip }
         }
         guard let list = json["leases"]?.array else { throw PodrigError(.invalidInput, "lease store \(path): \"leases\" is missing\(repair)") }
-        var seen = Set<IPAddr>()
+        t.leases.reserveCapacity(list.count)
         for (i, l) in list.enumerated() {
             let lease: Lease
             do { lease = try Lease(json: l, index: i) } catch { throw error.context("lease store \(path)") }
-            if !seen.insert(lease.ip).inserted {
-                throw PodrigError(.invalidInput, "lease store \(path): \(lease.ip) is listed twice\(repair)")
-            }
             t.leases.append(lease)
+        }
+        // Sorted, duplicates are neighbours (no Set: see IPAMPlugin.run).
+        let ips = t.leases.map(\.ip).sorted()
+        for i in ips.indices.dropFirst() where ips[i] == ips[i - 1] {
+            throw PodrigError(.invalidInput, "lease store \(path): \(ips[i]) is listed twice\(repair)")
         }
         return t
     }
+}
+
+/// The last address handed out per range set (by index); nil where none was yet. An array
+/// rather than [Int: IPAddr], which would cost every plugin start a runtime conformance lookup.
+public struct LastReserved: Sendable, Equatable {
+    private var slots: [IPAddr?] = []
+
+    public init() {}
+
+    public subscript(_ k: Int) -> IPAddr? {
+        get { k >= 0 && k < slots.count ? slots[k] : nil }
+        set {
+            guard k >= 0 else { return }
+            while slots.count <= k { slots.append(nil) }
+            slots[k] = newValue
+        }
+    }
+
+    public var indices: Range<Int> { slots.indices }
 }

@@ -178,7 +178,11 @@ import Testing
         let back = try LeaseTable.decode(a.table.encoded(), path: "t")
         #expect(back.leases.sorted { $0.ip < $1.ip } == a.table.leases.sorted { $0.ip < $1.ip })
         #expect(back.lastReserved == a.table.lastReserved && back.reservationTTL == Self.hour)
-        for (bytes, message) in [([UInt8](), "is empty (0 bytes)"), (Array("{\"kind\":".utf8), "is corrupt"), (Array("[]".utf8), "not a podrig-ipam/v1")] {
+        var twice = back
+        twice.leases.append(twice.leases[0])
+        let dup = #"{"kind":"podrig-ipam/v1","network":"net1","leases":[{"ip":"10.1.0.9","state":"reserved","since":1},{"ip":"10.1.0.9","state":"reserved","since":2}]}"#
+        for (bytes, message) in [([UInt8](), "is empty (0 bytes)"), (Array("{\"kind\":".utf8), "is corrupt"), (Array("[]".utf8), "not a podrig-ipam/v1"),
+                                 (twice.encoded(), "is listed twice"), (Array(dup.utf8), "10.1.0.9 is listed twice")] {
             #expect {
                 _ = try LeaseTable.decode(bytes, path: "/x/podrig-ipam.json")
             } throws: { e in
@@ -186,6 +190,25 @@ import Testing
                 return m.contains(message) && m.contains("podrig ipam repair")
             }
         }
+    }
+
+    /// The hand-rolled stand-ins for hashed containers (IPAMPlugin.Environment, LastReserved)
+    /// behave like the dictionaries they replace.
+    @Test func environmentAndLastReservedActLikeDictionaries() {
+        let env: IPAMPlugin.Environment = ["CNI_COMMAND": "ADD", "CNI_CONTAINERID": "c", "CNI_IFNAME": "eth0", "CNI_ARGS": "K=V", "PATH": "/x"]
+        #expect(env.command == "ADD" && env.containerID == "c" && env.ifName == "eth0" && env.args == "K=V" && env.netns == "")
+        let from = IPAMPlugin.Environment(["CNI_NETNS": "/n", "CNI_COMMAND": "DEL"])
+        #expect(from.command == "DEL" && from.netns == "/n" && from.containerID == "")
+        var last = LastReserved()
+        #expect(last[0] == nil && last[5] == nil && last[-1] == nil && last.indices.isEmpty)
+        last[2] = IPAddr("10.0.0.9")
+        #expect(last[2]?.description == "10.0.0.9" && last[0] == nil && last.indices == 0..<3)
+        var other = LastReserved()
+        other[2] = IPAddr("10.0.0.9")
+        #expect(other == last)
+        // An index a stored table claims is bounded (no huge allocation from a bad file).
+        let t = try? LeaseTable.decode(Array(#"{"kind":"podrig-ipam/v1","network":"n","lastReserved":{"99999999":"10.0.0.1","1":"10.0.0.2"},"leases":[]}"#.utf8), path: "t")
+        #expect(t?.lastReserved[1]?.description == "10.0.0.2" && t?.lastReserved.indices == 0..<2)
     }
 
     @Test func durationsAndAddressArithmetic() throws {
@@ -201,6 +224,10 @@ import Testing
         #expect(IPAddr("10.0.0.1")! < IPAddr("::1")!)
         #expect(IPAddr.count(from: IPAddr("fd00::")!, through: IPNet("fd00::/64")!.last) == .max)
         #expect(IPNet("10.0.0.0/8")!.contains(IPAddr("10.255.0.1")!) && !IPNet("10.0.0.0/8")!.contains(IPAddr("11.0.0.1")!))
+        for bad in ["10.0.0.0", "10.0.0.0/", "/8", "10.0.0.0/8/1", "10.0.0.0/+8", "10.0.0.0/33", "::ffff:10.0.0.0/104", "fd00::/129"] {
+            #expect(IPNet(bad) == nil, "\(bad)")
+        }
+        #expect(IPNet("fd00:1::/64")?.description == "fd00:1::/64" && IPAddr("10.0.0.7/24")?.description == "10.0.0.7")
     }
 }
 

@@ -53,6 +53,10 @@ struct Results {
             let r = p.median / f.median
             out.append(Target(name: "stopp+rmp / floor DEL" + mark, value: String(format: "%.2f×", r), target: "≤ 1.00×", met: r <= 1.00))
         }
+        if let p = stats("podrig.ipam.up"), let f = stats("floor.up") {
+            let r = p.median / f.median
+            out.append(Target(name: "runp with podrig-ipam / floor ADD", value: String(format: "%.2f×", r), target: "≤ 0.90×", met: r <= 0.90))
+        }
         for verb in ["add", "del"] {
             if let p = stats("ipam.podrig.\(verb)"), let h = stats("ipam.hostlocal.\(verb)") {
                 let r = p.median / h.median
@@ -86,10 +90,12 @@ struct Results {
         let rows: [(String, String, String?)] = [
             ("floor.up", "floor: netns add + lo + bridge ADD", nil),
             ("podrig.up", "podrig runp (READY, IPs)" + (hasCNI ? "" : " [no CNI]"), "floor.up"),
+            ("podrig.ipam.up", "podrig runp, podrig-ipam network", "floor.up"),
             ("podrig.hostNetwork.up", "podrig runp, hostNetwork", "floor.up"),
             ("floor.down", "floor: bridge DEL + lo DEL + netns del", nil),
             ("floor.down.netnsFirst", "floor, netns del first, then DEL (info)", "floor.down"),
             ("podrig.down", "podrig stopp + rmp" + (hasCNI ? "" : " [no CNI]"), "floor.down"),
+            ("podrig.ipam.down", "podrig stopp + rmp, podrig-ipam network", "floor.down"),
             ("podrig.hostNetwork.down", "podrig stopp + rmp, hostNetwork", "floor.down"),
             ("proc.hello", "static C hello-world (process start+exit)", nil),
             ("proc.true", "/bin/true", "proc.hello"),

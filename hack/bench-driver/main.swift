@@ -32,17 +32,42 @@ func benchMain() throws {
     ]
     try JSONSerialization.data(withJSONObject: conflist, options: [.prettyPrinted, .sortedKeys])
         .write(to: URL(fileURLWithPath: work + "/net.d/10-bench.conflist"))
+    // The same network with podrig-ipam in host-local's place (what `podrig net default --ipam
+    // podrig` does to the built-in one), on its own bridge and subnets; runp picks it by name.
+    let ipamPlugin = args["ipam-plugin"].flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil }
+    if ipamPlugin != nil {
+        let pipam: [String: Any] = [
+            "cniVersion": "1.0.0", "name": "pr-bench-pipam",
+            "plugins": [[
+                "type": "bridge", "bridge": "pr-bench1", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+                "ipam": ["type": "podrig-ipam", "dataDir": work + "/ipam-p",
+                         "ranges": [[["subnet": "10.92.0.0/16"]], [["subnet": "fd00:92::/64"]]],
+                         "routes": [["dst": "0.0.0.0/0"], ["dst": "::/0"]]] as [String: Any],
+            ] as [String: Any]],
+        ]
+        try JSONSerialization.data(withJSONObject: pipam, options: [.prettyPrinted, .sortedKeys])
+            .write(to: URL(fileURLWithPath: work + "/net.d/20-bench-pipam.conflist"))
+    }
 
     let exe = args["podrig"]!
     let hasCNI = run([exe, "runp", "--help"]).stdout.contains("--cni-conf-dir")
     let netFlags = hasCNI ? ["--cni-conf-dir", work + "/net.d", "--cni-bin-dir", binDir, "--cni-cache-dir", work + "/cache"] : []
     let podrig = Podrig(exe: exe, root: work + "/root", work: work, netFlags: netFlags)
+    // runp on the podrig-ipam network: podrig-ipam's directory joins the bin dirs (the bridge
+    // plugin finds its IPAM through CNI_PATH).
+    let podrigIPAM = ipamPlugin.flatMap { plugin -> Podrig? in
+        guard hasCNI else { return nil }
+        let dir = (plugin as NSString).deletingLastPathComponent
+        return Podrig(exe: exe, root: work + "/root", work: work,
+                      netFlags: ["--cni-conf-dir", work + "/net.d", "--cni-bin-dir", binDir + ":" + dir,
+                                 "--cni-cache-dir", work + "/cache", "--network", "pr-bench-pipam"])
+    }
     let floor = Floor(binDir: binDir, conflist: conflist)
     if !hasCNI { log("this podrig has no CNI yet: its runp measures a loopback-only sandbox (marked in the table)") }
 
     var results = Results()
     // podrig-ipam vs host-local (`--only ipam` runs just this section).
-    if let plugin = args["ipam-plugin"], FileManager.default.isExecutableFile(atPath: plugin) {
+    if let plugin = ipamPlugin, args["only"] != "latency" {
         let ipamN = Int(args["ipam-n"] ?? "\(n)")!
         log("ipam: podrig-ipam vs host-local ADD/DEL, \(ipamN) rounds (+3 warm-up), interleaved")
         try ipamBench(&results, n: ipamN, work: work, binDir: binDir, plugin: plugin)
@@ -74,9 +99,20 @@ func benchMain() throws {
     var memSamples: [(rss: Int, pss: Int)] = []
     var ipsChecked = false
     for i in -3..<n {
-        let order = [0, 1, 2, 3].shifted(by: i < 0 ? 0 : i % 4)
+        let cases = podrigIPAM == nil ? [0, 1, 2, 3] : [0, 1, 2, 3, 4]
+        let order = cases.shifted(by: i < 0 ? 0 : i % cases.count)
         for which in order {
             switch which {
+            case 4:
+                let (id, up, _) = try podrigIPAM!.runp(try podrig.config(tag(), hostNetwork: false))
+                if i == -3 {
+                    let ips = try podrig.podIPs(id)
+                    if ips.count != 2 || !ips.allSatisfy({ $0.hasPrefix("10.92.") || $0.hasPrefix("fd00:92:") }) {
+                        throw BenchError("runp on pr-bench-pipam recorded Pod IPs \(ips), expected one per family from podrig-ipam")
+                    }
+                }
+                let (down, _) = try podrigIPAM!.down(id)
+                if i >= 0 { results.add("podrig.ipam.up", up); results.add("podrig.ipam.down", down) }
             case 0:
                 let t0 = now()
                 let a = try floor.add(tag())
@@ -109,6 +145,12 @@ func benchMain() throws {
         }
     }
     results.memory = memSamples
+    if args["only"] == "latency" {
+        results.hasCNI = hasCNI
+        results.machine = args["machine"] ?? ""
+        print(results.table())
+        return
+    }
 
     // MARK: pause + supervisor of a running pod (podrig up)
 
