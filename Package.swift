@@ -53,7 +53,7 @@ let package = Package(
         // Cluster networking in a box: kcm's node IPAM, simulated nodes in netns, routes between them.
         .target(name: "PodrigCluster", dependencies: ["PodrigCore", "PodrigSandbox", "CPodrig"]),
         // `podrig doctor`: environment checks and the leak scanner (reads state, never changes it).
-        .target(name: "PodrigDoctor", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCluster", "PodrigCgroups", "CPodrig"]),
+        .target(name: "PodrigDoctor", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCluster", "PodrigCgroups", "PodrigIPAM", "CPodrig"]),
         // `podrig cni test`: the black-box CNI plugin conformance runner (over PodrigCNI's exec path).
         .target(name: "PodrigConformance", dependencies: ["PodrigCore", "PodrigCNI"]),
         .executableTarget(

@@ -5,7 +5,8 @@ import PodrigCore
 
 /// One libcni cache entry (`kind: cniCacheV1`): what ADD was given and what it returned, so DEL,
 /// CHECK and GC can run later even if the conf dir changed. podrig adds `podrigRoot` (the state
-/// root that owns the attachment); libcni and containerd ignore unknown keys.
+/// root that owns the attachment) and `podrigPluginNetns` (the netns the plugins ran in, a
+/// cluster node's, when not podrig's own); libcni and containerd ignore unknown keys.
 public struct CNICacheEntry: Sendable {
     public var containerID: String
     public var config: [UInt8]
@@ -16,12 +17,17 @@ public struct CNICacheEntry: Sendable {
     public var capabilityArgs: JSONObject
     public var result: JSON?
     public var podrigRoot: String?
+    /// Where ADD ran the plugins (CNIPluginRunner.netns); nil = the runtime's own netns. DEL and
+    /// GC must run them there again: the bridge, its iptables rules and routes are that netns's.
+    public var pluginNetns: String?
 
     public init(containerID: String, config: [UInt8], ifName: String, networkName: String, netns: String,
-                cniArgs: [(String, String)], capabilityArgs: JSONObject, result: JSON?, podrigRoot: String?) {
+                cniArgs: [(String, String)], capabilityArgs: JSONObject, result: JSON?, podrigRoot: String?,
+                pluginNetns: String? = nil) {
         self.containerID = containerID; self.config = config; self.ifName = ifName
         self.networkName = networkName; self.netns = netns; self.cniArgs = cniArgs
         self.capabilityArgs = capabilityArgs; self.result = result; self.podrigRoot = podrigRoot
+        self.pluginNetns = pluginNetns
     }
 
     public var json: JSON {
@@ -36,6 +42,7 @@ public struct CNICacheEntry: Sendable {
         if !capabilityArgs.isEmpty { o["capabilityArgs"] = .object(capabilityArgs) }
         if let result { o["result"] = result }
         if let podrigRoot { o["podrigRoot"] = .string(podrigRoot) }
+        if let pluginNetns { o["podrigPluginNetns"] = .string(pluginNetns) }
         return .object(o)
     }
 
@@ -63,7 +70,8 @@ public struct CNICacheEntry: Sendable {
         return CNICacheEntry(containerID: id, config: config, ifName: ifName, networkName: net,
                              netns: json["netns"]?.string ?? "", cniArgs: args,
                              capabilityArgs: json["capabilityArgs"]?.object ?? JSONObject(),
-                             result: result, podrigRoot: json["podrigRoot"]?.string)
+                             result: result, podrigRoot: json["podrigRoot"]?.string,
+                             pluginNetns: json["podrigPluginNetns"]?.string.flatMap { $0.isEmpty ? nil : $0 })
     }
 }
 

@@ -42,7 +42,7 @@ public final class CNIEngine: @unchecked Sendable {
         guard let result = prev else { throw PodrigError(.internalError, "network \(list.name) has no plugins") }
         let entry = CNICacheEntry(containerID: rt.containerID, config: list.bytes, ifName: rt.ifName, networkName: list.name,
                                   netns: rt.netns, cniArgs: rt.args, capabilityArgs: rt.capabilityArgs,
-                                  result: result.json, podrigRoot: owner)
+                                  result: result.json, podrigRoot: owner, pluginNetns: runner.netns)
         do {
             try cache.write(entry)
             Checkpoint.mark("cni:cached")

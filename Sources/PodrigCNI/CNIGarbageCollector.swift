@@ -4,6 +4,9 @@ import PodrigSandbox
 /// `podrig gc` for CNI: DEL for every cached attachment this state root owns whose sandbox no
 /// longer exists (leases and veths of crashed pods come back), then spec-1.1 GC with the
 /// attachments still valid. Holds the root's CNI lock exclusively, so no ADD/DEL runs meanwhile.
+/// Each DEL runs its plugins where the ADD did: a cluster node's attachment in the node's netns
+/// (the cache entry's `podrigPluginNetns`), or, if that netns is gone, in a throwaway empty one —
+/// never against the host's network.
 public struct CNIGarbageCollector {
     public var options: CNIOptions
     public var root: String
@@ -15,6 +18,8 @@ public struct CNIGarbageCollector {
     public var keep: [String] = []
     /// The lists spec-1.1 GC goes to (nil: every list in the conf dir).
     public var lists: [CNIConfigList]?
+    /// Cluster nodes whose own conf dir's lists get spec-1.1 GC too, in the node's netns.
+    public var nodes: [SandboxNode] = []
 
     public init(options: CNIOptions, root: String) {
         self.options = options
@@ -50,7 +55,13 @@ public struct CNIGarbageCollector {
                 let netns = CNINetns.isMounted(entry.netns) ? entry.netns : ""
                 let rt = CNIRuntimeConf(containerID: entry.containerID, netns: netns, ifName: entry.ifName,
                                         args: entry.cniArgs, capabilityArgs: entry.capabilityArgs)
-                try engine.del(list, rt)
+                if let pluginNetns = entry.pluginNetns {
+                    try CNIGarbageCollector.inPluginNetns(pluginNetns) { ns throws(PodrigError) in
+                        try options.withOwnBinDirectory.engine(trace: nil, owner: root, netns: ns).del(list, rt)
+                    }
+                } else {
+                    try engine.del(list, rt)
+                }
                 // The sandbox's own netns pin, if its pause and state vanished without stopp.
                 if !netns.isEmpty, Files.basename(of: netns) == NetnsPin.name(for: entry.containerID), entry.podrigRoot == root {
                     try NetnsPin.unpin(path: netns)
@@ -76,6 +87,20 @@ public struct CNIGarbageCollector {
             report.errors += engine.gc(list, valid: valid)
             report.errors += engine.ipamGC(list, valid: valid, cached: remaining)
         }
+        for node in nodes where CNINetns.isMounted(node.netnsPath) {
+            let o = options.on(node)
+            let nodeLists: [CNIConfigList]
+            do { nodeLists = try o.discovery.all() } catch {
+                report.errors.append("node \(node.cluster)/\(node.name): \(error)")
+                continue
+            }
+            let nodeEngine = o.engine(trace: nil, owner: root, netns: node.netnsPath)
+            for list in nodeLists where networks.isEmpty || networks.contains(list.name) {
+                let valid = remaining.filter { $0.networkName == list.name }.map { (containerID: $0.containerID, ifName: $0.ifName) }
+                report.errors += nodeEngine.gc(list, valid: valid)
+                report.errors += nodeEngine.ipamGC(list, valid: valid, cached: remaining)
+            }
+        }
         return report
     }
 
@@ -85,5 +110,26 @@ public struct CNIGarbageCollector {
         if owner == root { return !live.contains(e.containerID) }
         // Another podrig root's attachment: stale only if that root no longer has the sandbox.
         return includeUnowned && !Files.isDirectory(SandboxStore(root: owner).directory(e.containerID))
+    }
+}
+
+extension CNIGarbageCollector {
+    /// Runs `body` with the netns an attachment's plugins ran in, or a throwaway empty netns
+    /// `pr-gc-<random>` (removed afterwards) when that one no longer exists.
+    static func inPluginNetns(_ path: String, _ body: (String) throws(PodrigError) -> Void) throws(PodrigError) {
+        if CNINetns.isMounted(path) { return try body(path) }
+        let name = "pr-gc-" + Identifiers.hex(try Identifiers.random(6))
+        try ipNetns(["add", name])
+        defer { try? ipNetns(["del", name]) }
+        try body(NetnsPin.defaultDirectory + "/" + name)
+    }
+
+    static func ipNetns(_ args: [String]) throws(PodrigError) {
+        let step = "gc: ip netns \(args.joined(separator: " "))"
+        guard let ip = Spawner.lookPath("ip", path: nil) else { throw PodrigError(.notFound, "\(step): `ip` (iproute2) not found") }
+        var o = SpawnOptions(path: ip, arguments: ["ip", "netns"] + args)
+        o.environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+        let r = try ProcessRunner.run(o, input: [], timeout: 30)
+        guard r.status.success else { throw PodrigError(.system, step, cause: String(decoding: r.stderr, as: UTF8.self).trimmed) }
     }
 }

@@ -33,14 +33,30 @@ public struct CNIOptions: Sendable {
         return CNIEngine(runner: runner, cache: CNICache(directory: cacheDir, sync: cacheSync), owner: owner)
     }
 
-    /// The options for a sandbox on a simulated node: the node's conf dir, plugins in its netns.
+    /// The options for a sandbox on a simulated node: the node's conf dir, plugins in its netns,
+    /// and podrig's own directory last among the bin dirs (the node conflists' podrig-ipam ships
+    /// beside podrig; the bridge plugin finds it through CNI_PATH).
     public func on(_ node: SandboxNode?) -> CNIOptions {
         guard let node else { return self }
         var o = self
         o.confDir = node.confDir
         if networksFromEnvironment { o.networks = [] }
+        return o.withOwnBinDirectory
+    }
+
+    /// These options with podrig's own directory last among the bin dirs, as `on(node)` has them
+    /// (gc of a node's attachment, which only the cache knows the node of).
+    public var withOwnBinDirectory: CNIOptions {
+        var o = self
+        if let own = CNIOptions.ownBinDirectory, !o.binDirs.contains(own) { o.binDirs.append(own) }
         return o
     }
+
+    /// The running executable's directory when podrig-ipam is there (hack/build's bin dir, an install).
+    public static let ownBinDirectory: String? = {
+        guard let dir = Proc.executableDirectory(), Files.isRegularFile(dir + "/" + CNIEngine.podrigIPAMType) else { return nil }
+        return dir
+    }()
 
     /// eth0 for the first network, then net1, net2 … (Multus' naming).
     public static func ifName(_ index: Int) -> String { index == 0 ? "eth0" : "net\(index)" }
@@ -148,6 +164,7 @@ public struct CNINetwork: SandboxNetworkProvider {
     public func check(_ context: SandboxNetworkContext) throws(PodrigError) -> [(network: String, outcome: CNIEngine.CheckOutcome)] {
         let record = context.record
         guard let netns = record.netnsPath else { return [] }
+        let options = self.options.on(record.node)
         let engine = options.engine(trace: CNINetwork.tracePath(directory: context.directory), owner: context.root, netns: record.node?.netnsPath)
         let args = CNISandboxArgs.cniArgs(record, extra: options.extraArgs)
         let attached = CNINetwork.attached(record.network)

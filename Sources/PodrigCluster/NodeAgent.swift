@@ -1,8 +1,14 @@
 import PodrigCore
 
 /// What a node's network agent (flannel, kindnet) makes of its podCIDRs: flannel's subnet.env
-/// and a bridge + host-local conflist on those subnets. Both written atomically.
+/// and a bridge + podrig-ipam conflist on those subnets. Both written atomically.
 public enum NodeAgent {
+    /// The IPAM plugin of node conflists: podrig-ipam, found next to podrig (CNIOptions.on(node)).
+    public static let ipamType = "podrig-ipam"
+    /// How long a deleted pod's addresses stay reserved for it on its node (sticky IPs: a
+    /// StatefulSet's web-0 re-created on the same node comes back with the same IPs).
+    public static let reservationTTL = "1h"
+
     /// flannel's subnet.env: FLANNEL_SUBNET is the node's first address with the node mask.
     public static func subnetEnv(_ c: ClusterRecord, _ n: NodeRecord) -> String {
         var lines: [String] = []
@@ -17,13 +23,15 @@ public enum NodeAgent {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// bridge (cni0, gateway) + host-local with one range per family, leases under the node.
+    /// bridge (cni0, gateway) + podrig-ipam (host-local's config, plus a reservation TTL) with one
+    /// range per family, leases under the node.
     public static func conflist(_ c: ClusterRecord, _ n: NodeRecord, ipamDirectory: String) -> JSON {
         let ranges: [JSON] = n.podCIDRs.map { [["subnet": .string($0.description)]] }
         let routes: [JSON] = n.podCIDRs.map { ["dst": .string($0.family == .ipv6 ? "::/0" : "0.0.0.0/0")] }
         let bridge: JSON = ["type": "bridge", "bridge": .string(ClusterNetwork.cniBridge), "isGateway": true, "ipMasq": false,
                             "hairpinMode": true, "mtu": .int(c.mtu),
-                            "ipam": ["type": "host-local", "dataDir": .string(ipamDirectory), "ranges": .array(ranges), "routes": .array(routes)]]
+                            "ipam": ["type": .string(ipamType), "dataDir": .string(ipamDirectory), "ranges": .array(ranges), "routes": .array(routes),
+                                     "reservation": ["ttl": .string(reservationTTL)]]]
         return ["cniVersion": "1.0.0", "name": .string(c.name), "plugins": [bridge]]
     }
 

@@ -5,6 +5,7 @@ import Glibc
 import PodrigCgroups
 import PodrigCluster
 import PodrigCore
+import PodrigIPAM
 import PodrigSandbox
 
 /// `podrig doctor --leaks`: finds podrig-made state whose owner is gone. Read-only: it reports,
@@ -242,24 +243,37 @@ private struct Context {
         }
     }
 
-    // MARK: host-local leases
+    // MARK: IPAM leases (host-local, podrig-ipam)
 
     mutating func scanLeases() {
         for dataDir in options.ipamDataDirectories {
-            for net in ((try? Files.list(dataDir)) ?? []).sorted() where Files.isDirectory(dataDir + "/" + net) {
-                for file in ((try? Files.list(dataDir + "/" + net)) ?? []).sorted() where HostState.isLeaseFile(file) {
-                    let path = "\(dataDir)/\(net)/\(file)"
-                    guard let text = try? Files.readString(path), let lease = HostState.parseLease(text) else { continue }
-                    let cid = lease.containerID
-                    guard let r = owners[cid] ?? (options.ipamIsScoped || ids.contains(cid) ? root : nil) else { continue }
-                    if !has(r, cid) {
-                        add(.lease, path, cid, owner(r), "IP leased to a sandbox that is gone")
-                    } else if r == root, isStopped(cid) {
-                        add(.lease, path, cid, .root, "IP leased to a stopped sandbox")
-                    }
+            for (path, cid) in Self.leases(dataDir) {
+                guard let r = owners[cid] ?? (options.ipamIsScoped || ids.contains(cid) ? root : nil) else { continue }
+                if !has(r, cid) {
+                    add(.lease, path, cid, owner(r), "IP leased to a sandbox that is gone")
+                } else if r == root, isStopped(cid) {
+                    add(.lease, path, cid, .root, "IP leased to a stopped sandbox")
                 }
             }
         }
+    }
+
+    /// Every lease in an IPAM dataDir with its container ID: host-local's one file per address
+    /// (named by its path) and podrig-ipam's allocated leases (`<table>#<ip>`; a reservation for
+    /// a deleted pod belongs to no sandbox, so it is no leak).
+    static func leases(_ dataDir: String) -> [(path: String, containerID: String)] {
+        var out: [(String, String)] = []
+        for net in ((try? Files.list(dataDir)) ?? []).sorted() where Files.isDirectory(dataDir + "/" + net) {
+            for file in ((try? Files.list(dataDir + "/" + net)) ?? []).sorted() {
+                let path = "\(dataDir)/\(net)/\(file)"
+                if HostState.isLeaseFile(file) {
+                    if let text = try? Files.readString(path), let lease = HostState.parseLease(text) { out.append((path, lease.containerID)) }
+                } else if file == LeaseStore.fileName, let bytes = try? Files.read(path), let table = try? LeaseTable.decode(bytes, path: path) {
+                    for l in table.leases where l.state == .allocated { out.append((path + "#" + l.ip.description, l.containerID)) }
+                }
+            }
+        }
+        return out
     }
 
     // MARK: clusters
@@ -269,15 +283,11 @@ private struct Context {
     mutating func scanClusters() {
         for f in ClusterLeaks.scan(root: root, netnsDirectory: options.netnsDirectory) { add(.cluster, f.object, nil, .root, f.reason) }
         for dataDir in ClusterLeaks.ipamDirectories(root: root) {
-            for net in ((try? Files.list(dataDir)) ?? []).sorted() where Files.isDirectory(dataDir + "/" + net) {
-                for file in ((try? Files.list(dataDir + "/" + net)) ?? []).sorted() where HostState.isLeaseFile(file) {
-                    let path = "\(dataDir)/\(net)/\(file)"
-                    guard let text = try? Files.readString(path), let lease = HostState.parseLease(text) else { continue }
-                    if !ids.contains(lease.containerID) {
-                        add(.lease, path, lease.containerID, .root, "IP leased on a cluster node to a sandbox that is gone")
-                    } else if isStopped(lease.containerID) {
-                        add(.lease, path, lease.containerID, .root, "IP leased on a cluster node to a stopped sandbox")
-                    }
+            for (path, cid) in Self.leases(dataDir) {
+                if !ids.contains(cid) {
+                    add(.lease, path, cid, .root, "IP leased on a cluster node to a sandbox that is gone")
+                } else if isStopped(cid) {
+                    add(.lease, path, cid, .root, "IP leased on a cluster node to a stopped sandbox")
                 }
             }
         }

@@ -9,7 +9,7 @@ struct Doctor: ParsableCommand {
         abstract: "Check this machine for podrig, or (--leaks) list podrig-made state that no live sandbox owns.",
         discussion: """
             Without --leaks: root, pause, CNI plugins and configs, namespaces, iptables, cgroup layout.
-            With --leaks: netns pins, pause/supervisor processes, CNI cache entries, host-local leases,
+            With --leaks: netns pins, pause/supervisor processes, CNI cache entries, IPAM leases (host-local files, podrig-ipam tables),
             iptables rules, host interfaces, state and log directories left by dead sandboxes. Only reports;
             `podrig gc` (or rmp) cleans up. Exits 1 when a check fails or something leaked.
             --scope root reports only what can be traced to --root (other roots' in-flight work is ignored).
@@ -35,7 +35,7 @@ struct Doctor: ParsableCommand {
     @Option(name: .customLong("cni-cache-dir"), help: ArgumentHelp("CNI result cache; a non-default one counts as this root's alone.", valueName: "dir"))
     var cniCacheDir: String = "/var/lib/cni"
 
-    @Option(name: .customLong("ipam-data-dir"), help: ArgumentHelp("host-local dataDir to check (repeat); given ones count as this root's alone. Default: /var/lib/cni/networks.", valueName: "dir"))
+    @Option(name: .customLong("ipam-data-dir"), help: ArgumentHelp("IPAM dataDir (host-local or podrig-ipam) to check (repeat); given ones count as this root's alone. Default: /var/lib/cni/networks.", valueName: "dir"))
     var ipamDataDirs: [String] = []
 
     @Option(name: .customLong("log-root"), help: ArgumentHelp("Pod log directories to check (default: <root>/logs for a non-default --root).", valueName: "dir"))

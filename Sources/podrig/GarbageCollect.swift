@@ -20,7 +20,12 @@ struct GarbageCollect: ParsableCommand {
         for e in recovered.errors { Log.write("podrig: error: gc: \(e)\n") }
         // Clusters and nodes a crashed create / node add / rm left half-made.
         for line in ClusterManager(root: global.root).gc() { print(line) }
-        try GarbageCollect.report(try CNIGarbageCollector(options: try network.cniOptions(), root: global.root).run())
+        var cni = CNIGarbageCollector(options: try network.cniOptions(), root: global.root)
+        let clusters = ClusterStore(root: global.root)
+        cni.nodes = clusters.list().filter { $0.phase == .ready }.flatMap { c in
+            c.nodes.filter { $0.phase == .ready }.map { clusters.sandboxNode(c, $0) }
+        }
+        try GarbageCollect.report(try cni.run())
         if !recovered.errors.isEmpty { throw ExitCode(1) }
     }
 

@@ -50,8 +50,23 @@ import Testing
         #expect(try CNIDiscovery(confDir: env.confDir).select([])[0].source.hasSuffix("10-podrig.conflist"))
     }
 
-    @Test func ptp() throws {
-        let env = CNITestEnv(22, node: true)
+    /// `podrig net default --ipam podrig`: the built-in network with podrig-ipam (its dataDir
+    /// moved into the test's own directory) brings a pod up and down and frees its lease.
+    @Test func embeddedDefaultNetworkWithPodrigIPAM() throws {
+        let env = CNITestEnv(27, node: true, ipam: .podrig)
+        let text = sh("\(TestBinaries.podrig) net default --ipam podrig").out
+        #expect(text.contains(#""type": "podrig-ipam","#) && !text.contains("host-local"), "\(text)")
+        env.write("10-podrig.conflist", text.replacing(#""type": "podrig-ipam","#, with: #""type": "podrig-ipam", "dataDir": "\#(env.ipamDir)","#))
+        try lifecycle(env) { id, ips in
+            #expect(ips.count == 2 && ips[0].hasPrefix("10.88.") && ips[1].hasPrefix("fd00:88::"), "\(ips)")
+            #expect(Set(CNITestEnv.addresses(netns: NetnsPin.name(for: id))) == Set(ips))
+            #expect(Set(env.leases("podrig")) == Set(ips), "\(env.leases("podrig")) vs \(ips)")
+        }
+        #expect(env.leases("podrig").isEmpty)
+    }
+
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func ptp(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(22, node: true, ipam: ipam)
         env.conflist([#"{"type":"ptp","ipMasq":false,"ipam":\#(env.ipam())}"#])
         try lifecycle(env) { id, ips in
             #expect(ips.count == 2 && Set(CNITestEnv.addresses(netns: NetnsPin.name(for: id))) == Set(ips))
@@ -59,18 +74,18 @@ import Testing
         }
     }
 
-    @Test func portmapWithPortMappings() throws {
-        let env = CNITestEnv(23, node: true)
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func portmapWithPortMappings(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(23, node: true, ipam: ipam)
         env.conflist([gatewayBridge(env), #"{"type":"portmap","capabilities":{"portMappings":true},"snat":true}"#])
-        try lifecycle(env, pod: #","port_mappings":[{"container_port":80,"host_port":18023,"protocol":"TCP"}]"#) { _, ips in
+        try lifecycle(env, pod: #","port_mappings":[{"container_port":80,"host_port":\#(18000 + env.x),"protocol":"TCP"}]"#) { _, ips in
             let nat = env.inNode("iptables -t nat -S").out
-            #expect(nat.contains("--dport 18023") && nat.contains("\(ips[0]):80"), "\(nat)")
+            #expect(nat.contains("--dport \(18000 + env.x)") && nat.contains("\(ips[0]):80"), "\(nat)")
         }
-        #expect(!env.inNode("iptables -t nat -S").out.contains("18023"))
+        #expect(!env.inNode("iptables -t nat -S").out.contains("\(18000 + env.x)"))
     }
 
-    @Test func bandwidth() throws {
-        let env = CNITestEnv(24, node: true)
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func bandwidth(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(24, node: true, ipam: ipam)
         env.conflist([gatewayBridge(env), #"{"type":"bandwidth","capabilities":{"bandwidth":true}}"#])
         try lifecycle(env, pod: #","annotations":{"kubernetes.io/ingress-bandwidth":"1M","kubernetes.io/egress-bandwidth":"2M"}"#) { _, _ in
             let qdiscs = env.inNode("tc qdisc show").out
@@ -79,17 +94,17 @@ import Testing
         #expect(!env.inNode("ip -o link show type ifb").out.contains("bwp"))
     }
 
-    @Test func firewall() throws {
-        let env = CNITestEnv(25, node: true)
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func firewall(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(25, node: true, ipam: ipam)
         env.conflist([gatewayBridge(env), #"{"type":"firewall","backend":"iptables"}"#])
         try lifecycle(env) { _, ips in
             #expect(env.inNode("iptables -S").out.contains(ips[0]))
         }
-        #expect(!env.inNode("iptables -S").out.contains("10.88.25."))
+        #expect(!env.inNode("iptables -S").out.contains("10.88.\(env.x)."))
     }
 
-    @Test func chainOfSeveralPlugins() throws {
-        let env = CNITestEnv(26, node: true)
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func chainOfSeveralPlugins(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(26, node: true, ipam: ipam)
         env.conflist([
             #"{"type":"loopback"}"#, gatewayBridge(env),
             #"{"type":"tuning","sysctl":{"net.ipv4.conf.eth0.accept_redirects":"0"}}"#,
@@ -97,13 +112,13 @@ import Testing
             #"{"type":"bandwidth","capabilities":{"bandwidth":true}}"#,
             #"{"type":"firewall"}"#,
         ])
-        try lifecycle(env, pod: #","port_mappings":[{"container_port":8080,"host_port":18026}],"annotations":{"kubernetes.io/ingress-bandwidth":"10M"}"#) { id, ips in
+        try lifecycle(env, pod: #","port_mappings":[{"container_port":8080,"host_port":\#(18000 + env.x)}],"annotations":{"kubernetes.io/ingress-bandwidth":"10M"}"#) { id, ips in
             #expect(ips.count == 1 && Set(CNITestEnv.addresses(netns: NetnsPin.name(for: id))) == Set(ips))
-            #expect(env.inNode("iptables -t nat -S").out.contains("18026"))
+            #expect(env.inNode("iptables -t nat -S").out.contains("\(18000 + env.x)"))
             // No CHECK here: portmap 1.1.1's CHECK also looks for its chain in ip6tables and fails.
             let trace = env.cli("trace \(id)", cniFlags: false).out
             for p in ["loopback", "bridge", "tuning", "portmap", "bandwidth", "firewall"] { #expect(trace.contains("ADD \(p)")) }
         }
-        #expect(!env.inNode("iptables -t nat -S").out.contains("18026"))
+        #expect(!env.inNode("iptables -t nat -S").out.contains("\(18000 + env.x)"))
     }
 }

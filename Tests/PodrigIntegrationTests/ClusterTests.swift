@@ -3,6 +3,7 @@ import Glibc
 #endif
 import PodrigCluster
 import PodrigCore
+import PodrigIPAM
 import PodrigSandbox
 import Testing
 
@@ -135,8 +136,8 @@ import Testing
         // Pod on node-1 → hostNetwork pod on node-2, at the node's IPs.
         #expect(client(root, pod: "cli", ips[1][0], port: 8090) == "pong ::ffff:\(cliIPs[0])")
         #expect(client(root, pod: "cli", ips[1][1], port: 8090) == "pong \(cliIPs[1])")
-        // Leases live under the node.
-        let leases = (try? Files.list(root.path + "/clusters/cl1/nodes/node-3/ipam/cl1")) ?? []
+        // Leases live under the node, in podrig-ipam's table.
+        let leases = IPAMTables.allocated(root.path + "/clusters/cl1/nodes/node-3/ipam/cl1")
         #expect(leases.contains(srvIPs[0]) && leases.contains(srvIPs[1]), "\(leases)")
 
         let del = podrig("cluster delete cl1", root: root)
@@ -183,6 +184,104 @@ import Testing
         let fixed = routes("pr-cl2-node-1")
         #expect(fixed.contains("10.20.3.0/24 via 172.18.0.3") && !fixed.contains("10.20.200.0") && fixed.contains("10.20.4.0/24"), "\(fixed)")
         #expect(podrig("cluster delete cl2", root: root).code == 0)
+        LeakCheck.doctorClean(root: root)
+        #expect(Self.machine(root) == before)
+    }
+
+    func podIPs(_ root: TestRoot, _ name: String) -> [String] {
+        (waitRunning(root, name)?["status"]?["podIPs"]?.array ?? []).compactMap { $0["ip"]?.string }
+    }
+
+    /// Nodes use podrig-ipam with a reservation TTL: a StatefulSet's db-0 re-created on its node
+    /// gets the same IPs back while a pod started in between gets others. `podrig gc` of a node
+    /// pod whose sandbox state vanished runs the DEL in the node's netns (a probe plugin chained
+    /// after the bridge records where it ran) and frees its lease there.
+    @Test func nodeIPsAreStickyAndGCDeletesInTheNodesNetns() throws {
+        let root = TestRoot()
+        let before = Self.machine(root)
+        let create = podrig("cluster create cl7 --cluster-cidr 10.70.0.0/16,fd00:70::/56 --nodes 2", root: root)
+        #expect(create.code == 0, "\(create.err)")
+        let nodeDir = { (n: String) in root.path + "/clusters/cl7/nodes/\(n)" }
+        let conf = try JSONParser.parse(try Files.readString(nodeDir("node-1") + "/net.d/10-cl7.conflist"))
+        #expect(conf["plugins"]?[0]?["ipam"]?["type"]?.string == "podrig-ipam" && conf["plugins"]?[0]?["ipam"]?["reservation"]?["ttl"]?.string == "1h")
+
+        let dir = root.path + "/m"
+        try Files.makeDirectories(dir)
+        try Files.writeAtomic(dir + "/db.yaml", """
+            apiVersion: apps/v1
+            kind: StatefulSet
+            metadata: {name: db}
+            spec:
+              serviceName: db
+              replicas: 1
+              selector: {matchLabels: {app: db}}
+              template:
+                metadata: {labels: {app: db}}
+                spec:
+                  nodeName: node-1
+                  terminationGracePeriodSeconds: 1
+                  containers: [{name: c, command: [sleep, "3600"]}]
+            """)
+        try Files.writeAtomic(dir + "/other.yaml", """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: other}
+            spec:
+              nodeName: node-1
+              terminationGracePeriodSeconds: 1
+              containers: [{name: c, command: [sleep, "3600"]}]
+            """)
+        #expect(podrig("up -d \(dir)/db.yaml", root: root).code == 0)
+        let first = podIPs(root, "db-0")
+        #expect(first.count == 2 && first[0].hasPrefix("10.70.0.") && first[1].hasPrefix("fd00:70::"), "\(first)")
+        #expect(podrig("down --grace-period 1 db-0", root: root).code == 0)
+        #expect(podrig("up -d \(dir)/other.yaml", root: root).code == 0)
+        let between = podIPs(root, "other")
+        #expect(between.count == 2 && Set(between).isDisjoint(with: first), "\(between) vs \(first)")
+        #expect(podrig("up -d \(dir)/db.yaml", root: root).code == 0)
+        #expect(podIPs(root, "db-0") == first)
+        let table = nodeDir("node-1") + "/ipam/cl7"
+        #expect(IPAMTables.allocated(table) == (first + between).sorted { IPAddr($0)! < IPAddr($1)! })
+
+        // A probe after the bridge on node-2 logs the netns it runs in; a sandbox there loses its
+        // state (as a reboot-like wipe of the root would), then gc.
+        let probe = dir + "/bin/pr-probe"
+        try Files.makeDirectories(dir + "/bin")
+        try Files.writeAtomic(probe, """
+            #!/usr/bin/env python3
+            import json, os, sys
+            c = json.load(sys.stdin)
+            cmd = os.environ.get('CNI_COMMAND', '')
+            with open('\(dir)/probe.log', 'a') as f: f.write(cmd + ' ' + os.readlink('/proc/self/ns/net') + '\\n')
+            if cmd == 'ADD': print(json.dumps(c.get('prevResult', {})))
+            elif cmd == 'VERSION': print('{"cniVersion":"1.0.0","supportedVersions":["0.4.0","1.0.0"]}')
+            """, mode: 0o755)
+        let conf2 = nodeDir("node-2") + "/net.d/10-cl7.conflist"
+        var list2 = try JSONParser.parse(try Files.readString(conf2))
+        list2["plugins"] = .array((list2["plugins"]?.array ?? []) + [["type": "pr-probe"]])
+        try Files.writeAtomic(conf2, list2.pretty, mode: 0o644)
+        let bins = "--cni-bin-dir \(dir)/bin:/opt/cni/bin:/usr/libexec/cni:/usr/lib/cni"
+        try Files.writeAtomic(dir + "/leak.yaml", "metadata: {name: leak, namespace: default, uid: leak-1}\n")
+        let run = podrig("runp \(dir)/leak.yaml --node node-2 \(bins)", root: root)
+        #expect(run.code == 0, "\(run.err)")
+        let rec = try SandboxStore(root: root.path).load(run.out.trimmed)
+        let table2 = nodeDir("node-2") + "/ipam/cl7"
+        #expect(IPAMTables.allocated(table2) == rec.podIPs.sorted { IPAddr($0)! < IPAddr($1)! }, "\(rec.podIPs)")
+        if let p = rec.pause { kill(p.pid, SIGKILL) }
+        if let ns = rec.netnsPath { try? NetnsPin.unpin(path: ns) }
+        try Files.removeTree(SandboxStore(root: root.path).directory(rec.id))
+        let gc = podrig("gc \(bins)", root: root)
+        #expect(gc.code == 0 && gc.out.contains("Deleted CNI attachment cl7/\(rec.id)/eth0"), "\(gc)")
+        #expect(IPAMTables.allocated(table2).isEmpty, "gc left \(IPAMTables.allocated(table2))")
+        #expect(IPAMTables.table(table2)?.leases.allSatisfy { $0.state == .reserved && $0.pod == "default/leak" } == true)
+        let nodeNet = sh("stat -L -c %i /run/netns/pr-cl7-node-2").out.trimmed
+        let log = (try? Files.readString(dir + "/probe.log")) ?? ""
+        #expect(log.contains("ADD net:[\(nodeNet)]") && log.contains("DEL net:[\(nodeNet)]"), "node-2 netns \(nodeNet); probe saw: \(log)")
+        #expect(!log.contains("DEL " + sh("readlink /proc/self/ns/net").out.trimmed), "a DEL ran in the host netns: \(log)")
+
+        for p in ["db-0", "other"] { #expect(podrig("down --grace-period 1 \(p)", root: root).code == 0) }
+        #expect(podrig("cluster delete cl7", root: root).code == 0)
+        LeakCheck.rootEmpty(root)
         LeakCheck.doctorClean(root: root)
         #expect(Self.machine(root) == before)
     }

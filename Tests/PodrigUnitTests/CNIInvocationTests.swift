@@ -58,6 +58,12 @@ import Testing
         try cache.remove(network: "n", containerID: "abc", ifName: "eth0")
         #expect(try cache.read(network: "n", containerID: "abc", ifName: "eth0") == nil)
         #expect(throws: PodrigError.self) { try CNICacheEntry.parse([], source: "empty") }
+        // A cluster node's attachment names the netns its plugins ran in (gc DELs there).
+        #expect(back.pluginNetns == nil && raw["podrigPluginNetns"] == nil)
+        var onNode = entry
+        onNode.pluginNetns = "/run/netns/pr-c-node-1"
+        let parsed = try CNICacheEntry.parse(Array(onNode.json.compact.utf8), source: "t")
+        #expect(parsed.pluginNetns == "/run/netns/pr-c-node-1" && onNode.json["podrigPluginNetns"] == "/run/netns/pr-c-node-1")
     }
 
     @Test func traceReplayScriptQuotes() {

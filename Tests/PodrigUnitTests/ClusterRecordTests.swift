@@ -38,13 +38,14 @@ import Testing
             """)
     }
 
-    @Test func conflistIsBridgePlusHostLocalOnThePodCIDRs() throws {
+    @Test func conflistIsBridgePlusPodrigIPAMOnThePodCIDRs() throws {
         let r = try record()
         let c = NodeAgent.conflist(r, r.nodes[0], ipamDirectory: "/x/ipam")
         let bridge = c["plugins"]?[0]
         #expect(c["name"]?.string == "demo" && bridge?["type"]?.string == "bridge" && bridge?["isGateway"] == .bool(true))
         #expect(bridge?["ipam"]?["ranges"]?.compact == #"[[{"subnet":"10.0.0.0/24"}],[{"subnet":"fd00:10::/64"}]]"#)
         #expect(bridge?["ipam"]?["dataDir"]?.string == "/x/ipam")
+        #expect(bridge?["ipam"]?["type"]?.string == "podrig-ipam" && bridge?["ipam"]?["reservation"]?["ttl"]?.string == NodeAgent.reservationTTL)
     }
 
     @Test(arguments: ["{}", #"{"name":"x","phase":"ready","clusterCIDRs":["10.0.0.0/16"],"nodeCIDRMaskSizes":[]}"#,
