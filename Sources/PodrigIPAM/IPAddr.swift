@@ -39,20 +39,34 @@ public struct IPAddr: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(Int(INET6_ADDRSTRLEN))
+        appendText(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The text form appended as bytes (the lease table writes one per lease on every save).
+    public func appendText(to out: inout [UInt8]) {
         if !isV6 {
-            var a = in_addr(s_addr: UInt32(truncatingIfNeeded: lo).bigEndian)
-            var buf = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
-            _ = inet_ntop(AF_INET, &a, &buf, socklen_t(buf.count))
-            return String(cString: buf)
+            let v = UInt32(truncatingIfNeeded: lo)
+            for shift in stride(from: UInt32(24), through: 0, by: -8) {
+                let o = UInt8(truncatingIfNeeded: v >> shift)
+                if o >= 100 { out.append(0x30 + o / 100) }
+                if o >= 10 { out.append(0x30 + o / 10 % 10) }
+                out.append(0x30 + o % 10)
+                if shift > 0 { out.append(0x2E) }
+            }
+            return
         }
         var a = in6_addr()
         withUnsafeMutableBytes(of: &a) { p in
             for i in 0..<8 { p[i] = UInt8(truncatingIfNeeded: hi >> (56 - 8 * UInt64(i))) }
             for i in 0..<8 { p[8 + i] = UInt8(truncatingIfNeeded: lo >> (56 - 8 * UInt64(i))) }
         }
-        var buf = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        _ = inet_ntop(AF_INET6, &a, &buf, socklen_t(buf.count))
-        return String(cString: buf)
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(INET6_ADDRSTRLEN)) { buf in
+            guard inet_ntop(AF_INET6, &a, buf.baseAddress, socklen_t(buf.count)) != nil else { return }
+            out.append(contentsOf: UnsafeRawBufferPointer(start: buf.baseAddress, count: strlen(buf.baseAddress!)))
+        }
     }
 
     public static func < (a: IPAddr, b: IPAddr) -> Bool {

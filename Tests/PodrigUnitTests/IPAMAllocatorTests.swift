@@ -178,6 +178,14 @@ import Testing
         let back = try LeaseTable.decode(a.table.encoded(), path: "t")
         #expect(back.leases.sorted { $0.ip < $1.ip } == a.table.leases.sorted { $0.ip < $1.ip })
         #expect(back.lastReserved == a.table.lastReserved && back.reservationTTL == Self.hour)
+        // The hand-written lease lines escape as the JSON writer does, and read back.
+        var odd = LeaseTable(network: "net1")
+        odd.leases = [Lease(ip: IPAddr("10.1.0.7")!, state: .reserved, containerID: "", ifName: "", pod: "ns/q\"uo\\te\n\u{01}é☃", podUID: "u\t", since: -5, expires: 9),
+                      Lease(ip: IPAddr("fd01::7")!, state: .allocated, containerID: "c", ifName: "eth0", pod: nil, since: 1)]
+        let oddText = String(decoding: odd.encoded(), as: UTF8.self)
+        #expect(oddText.contains(#"{"ip":"10.1.0.7","state":"reserved","containerID":"","ifname":"","pod":"ns/q\"uo\\te\n\u0001é☃","podUID":"u\t","since":-5,"expires":9}"#), "\(oddText)")
+        #expect(try LeaseTable.decode(odd.encoded(), path: "t").leases == odd.leases)
+        #expect(IPAddr("0.0.0.0")?.description == "0.0.0.0" && IPAddr("255.254.1.10")?.description == "255.254.1.10")
         var twice = back
         twice.leases.append(twice.leases[0])
         let dup = #"{"kind":"podrig-ipam/v1","network":"net1","leases":[{"ip":"10.1.0.9","state":"reserved","since":1},{"ip":"10.1.0.9","state":"reserved","since":2}]}"#
