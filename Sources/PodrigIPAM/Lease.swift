@@ -165,8 +165,11 @@ public struct LeaseTable: Sendable, Equatable {
             throw PodrigError(.invalidInput, "lease store \(path) is empty (\(bytes.count) bytes)\(repair)")
         }
         let json: JSON
-        do { json = try JSONParser.parse(bytes: bytes) } catch {
-            throw PodrigError(.invalidInput, "lease store \(path) is corrupt: \(error.message)\(repair)")
+        let fast = LeaseLines.read(bytes)
+        if let fast { json = fast.header } else {
+            do { json = try JSONParser.parse(bytes: bytes) } catch {
+                throw PodrigError(.invalidInput, "lease store \(path) is corrupt: \(error.message)\(repair)")
+            }
         }
         guard json["kind"]?.string == kind, let network = json["network"]?.string else {
             throw PodrigError(.invalidInput, "lease store \(path) is not a \(kind) lease table\(repair)")
@@ -178,12 +181,16 @@ public struct LeaseTable: Sendable, Equatable {
             // Bounded: a range set index, not a size to allocate for.
             if let i = Int(k), i >= 0, i < 1024, let s = v.string, let ip = IPAddr(s) { t.lastReserved[i] = ip }
         }
-        guard let list = json["leases"]?.array else { throw PodrigError(.invalidInput, "lease store \(path): \"leases\" is missing\(repair)") }
-        t.leases.reserveCapacity(list.count)
-        for (i, l) in list.enumerated() {
-            let lease: Lease
-            do { lease = try Lease(json: l, index: i) } catch { throw error.context("lease store \(path)") }
-            t.leases.append(lease)
+        if let fast {
+            t.leases = fast.leases
+        } else {
+            guard let list = json["leases"]?.array else { throw PodrigError(.invalidInput, "lease store \(path): \"leases\" is missing\(repair)") }
+            t.leases.reserveCapacity(list.count)
+            for (i, l) in list.enumerated() {
+                let lease: Lease
+                do { lease = try Lease(json: l, index: i) } catch { throw error.context("lease store \(path)") }
+                t.leases.append(lease)
+            }
         }
         // Sorted, duplicates are neighbours (no Set: see IPAMPlugin.run).
         let ips = t.leases.map(\.ip).sorted()

@@ -186,6 +186,22 @@ import Testing
         #expect(oddText.contains(#"{"ip":"10.1.0.7","state":"reserved","containerID":"","ifname":"","pod":"ns/q\"uo\\te\n\u0001é☃","podUID":"u\t","since":-5,"expires":9}"#), "\(oddText)")
         #expect(try LeaseTable.decode(odd.encoded(), path: "t").leases == odd.leases)
         #expect(IPAddr("0.0.0.0")?.description == "0.0.0.0" && IPAddr("255.254.1.10")?.description == "255.254.1.10")
+        // The line scanner (LeaseLines) and the general parser read the same tables alike: a
+        // table as written, the same re-laid-out (general parser only), and cut short (an error).
+        var many = LeaseTable(network: "net1")
+        many.lastReserved[1] = IPAddr("fd01::9")
+        for i in 2..<40 {
+            many.leases.append(Lease(ip: IPAddr("10.1.0.\(i)")!, state: i % 3 == 0 ? .reserved : .allocated, containerID: "c\(i)", ifName: "eth0",
+                                     pod: i % 2 == 0 ? "ns/p\(i)" : nil, podUID: i % 4 == 0 ? "u\(i)" : nil,
+                                     since: 1_764_000_000_000_000_000 + Int64(i), expires: i % 3 == 0 ? 1_764_000_000_000_000_999 : nil))
+        }
+        let written = many.encoded()
+        let fast = try LeaseTable.decode(written, path: "t")
+        let general = try LeaseTable.decode(Array(try JSONParser.parse(bytes: written).pretty.utf8), path: "t")
+        #expect(fast == general && fast.leases == many.leases && fast.lastReserved == many.lastReserved)
+        #expect(throws: PodrigError.self) { try LeaseTable.decode(Array(written.prefix(written.count - 40)), path: "t") }
+        let bad = String(decoding: written, as: UTF8.self).replacing(#""state":"allocated","containerID":"c2""#, with: #""state":"allocated","containerID":"""#)
+        #expect(throws: PodrigError.self) { try LeaseTable.decode(Array(bad.utf8), path: "t") }
         var twice = back
         twice.leases.append(twice.leases[0])
         let dup = #"{"kind":"podrig-ipam/v1","network":"net1","leases":[{"ip":"10.1.0.9","state":"reserved","since":1},{"ip":"10.1.0.9","state":"reserved","since":2}]}"#
