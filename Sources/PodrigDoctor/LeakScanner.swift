@@ -266,10 +266,13 @@ private struct Context {
         for net in ((try? Files.list(dataDir)) ?? []).sorted() where Files.isDirectory(dataDir + "/" + net) {
             for file in ((try? Files.list(dataDir + "/" + net)) ?? []).sorted() {
                 let path = "\(dataDir)/\(net)/\(file)"
-                if HostState.isLeaseFile(file) {
-                    if let text = try? Files.readString(path), let lease = HostState.parseLease(text) { out.append((path, lease.containerID)) }
-                } else if file == LeaseStore.fileName, let bytes = try? Files.read(path), let table = try? LeaseTable.decode(bytes, path: path) {
+                if file == LeaseStore.fileName {
+                    guard let bytes = try? Files.read(path), let table = try? LeaseTable.decode(bytes, path: path) else { continue }
                     for l in table.leases where l.state == .allocated { out.append((path + "#" + l.ip.description, l.containerID)) }
+                } else if !file.hasPrefix(LeaseStore.fileName), HostState.isLeaseFile(file),
+                          let text = try? Files.readString(path), let lease = HostState.parseLease(text) {
+                    // (podrig-ipam.json.tmp and .corrupt-<time> are no host-local leases.)
+                    out.append((path, lease.containerID))
                 }
             }
         }

@@ -270,6 +270,8 @@ import Testing
         if let p = rec.pause { kill(p.pid, SIGKILL) }
         if let ns = rec.netnsPath { try? NetnsPin.unpin(path: ns) }
         try Files.removeTree(SandboxStore(root: root.path).directory(rec.id))
+        let leaked = sh("\(TestBinaries.podrig) doctor --leaks --root \(root.path)")
+        #expect(leaked.code == 1 && leaked.out.contains("podrig-ipam.json#\(rec.podIPs[0])") && leaked.out.contains("on a cluster node to a sandbox that is gone"), "\(leaked)")
         let gc = podrig("gc \(bins)", root: root)
         #expect(gc.code == 0 && gc.out.contains("Deleted CNI attachment cl7/\(rec.id)/eth0"), "\(gc)")
         #expect(IPAMTables.allocated(table2).isEmpty, "gc left \(IPAMTables.allocated(table2))")
@@ -279,7 +281,10 @@ import Testing
         #expect(log.contains("ADD net:[\(nodeNet)]") && log.contains("DEL net:[\(nodeNet)]"), "node-2 netns \(nodeNet); probe saw: \(log)")
         #expect(!log.contains("DEL " + sh("readlink /proc/self/ns/net").out.trimmed), "a DEL ran in the host netns: \(log)")
 
+        // The nodes' tables as doctor sees them: live pods' leases are theirs, reservations no one's.
+        LeakCheck.doctorClean(root: root)
         for p in ["db-0", "other"] { #expect(podrig("down --grace-period 1 \(p)", root: root).code == 0) }
+        LeakCheck.doctorClean(root: root)
         #expect(podrig("cluster delete cl7", root: root).code == 0)
         LeakCheck.rootEmpty(root)
         LeakCheck.doctorClean(root: root)
