@@ -97,6 +97,14 @@ public struct SandboxStore: Sendable {
     }
 
     public func remove(_ id: String) throws(PodrigError) {
-        try Files.removeTree(directory(id))
+        // A command waiting for this sandbox (a completed pod's own `stopp`) may recreate the lock
+        // file between its unlink and the rmdir (ENOTEMPTY); it finds no record once it holds the
+        // lock, so going again removes what it left.
+        for attempt in 1... {
+            do throws(PodrigError) { return try Files.removeTree(directory(id)) } catch {
+                if attempt == 5 { throw error }
+                usleep(10_000)
+            }
+        }
     }
 }

@@ -19,7 +19,9 @@ struct PodUp: ParsableCommand {
             terminates the pod gracefully and removes it. A pod with restartPolicy Never or OnFailure ends
             `up` when it completes, with the pod's outcome as exit status (the pod stays for `get` and `logs`
             until `podrig down`). With -d, `up` returns once every pod is Running (or has failed) and the pods
-            stay supervised. Containers without a seccompProfile get RuntimeDefault, as with kubelet's
+            stay supervised. With -i/-t (-it), as kubectl run -it --rm: this terminal is attached to the container
+            created with stdin: true / tty: true (raw mode, window size and SIGWINCH passed on), and when the
+            session ends the pods are taken down and up exits with the container's status. Containers without a seccompProfile get RuntimeDefault, as with kubelet's
             --seccomp-default (CRI configs given to `create` are Unconfined without one, as CRI says).
             """
     )
@@ -39,6 +41,12 @@ struct PodUp: ParsableCommand {
     @Option(name: .customLong("configmap"), help: ArgumentHelp("A file of ConfigMaps and Secrets the manifest refers to (repeatable, as podman kube play --configmap).", valueName: "file"))
     var configMaps: [String] = []
 
+    @Flag(name: [.customShort("i"), .customLong("stdin")], help: "Attach this terminal's stdin to the container with stdin: true (kubectl run -i); the pods go when the session ends.")
+    var interactive = false
+
+    @Flag(name: .shortAndLong, help: "Attach to the container with tty: true: this terminal goes raw, its window size follows (kubectl run -it).")
+    var tty = false
+
     @Flag(help: "Kinds podrig cannot run (Service, Ingress, PersistentVolumeClaim, …) are errors instead of ignored.")
     var strict = false
 
@@ -49,6 +57,7 @@ struct PodUp: ParsableCommand {
         global.apply()
         let set = try ManifestSet.load(path: file, configMapFiles: configMaps, strict: strict)
         let manifests = set.pods
+        let attachTo = interactive || tty ? try interactiveTarget(manifests) : nil
         let manager = try makePodManager(global, network, pod, rotation: rotation)
         for i in set.ignored { note("ignored \(i)") }
         let templates = set.workloads.compactMap { try? $0.templatePod(set.configData) }
@@ -88,6 +97,13 @@ struct PodUp: ParsableCommand {
                 _ = controller.delete(gracePeriod: 1)
                 throw error
             }
+        }
+        if let attachTo {
+            try attachInteractive(manager, pods, to: attachTo) {
+                for p in pods { try? manager.down(p, gracePeriod: 1) }
+                _ = controller.delete(gracePeriod: 1)
+            }
+            return
         }
         if detach {
             if controller.hasJobs { note("with -d only a Job's first pods start; a foreground `up` drives it to completion") }

@@ -73,6 +73,39 @@ import Testing
         #expect(b.cli("down pr-cex-tty").code == 0)
     }
 
+    /// `up -it` (kubectl run -it --rm): the terminal attached to the manifest's tty container, raw,
+    /// window size on start and on SIGWINCH; the session's end takes the pod down and is up's exit.
+    @Test(.enabled(if: isRoot)) func upInteractiveThroughAPty() throws {
+        let bed = PodBed()
+        let file = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: pr-up-it}
+            spec:
+              restartPolicy: Never
+              terminationGracePeriodSeconds: 1
+              containers:
+              - {name: logger, image: busybox, command: [sleep, "60"]}
+              - {name: shell, image: busybox, command: [sh, -i], stdin: true, tty: true}
+            """)
+        let up = "\(TestBinaries.podrig) up -it --root \(bed.root.path) --pause-path \(TestBinaries.pause) \(file)"
+        let r = PtyDriver.run("PODRIG_NETWORK=none " + up, rows: 33, cols: 101, steps: [
+            ["expect", "try pressing enter"], ["send", "stty size; tty\n"], ["expect", "33 101\r\n"], ["winsize", 44, 120],
+            ["send", "stty size\n"], ["expect", "44 120\r\n"], ["send", "echo up-$((40+2)); exit 3\n"], ["expect", "up-42"],
+        ], in: bed.root)
+        #expect(r.failed == nil && r.code == 3, "\(r)")
+        #expect(r.out.contains("/dev/pts/"), "\(r.out)")
+        LeakCheck.rootEmpty(bed.root)
+        #expect(!sh("ps -eo args").out.contains(bed.root.path), "a supervisor or container survived up -it")
+        // Checked before anything starts: a file without such a container, and -d.
+        let plain = bed.manifest("apiVersion: v1\nkind: Pod\nmetadata: {name: plain}\nspec:\n  containers: [{name: c, image: x, command: [sleep, '1']}]\n", name: "plain.yaml")
+        let none = bed.cli("up -it \(plain)")
+        #expect(none.code == 1 && none.err.contains("no Pod in the file has a container with stdin: true and tty: true"), "\(none)")
+        let detached = bed.cli("up -d -it \(file)")
+        #expect(detached.code != 0 && detached.err.contains("cannot be combined with -d"), "\(detached)")
+        LeakCheck.rootEmpty(bed.root)
+    }
+
     /// kubelet's rotation in the supervisor: at containerLogMaxSize the file is renamed
     /// <path>.<timestamp> and a new one opened; containerLogMaxFiles files are kept; `logs` reads
     /// across them. `logs --reopen` (ReopenContainerLog) makes the supervisor reopen the path.
