@@ -158,8 +158,58 @@ static int pivot_into(const char *root) {
     return chdir("/");
 }
 
+// "UID:GID" → chown(path); no stdio or malloc.
+static int chown_to(const char *path, const char *ids) {
+    unsigned long v[2] = {0, 0};
+    int k = 0;
+    for (const char *p = ids; *p; p++) {
+        if (*p == ':' && k == 0) { k = 1; continue; }
+        if (*p < '0' || *p > '9') { errno = EINVAL; return -1; }
+        v[k] = v[k] * 10 + (unsigned long)(*p - '0');
+        if (v[k] > 0xffffffffUL) { errno = EINVAL; return -1; }
+    }
+    if (k != 1) { errno = EINVAL; return -1; }
+    return chown(path, (uid_t)v[0], (gid_t)v[1]);
+}
+
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef OPEN_TREE_CLONE
+#define OPEN_TREE_CLONE 1
+#endif
+#ifndef MOVE_MOUNT_F_EMPTY_PATH
+#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#endif
+
+// open_tree(OPEN_TREE_CLONE) → mount_setattr(MOUNT_ATTR_IDMAP) → move_mount: raw syscalls.
+static int idmap_mount(const char *source, const char *target, const char *userns_path) {
+    struct { uint64_t attr_set, attr_clr, propagation, userns_fd; } attr = {MOUNT_ATTR_IDMAP, 0, 0, 0};
+    int ns = open(userns_path, O_RDONLY | O_CLOEXEC);
+    if (ns < 0) return -1;
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | O_CLOEXEC);
+    int rc = -1;
+    if (tree >= 0) {
+        attr.userns_fd = (uint64_t)ns;
+        if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)) == 0)
+            rc = (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH);
+    }
+    int saved = errno;
+    if (tree >= 0) close(tree);
+    close(ns);
+    errno = saved;
+    return rc;
+}
+
 static int apply_mount(const pr_spawn_mount *m) {
-    if (m->fstype && strcmp(m->fstype, PR_MOUNT_MKDIR) == 0) return make_dirs(m->target, 0);
+    if (m->fstype && strcmp(m->fstype, PR_MOUNT_MKDIR) == 0) {
+        if (make_dirs(m->target, 0) != 0) return -1;
+        return m->data ? chown_to(m->target, m->data) : 0;
+    }
+    if (m->fstype && strcmp(m->fstype, PR_MOUNT_IDMAP) == 0) {
+        if (!m->source || !m->data) { errno = EINVAL; return -1; }
+        return idmap_mount(m->source, m->target, m->data);
+    }
     if (m->fstype && strcmp(m->fstype, PR_MOUNT_TOUCH) == 0) return make_dirs(m->target, 1);
     if (m->fstype && strcmp(m->fstype, PR_MOUNT_PIVOT) == 0) return pivot_into(m->target);
     if (m->fstype && strcmp(m->fstype, PR_MOUNT_HOST) == 0) {

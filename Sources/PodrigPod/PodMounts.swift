@@ -3,6 +3,7 @@ import Glibc
 #endif
 import CPodrig
 import PodrigCore
+import PodrigSandbox
 
 /// A container's root: an overlay with the host's root filesystem as its only lower layer and a
 /// fresh tmpfs upper per start, so the container sees the host's programs but its writes (and
@@ -28,10 +29,19 @@ extension PodPlanner {
         try Files.makeDirectories(rw, mode: 0o700)
         let hostMounts = HostMounts.topLevel()
 
+        // In the pod's user namespace the lower layer is "/" idmapped through it (the host's files
+        // are owned inside as outside: root's by the pod's root), and the upper's root is its root's.
+        var lower = "/", upperOwner: String?
+        if let userns = record.config.userNamespace, let pause = record.pause {
+            lower = cdir + "/lower"
+            try Files.makeDirectories(lower, mode: 0o755)
+            add("/", lower, PR_MOUNT_IDMAP, 0, "/proc/\(pause.pid)/ns/user")
+            upperOwner = "\(UserNamespaceConfig.host(0, in: userns.uids) ?? 0):\(UserNamespaceConfig.host(0, in: userns.gids) ?? 0)"
+        }
         add("tmpfs", rw, "tmpfs", Int(MS_NOSUID | MS_NODEV), "mode=0755")
-        add(nil, rw + "/upper", PR_MOUNT_MKDIR)
+        add(nil, rw + "/upper", PR_MOUNT_MKDIR, 0, upperOwner)
         add(nil, rw + "/work", PR_MOUNT_MKDIR)
-        add("overlay", root, "overlay", 0, "lowerdir=/,upperdir=\(rw)/upper,workdir=\(rw)/work")
+        add("overlay", root, "overlay", 0, "lowerdir=\(lower),upperdir=\(rw)/upper,workdir=\(rw)/work")
         for mp in hostMounts where !["/proc", "/sys", "/dev", "/tmp"].contains(mp) && !mp.hasPrefix(cdir) {
             add(mp, root + mp, PR_MOUNT_HOST)
         }

@@ -46,9 +46,12 @@ import Testing
         #expect(gmap.split(whereSeparator: { $0 == " " || $0 == "\n" }) == ["0", "3100000", "65536"], "\(gmap)")
         let ids = bed.cli("exec \(id) -- sh -c 'id -u; id -g; hostname'")
         #expect(ids.code == 0 && ids.out.split(separator: "\n") == ["0", "0", "crc-userns-pod"], "\(ids)")
-        // Writable for the pod's root: the overlay (/tmp), and the pod's /etc/hosts.
-        let writes = bed.cli("exec \(id) -- sh -c 'echo x > /tmp/f && echo 1.2.3.4 extra >> /etc/hosts && echo ok'")
-        #expect(writes.out.trimmed == "ok", "\(writes)")
+        // The rootfs is the host's idmapped: root's files are the pod root's, written into the
+        // overlay (never the host's); the pod's /etc/hosts is its root's too.
+        let hostPasswd = try Files.readString("/etc/passwd")
+        let writes = bed.cli("exec \(id) -- sh -c 'stat -c %u:%g / /etc/passwd; echo pr-userns:x:7:7::/:/bin/false >> /etc/passwd && echo 1.2.3.4 extra >> /etc/hosts && echo ok'")
+        #expect(writes.out.split(separator: "\n") == ["0:0", "0:0", "ok"], "\(writes)")
+        #expect(try Files.readString("/etc/passwd") == hostPasswd, "the container's write reached the host's /etc/passwd")
         let inspect = try JSONParser.parse(bed.cli("inspect -o json \(id)").out)
         let pid = inspect["info"]?["pid"]?.int ?? 0
         #expect(pid > 0 && hostUIDs(pid) == [3_000_000, 3_000_000, 3_000_000, 3_000_000], "host uids of \(pid): \(hostUIDs(pid))")
@@ -78,6 +81,8 @@ import Testing
                     image: x
                     command: [sleep, "60"]
                     volumeMounts: [{name: data, mountPath: /data}]
+                    readinessProbe: {exec: {command: [sh, -c, "grep -q '^ *0 ' /proc/self/uid_map"]}, periodSeconds: 1}
+                    lifecycle: {postStart: {exec: {command: [sh, -c, "cat /proc/self/uid_map > /tmp/poststart"]}}}
                 """, name: name + ".yaml")
         }
         #expect(bed.cli("up -d \(pod("userns-a"))").code == 0)
@@ -89,6 +94,9 @@ import Testing
             hosts.append(map.count == 3 ? map[1] : -1)
             let r = bed.cli("exec \(name) -- sh -c 'id -u; id -G; echo hi > /data/f && stat -c \"%u %g\" /data /data/f'")
             #expect(r.out.split(separator: "\n") == ["65532", "3000 2000", "0 2000", "65532 2000"], "\(name): \(r)")
+            // Hooks and exec probes run in the pod's user namespace too.
+            #expect(bed.wait { bed.get(name)?.condition("Ready") == "True" }, "\(name): the exec readiness probe never passed")
+            #expect(bed.cli("exec \(name) -- cat /tmp/poststart").out.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { Int($0) } == map, "\(name): postStart")
             let pid = bed.pod(name)?.status?.containers.first?.pid ?? 0
             #expect(hostUIDs(Int(pid)).first == (map.count == 3 ? map[1] + 65532 : -1), "\(name): host uids \(hostUIDs(Int(pid)))")
         }

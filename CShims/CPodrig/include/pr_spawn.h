@@ -51,7 +51,12 @@ typedef enum pr_spawn_step {
 /// `target` (a mount point) the root with pivot_root and detaches the old root. PR_MOUNT_HOST is
 /// a recursive bind skipped when its source or target is gone (ENOENT), for what podrig does not
 /// own: a host mount (another pod's tmpfs volume) that went away, a masked path the kernel lacks.
+/// PR_MOUNT_MKDIR with `data` "UID:GID" also chowns the directory it made. PR_MOUNT_IDMAP puts an
+/// idmapped copy of the mount at `source` (not its submounts) on `target`, mapped through the user
+/// namespace file in `data` (a pod's /proc/<pause>/ns/user): the overlay's lower layer for a pod
+/// with its own user namespace, so the host's files are owned inside as they are outside.
 #define PR_MOUNT_MKDIR "podrig:mkdir"
+#define PR_MOUNT_IDMAP "podrig:idmap"
 #define PR_MOUNT_HOST "podrig:host-bind"
 #define PR_MOUNT_TOUCH "podrig:touch"
 #define PR_MOUNT_PIVOT "podrig:pivot"
