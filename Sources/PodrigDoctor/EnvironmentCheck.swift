@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PodrigCgroups
 import PodrigCore
 
 /// `podrig doctor` without --leaks: can this machine run pod sandboxes?
@@ -148,6 +149,18 @@ public struct EnvironmentCheck: Sendable {
     }
 
     static func cgroupCheck() -> EnvironmentCheck {
+        let layout = cgroupLayout()
+        guard layout.status == .ok else { return layout }
+        // What podrig makes its pod and container cgroups in (PodrigCgroups' detection).
+        guard let h = CgroupHierarchy.detect() else {
+            return .init("cgroups", .warn, layout.detail + "; no memory controller: pods need --cgroups disabled")
+        }
+        let used = h.controllers.map { $0.name.isEmpty ? "unified" : $0.name }.joined(separator: ",")
+        if !h.isWritable { return .init("cgroups", .warn, layout.detail + "; podrig's \(h.version.rawValue) trees (\(used)) are not writable: pods need --cgroups disabled") }
+        return .init("cgroups", .ok, layout.detail + "; podrig uses \(h.version.rawValue) (\(used)) under podrig/")
+    }
+
+    static func cgroupLayout() -> EnvironmentCheck {
         switch fsType("/sys/fs/cgroup") {
         case "cgroup2": return .init("cgroups", .ok, "v2 (unified) at /sys/fs/cgroup")
         case "tmpfs":

@@ -205,3 +205,41 @@ import Testing
         #expect(u.cpuNanos == 1_500_000 && u.memoryUsage == 10000 && u.workingSet == 7000 && u.rss == 6000 && u.pageFaults == 5)
     }
 }
+
+/// CRI linux.resources as containerd reads them (proto3 zero = unset), checked at parse.
+@Suite struct CRIResourcesTests {
+    func parse(_ yaml: String) throws(PodrigError) -> CRIContainerConfig {
+        try CRIContainerConfig.parse(try ConfigText.parse("metadata: {name: c}\ncommand: [sleep, '1']\n" + yaml, source: "c.yaml"))
+    }
+
+    @Test func fieldsAndZeroes() throws {
+        let c = try parse("""
+            linux: {resources: {cpu_period: 100000, cpu_quota: 20000, cpu_shares: 204, memory_limit_in_bytes: 15728640,
+                                memory_swap_limit_in_bytes: 0, oom_score_adj: 0, cpuset_cpus: "0", cpuset_mems: "", hugepage_limits: [],
+                                unified: {memory.high: "10485760"}}}
+            """)
+        let r = try #require(c.container.linuxResources)
+        #expect(r.cpuPeriod == 100_000 && r.cpuQuota == 20000 && r.cpuShares == 204 && r.memoryLimit == 15_728_640)
+        #expect(r.memorySwapLimit == nil && r.oomScoreAdj == 0 && r.cpusetCpus == "0" && r.cpusetMems == nil)
+        #expect(r.unified == ["memory.high": "10485760"])
+        // swap unset: memory+swap equals the memory limit (containerd's default, swap off)
+        #expect(r.writes(.v1).contains { $0.file == "memory.memsw.limit_in_bytes" && $0.value == "15728640" })
+        #expect(try parse("linux: {}\n").container.linuxResources == nil)
+    }
+
+    @Test func refusals() {
+        for (yaml, says) in [("linux: {resources: {memory_limit_in_bytes: 4000}}", "below one page"),
+                             ("linux: {resources: {cpu_quota: 10}}", "below the kernel's minimum"),
+                             ("linux: {resources: {cpuset_cpus: \"0-1000\"}}", "names CPU"),
+                             ("linux: {resources: {memory_limit_in_bytes: 16777216, memory_swap_limit_in_bytes: 4096}}", "below the memory limit"),
+                             ("linux: {resources: {hugepage_limits: [{page_size: 2MB, limit: 1}]}}", "hugetlb"),
+                             ("linux: {resources: {cpu_shares: -5}}", "negative")] {
+            do {
+                _ = try parse(yaml + "\n")
+                Issue.record("accepted: \(yaml)")
+            } catch {
+                #expect(error.message.contains(says) && error.message.contains("linux.resources"), "\(error.message)")
+            }
+        }
+    }
+}
