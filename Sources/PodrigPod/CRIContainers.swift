@@ -73,9 +73,11 @@ public struct CRIContainers {
             planner.logMaxFiles = pods.options.logMaxFiles
             if let tree {
                 // The sandbox's linux.cgroup_parent (kubelet's pod cgroup), else kubelet's shape under podrig/.
-                let path = try cfg.cgroupParent.map { p throws(PodrigError) in try CgroupPath.parent(p) }
-                    ?? CgroupPath.pod(uid: cfg.uid.isEmpty ? sandboxID : cfg.uid, qos: nil)
+                // Without one: named by the sandbox ID (CRI callers other than kubelet reuse pod uids).
                 let dir = store.directory(sandboxID)
+                var path = CgroupPath.pod(uid: sandboxID, qos: nil)
+                if let p = cfg.cgroupParent { path = try CgroupPath.parent(p) }
+                if let recorded = PodCgroup.recorded(dir) { path = recorded }
                 if PodCgroup.recorded(dir) != path { try Files.writeAtomic(PodCgroup.recordFile(dir), path + "\n", sync: false) }
                 try tree.create(path)
                 podCgroup = PodCgroup(tree: tree, path: path, containerID: id)

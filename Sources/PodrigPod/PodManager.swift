@@ -107,7 +107,9 @@ public final class PodManager: @unchecked Sendable {
             try Files.writeAtomic(layout.manifest, raw.pretty + "\n")
             var podCgroup: PodCgroup?
             if let tree {
-                let path = CgroupPath.pod(uid: manifest.uid, qos: QOSClass.of(s))
+                var path = CgroupPath.pod(uid: manifest.uid, qos: QOSClass.of(s))
+                // Another pod (another root) with the same metadata.uid: never share its cgroup.
+                if tree.hierarchy.directories(path).contains(where: Files.isDirectory) { path += "-" + record.id.prefix(12) }
                 try PodManager.makePodCgroup(tree, path: path, sandboxDirectory: sandboxes.store.directory(record.id),
                                              PodCgroups.pod(s, pidsLimit: options.cgroups.podPidsLimit))
                 podCgroup = PodCgroup(tree: tree, path: path)

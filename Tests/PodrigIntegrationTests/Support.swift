@@ -67,13 +67,16 @@ enum LeakCheck {
         #expect(!Files.exists(root.path + "/sandboxes/" + record.id), "state directory leaked", sourceLocation: sourceLocation)
         let mounts = (try? Files.readString("/proc/self/mountinfo")) ?? ""
         #expect(!mounts.contains(NetnsPin.name(for: record.id)), "netns mount leaked", sourceLocation: sourceLocation)
-        cgroupsGone(record.config.uid.isEmpty ? [record.id] : [record.config.uid, record.id], sourceLocation: sourceLocation)
+        cgroupsGone([String(record.id.prefix(12))], pods: record.config.uid.isEmpty ? [] : ["pod" + record.config.uid], sourceLocation: sourceLocation)
     }
 
-    /// No podrig cgroup (pod, container, CRI parent) names any of `names` (a pod uid, a sandbox or container ID).
-    static func cgroupsGone(_ names: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+    /// No podrig cgroup names any of `names` (sandbox or container IDs, uids) or has a component
+    /// equal to one of `pods` (pod<uid>: exact, since concurrent tests reuse uids).
+    static func cgroupsGone(_ names: [String], pods: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) {
         guard let h = CgroupHierarchy.detect() else { return }
-        let left = CgroupTree(hierarchy: h).existing().filter { rel in names.contains { !$0.isEmpty && rel.contains($0) } }
+        let left = CgroupTree(hierarchy: h).existing().filter { rel in
+            names.contains { !$0.isEmpty && rel.contains($0) } || rel.split(separator: "/").contains { pods.contains(String($0)) }
+        }
         #expect(left.isEmpty, "cgroups leaked: \(left)", sourceLocation: sourceLocation)
     }
 
