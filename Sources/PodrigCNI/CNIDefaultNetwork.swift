@@ -5,6 +5,8 @@ import PodrigCore
 public enum CNIDefaultNetwork {
     public static let name = "podrig"
     public static let fileName = "10-podrig.conflist"
+    /// The bridge in `text` (doctor looks for it, the forwarding notice recognizes the list by it).
+    public static let bridge = "podrig0"
 
     public static let text = """
         {

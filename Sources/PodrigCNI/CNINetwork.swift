@@ -97,6 +97,8 @@ public struct CNINetwork: SandboxNetworkProvider {
         // (DEL falls back to it), so the entries are written as libcni writes them, unsynced.
         options.cacheSync = false
         let lists = try options.discovery.select(options.networks)
+        // On a node the plugins run in the node's netns, never the host's.
+        if record.node == nil { CNIForwardingNotice.warnIfNeeded(lists) }
         let engine = options.engine(trace: CNINetwork.tracePath(directory: context.directory), owner: context.root, netns: record.node?.netnsPath)
         for list in lists where list.version >= .v110 {
             if case .notReady(let why) = try engine.status(list) {

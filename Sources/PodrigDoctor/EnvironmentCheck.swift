@@ -24,6 +24,9 @@ public struct EnvironmentCheck: Sendable {
         public var binDirectories = ["/opt/cni/bin", "/usr/libexec/cni", "/usr/lib/cni"]
         public var confDirectory = "/etc/cni/net.d"
         public var netnsDirectory = "/run/netns"
+        /// The built-in network's name and bridge (the CLI passes CNIDefaultNetwork's).
+        public var builtInNetwork = "podrig"
+        public var builtInBridge = "podrig0"
         /// The resolved pause path, or why it could not be found.
         public var pause: Result<String, PodrigError> = .failure(PodrigError(.notFound, "not looked up"))
         public init() {}
@@ -45,6 +48,8 @@ public struct EnvironmentCheck: Sendable {
         out.append(netnsCheck(o.netnsDirectory))
         out.append(toolCheck("iptables", why: "portmap and ipMasq need it", args: ["--version"]))
         out.append(toolCheck("ip6tables", why: "IPv6 portmap and ipMasq need it", args: ["--version"]))
+        out.append(forwardingCheck(HostForwarding.values(), bridgePresent: Files.exists("/sys/class/net/\(o.builtInBridge)"), bridge: o.builtInBridge))
+        out.append(masqueradeCheck(network: o.builtInNetwork))
         out.append(toolCheck("ip", why: "not needed by podrig, but by the tests and hack/bench", args: ["-V"]))
         out.append(cgroupCheck())
         out.append(stateRootCheck(o.root))
@@ -135,6 +140,33 @@ public struct EnvironmentCheck: Sendable {
         guard let path = Spawner.lookPath(name, path: nil) else { return .init(name, .warn, "not found: \(why)") }
         let v = HostState.tool(path, args)?.split(separator: "\n").first.map(String.init) ?? "?"
         return .init(name, .ok, "\(path): \(v)")
+    }
+
+    /// Forwarding in doctor's netns, and who probably turned it on: the built-in network's bridge
+    /// (isGateway) enables it on ADD and, like every CNI bridge, never turns it back off.
+    static func forwardingCheck(_ values: [(name: String, value: String?)], bridgePresent: Bool, bridge: String) -> EnvironmentCheck {
+        let text = values.map { "\($0.name)=\($0.value ?? "?")" }.joined(separator: ", ")
+        let on = values.contains { $0.value != nil && $0.value != "0" }
+        guard on else { return .init("ip forwarding", .ok, text + " (the built-in network would turn it on here; a node namespace or --cni-conf-dir avoids that)") }
+        guard bridgePresent else { return .init("ip forwarding", .ok, text + " (not podrig's: no \(bridge) bridge here)") }
+        return .init("ip forwarding", .warn, text + "; bridge \(bridge) is here: the built-in network turned forwarding on and leaves it on "
+            + "(`sysctl -w net.ipv4.ip_forward=0` once nothing else needs it; use a node namespace or --cni-conf-dir to avoid it)")
+    }
+
+    /// The built-in network's masquerade rules (bridge ipMasq: nat POSTROUTING, one per pod IP),
+    /// read with iptables-save / ip6tables-save; they go with their sandbox (stopp, rmp, gc).
+    static func masqueradeCheck(network: String) -> EnvironmentCheck {
+        var parts: [String] = []
+        var ids: Set<String> = []
+        for (tool, family) in [("iptables-save", "IPv4"), ("ip6tables-save", "IPv6")] {
+            guard let text = HostState.tool(tool, ["-t", "nat"]) else { parts.append("\(family): \(tool) unavailable"); continue }
+            let found = HostState.parseMasquerade(text, network: network)
+            ids.formUnion(found)
+            parts.append("\(family): \(found.count)")
+        }
+        let detail = "rules of the built-in network \"\(network)\" in nat POSTROUTING: " + parts.joined(separator: ", ")
+        if ids.isEmpty { return .init("masquerade", .ok, detail) }
+        return .init("masquerade", .ok, detail + " for \(ids.count) sandbox(es); stopp/rmp remove them, `podrig doctor --leaks` finds orphans")
     }
 
     /// The filesystem type mounted at `path` (last match in /proc/self/mountinfo), nil if none.

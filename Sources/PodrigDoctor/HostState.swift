@@ -79,6 +79,19 @@ public enum HostState {
 
     // MARK: iptables
 
+    /// Container IDs of the bridge plugin's ipMasq rules for `network` in `iptables-save -t nat`
+    /// output: `-A POSTROUTING … --comment "name: \"<network>\" id: \"<id>\"" -j CNI-…`, one per pod IP.
+    public static func parseMasquerade(_ text: String, network: String) -> [String] {
+        let name = "name: \\\"\(network)\\\" id: \\\""
+        var out: [String] = []
+        for line in text.split(separator: "\n") where line.hasPrefix("-A POSTROUTING ") && line.contains(" -j CNI-") {
+            guard let r = line.firstRange(of: name) else { continue }
+            let id = line[r.upperBound...].prefix { $0 != "\\" && $0 != "\"" }
+            if !id.isEmpty { out.append(String(id)) }
+        }
+        return out
+    }
+
     /// Container IDs named by CNI rule comments in `iptables-save` output (bridge ipMasq:
     /// `name: "net" id: "<id>"`; portmap: `dnat name: "net" id: "<id>"`), with the chains and
     /// rules that name them.

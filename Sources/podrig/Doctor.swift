@@ -1,4 +1,5 @@
 import ArgumentParser
+import PodrigCNI
 import PodrigCore
 import PodrigDoctor
 import PodrigSandbox
@@ -54,6 +55,8 @@ struct Doctor: ParsableCommand {
         o.root = global.root
         o.binDirectories = cniBinDir.split(separator: ":").map(String.init)
         o.confDirectory = cniConfDir
+        o.builtInNetwork = CNIDefaultNetwork.name
+        o.builtInBridge = CNIDefaultNetwork.bridge
         do { o.pause = .success(try SandboxManager(options: global.sandboxOptions).resolvePause()) } catch { o.pause = .failure(error) }
         let checks = EnvironmentCheck.run(o)
         switch output {

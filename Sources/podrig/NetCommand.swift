@@ -14,7 +14,7 @@ struct NetDefault: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "default",
         abstract: "Print the built-in network podrig uses when no CNI config is installed, or install it.",
-        discussion: "Dual-stack bridge podrig0 (10.88.0.0/16, fd00:88::/64) with host-local IPAM (or podrig-ipam with --ipam podrig), loopback and portmap.")
+        discussion: "Dual-stack bridge podrig0 (10.88.0.0/16, fd00:88::/64) with host-local IPAM (or podrig-ipam with --ipam podrig), loopback and portmap. Like any CNI bridge with isGateway/ipMasq it turns on IP forwarding and adds masquerade rules in the netns its plugins run in (runp warns once when that is the host's).")
 
     enum IPAM: String, ExpressibleByArgument, CaseIterable {
         case hostLocal = "host-local"

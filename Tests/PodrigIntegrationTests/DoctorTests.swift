@@ -17,7 +17,7 @@ struct DoctorTests {
         #expect(r.code == 0, "\(r)")
         let checks = try #require(try JSONParser.parse(r.out)["checks"]?.array)
         let names = Set(checks.compactMap { $0["check"]?.string })
-        #expect(names.isSuperset(of: ["root", "pause", "cni plugins", "namespaces", "iptables", "cgroups"]))
+        #expect(names.isSuperset(of: ["root", "pause", "cni plugins", "namespaces", "iptables", "cgroups", "ip forwarding", "masquerade"]))
     }
 
     @Test func syntheticLeftoversAreReportedThenGone() throws {
