@@ -13,12 +13,11 @@ import Testing
         return dir + "/Fixtures/cni-faults"
     }()
 
-    let dir = "/tmp/podrig-ct-test-" + String((try! Identifiers.newID()).prefix(6))
+    let scratch = ScratchDir("podrig-ct-test")
+    var dir: String { scratch.path }
 
     /// Scratch dirs already there (another run's): only new ones are this test's leaks.
     let scratchBefore = Set((try? Files.list("/run/podrig-cni-test")) ?? [])
-
-    init() { try! Files.makeDirectories(dir, mode: 0o755) }
 
     func write(_ name: String, _ text: String) -> String {
         try! Files.writeAtomic(dir + "/" + name, text, mode: 0o644, sync: false)

@@ -32,6 +32,18 @@ final class TestRoot {
     deinit { try? Files.removeTree(path) }
 }
 
+/// A scratch directory under /tmp, removed with its owner (a suite instance lives for one test).
+final class ScratchDir {
+    let path: String
+
+    init(_ prefix: String) {
+        path = "/tmp/\(prefix)-" + String((try! Identifiers.newID()).prefix(6))
+        try! Files.makeDirectories(path, mode: 0o755)
+    }
+
+    deinit { try? Files.removeTree(path) }
+}
+
 enum TestBinaries {
     /// The build directory holding podrig, podrig-pause and this test bundle.
     static let directory: String = Proc.executableDirectory() ?? ".build/debug"

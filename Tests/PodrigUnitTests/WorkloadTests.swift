@@ -6,10 +6,17 @@ import PodrigPod
 import Testing
 
 @Suite struct WorkloadTests {
+    /// This test's manifests, removed with the suite instance (one per test).
+    final class Scratch {
+        let path = "/tmp/podrig-wl-unit-\((try! Identifiers.newID()).prefix(8))"
+        init() { try! Files.makeDirectories(path, mode: 0o755) }
+        deinit { try? Files.removeTree(path) }
+    }
+
+    let scratch = Scratch()
+
     func file(_ yaml: String) -> String {
-        let dir = "/tmp/podrig-wl-unit-\(getpid())"
-        try? Files.makeDirectories(dir, mode: 0o755)
-        let p = dir + "/m-\(try! Identifiers.newID().prefix(8)).yaml"
+        let p = scratch.path + "/m-\(try! Identifiers.newID().prefix(8)).yaml"
         try! Files.writeAtomic(p, yaml, sync: false)
         return p
     }
@@ -83,7 +90,7 @@ import Testing
     }
 
     @Test func atomicWriterLayout() throws {
-        let dir = "/tmp/podrig-wl-unit-\(getpid())/vol-\(try Identifiers.newID().prefix(6))"
+        let dir = scratch.path + "/vol-\(try Identifiers.newID().prefix(6))"
         defer { try? Files.removeTree(dir) }
         try AtomicVolumeWriter.write(dir, [.init(path: "a", data: Array("1".utf8), mode: 0o600), .init(path: "d/b", data: [], mode: 0o644)], group: nil)
         let names = try Files.list(dir).sorted()
