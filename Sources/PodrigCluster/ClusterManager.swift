@@ -180,7 +180,7 @@ public struct ClusterManager: Sendable {
         try store.save(record)
         Checkpoint.mark("node:deleting")
         let p = store.paths(cluster)
-        try ClusterNetwork(paths: p).deleteNetns(p.nodeNetns(node))
+        try ClusterNetwork(paths: p).deleteNode(node, slot: record.nodes[i].slot)
         try? Files.removeTree(p.nodeDirectory(node))
         record.nodes.remove(at: i)  // the allocator is rebuilt from the nodes: this is the release
         try store.save(record)

@@ -57,11 +57,19 @@ public struct ClusterNetwork: Sendable {
         let ns = paths.nodeNetns(n.name), port = "n\(n.slot)"
         let step = "cluster \(paths.name): node \(n.name)"
         try Self.ip(["netns", "add", ns], step: "\(step): create netns \(ns)")
-        try Self.ip(["-n", paths.clusterNetns], batch: [
+        let plug: [String] = [
             "link add \(port) mtu \(mtu) type veth peer name eth0 mtu \(mtu) netns \(ns)",
             "link set \(port) alias \(n.name)",
             "link set \(port) master \(Self.bridge) up",
-        ], step: "\(step): underlay port \(port)")
+        ]
+        do {
+            try Self.ip(["-n", paths.clusterNetns], batch: plug, step: "\(step): underlay port \(port)")
+        } catch where "\(error)".contains("File exists") {
+            // The slot's previous port outlived its node (a crash, or a netns the kernel was still
+            // tearing down): nothing else can own n<slot> in our cluster netns, so it goes.
+            try Self.ip(["-n", paths.clusterNetns, "link", "del", port], step: "\(step): stale underlay port \(port)")
+            try Self.ip(["-n", paths.clusterNetns], batch: plug, step: "\(step): underlay port \(port)")
+        }
         let v6 = n.ips.contains { $0.contains(":") }
         var sys = [("net.ipv4.ip_forward", "1")]
         // No DAD: eth0, cni0 and the pods' host-side veths are usable at once (nothing else can hold their addresses).
@@ -70,6 +78,17 @@ public struct ClusterNetwork: Sendable {
         var batch = ["link set lo up", "link set eth0 up"]
         for (ip, net) in zip(n.ips, underlay) { batch.append("addr add \(ip)/\(net.prefix) dev eth0" + (net.family == .ipv6 ? " nodad" : "")) }
         try Self.ip(["-n", ns], batch: batch, step: "\(step): eth0 addresses")
+    }
+
+    /// Removes a node's underlay port, then its netns. The port goes first and explicitly: a netns
+    /// is destroyed asynchronously by the kernel, so its veth peer in the cluster netns may outlive
+    /// `ip netns del` and make the next node on that slot fail with "File exists".
+    public func deleteNode(_ name: String, slot: Int) throws(PodrigError) {
+        let port = "n\(slot)"
+        if (try? Self.ip(["-n", paths.clusterNetns, "link", "show", port], step: "")) != nil {
+            try Self.ip(["-n", paths.clusterNetns, "link", "del", port], step: "cluster \(paths.name): node \(name): underlay port \(port)")
+        }
+        try deleteNetns(paths.nodeNetns(name))
     }
 
     /// Removes a netns (its veths and routes go with it); a missing one is fine.
