@@ -23,7 +23,7 @@ public enum CNIForwardingNotice {
     public static func message(off: [String]) -> String {
         let what = off.isEmpty ? "forwarding" : off.joined(separator: " and ")
         return "the built-in network turns on \(what) on this host (as a CNI bridge with isGateway does) "
-            + "and adds masquerade rules; use a node namespace or --cni-conf-dir to avoid it"
+            + "and adds masquerade rules; to avoid it, run in a node namespace (your own: ip netns add NAME; ip netns exec NAME podrig …; or a cluster node's: --node NAME) or bring your own networks (--cni-conf-dir DIR)"
     }
 
     private static let warned = Atomic<Bool>(false)

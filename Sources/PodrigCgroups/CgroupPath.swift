@@ -62,9 +62,10 @@ extension CgroupTree {
     public static let skeleton: Set<String> = [CgroupHierarchy.topName, CgroupHierarchy.topName + "/kubepods",
                                                CgroupHierarchy.topName + "/kubepods/burstable", CgroupHierarchy.topName + "/kubepods/besteffort"]
 
-    /// Whether any process is in `relative` or below, in any tree.
-    public func hasProcesses(_ relative: String) -> Bool {
-        existing().filter { $0 == relative || $0.hasPrefix(relative + "/") }.contains { rel in
+    /// Whether any process is in `relative` or below, in any tree; `among` is `existing()` when
+    /// the caller already has it (doctor asks for each cgroup it found).
+    public func hasProcesses(_ relative: String, among all: [String]? = nil) -> Bool {
+        (all ?? existing()).filter { $0 == relative || $0.hasPrefix(relative + "/") }.contains { rel in
             hierarchy.controllers.contains { c in
                 !(((try? Files.readString(c.directory + "/" + rel + "/cgroup.procs")) ?? "").trimmed.isEmpty)
             }

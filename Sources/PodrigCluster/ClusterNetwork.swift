@@ -84,10 +84,8 @@ public struct ClusterNetwork: Sendable {
     /// is destroyed asynchronously by the kernel, so its veth peer in the cluster netns may outlive
     /// `ip netns del` and make the next node on that slot fail with "File exists".
     public func deleteNode(_ name: String, slot: Int) throws(PodrigError) {
-        let port = "n\(slot)"
-        if (try? Self.ip(["-n", paths.clusterNetns, "link", "show", port], step: "")) != nil {
-            try Self.ip(["-n", paths.clusterNetns, "link", "del", port], step: "cluster \(paths.name): node \(name): underlay port \(port)")
-        }
+        // Absent already (a half-made node) is fine; the netns deletion would take it anyway, later.
+        _ = try? Self.ip(["-n", paths.clusterNetns, "link", "del", "n\(slot)"], step: "cluster \(paths.name): node \(name): underlay port")
         try deleteNetns(paths.nodeNetns(name))
     }
 

@@ -147,10 +147,10 @@ public struct EnvironmentCheck: Sendable {
     static func forwardingCheck(_ values: [(name: String, value: String?)], bridgePresent: Bool, bridge: String) -> EnvironmentCheck {
         let text = values.map { "\($0.name)=\($0.value ?? "?")" }.joined(separator: ", ")
         let on = values.contains { $0.value != nil && $0.value != "0" }
-        guard on else { return .init("ip forwarding", .ok, text + " (the built-in network would turn it on here; a node namespace or --cni-conf-dir avoids that)") }
+        guard on else { return .init("ip forwarding", .ok, text + " (the built-in network would turn it on here; a netns of your own, --node NAME or --cni-conf-dir DIR avoids that)") }
         guard bridgePresent else { return .init("ip forwarding", .ok, text + " (not podrig's: no \(bridge) bridge here)") }
         return .init("ip forwarding", .warn, text + "; bridge \(bridge) is here: the built-in network turned forwarding on and leaves it on "
-            + "(`sysctl -w net.ipv4.ip_forward=0` once nothing else needs it; use a node namespace or --cni-conf-dir to avoid it)")
+            + "(`sysctl -w net.ipv4.ip_forward=0` once nothing else needs it; then to avoid it, run in a node namespace (your own: ip netns add NAME; ip netns exec NAME podrig …; or a cluster node's: --node NAME) or bring your own networks (--cni-conf-dir DIR))")
     }
 
     /// The built-in network's masquerade rules (bridge ipMasq: nat POSTROUTING, one per pod IP),

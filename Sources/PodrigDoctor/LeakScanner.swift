@@ -364,11 +364,12 @@ private struct Context {
         let tree = CgroupTree(hierarchy: h)
         let owned = ids.compactMap { CgroupRecord.read(store.directory($0)) }
         var reported: [String] = []
-        for rel in tree.existing() where !CgroupTree.skeleton.contains(rel) {
+        let all = tree.existing()
+        for rel in all where !CgroupTree.skeleton.contains(rel) {
             if owned.contains(where: { rel == $0 || rel.hasPrefix($0 + "/") }) { continue }
             if owned.contains(where: { $0.hasPrefix(rel + "/") }) { continue }  // a parent of an owned one
             if reported.contains(where: { rel.hasPrefix($0 + "/") }) { continue }
-            if tree.hasProcesses(rel) { continue }
+            if tree.hasProcesses(rel, among: all) { continue }
             reported.append(rel)
             add(.cgroup, rel, nil, .unknown, "no sandbox of this root records it and no process is in it")
         }

@@ -75,10 +75,13 @@ public struct CRIContainers {
                 // The sandbox's linux.cgroup_parent (kubelet's pod cgroup), else kubelet's shape under podrig/.
                 // Without one: named by the sandbox ID (CRI callers other than kubelet reuse pod uids).
                 let dir = store.directory(sandboxID)
-                var path = CgroupPath.pod(uid: sandboxID, qos: nil)
-                if let p = cfg.cgroupParent { path = try CgroupPath.parent(p) }
-                if let recorded = PodCgroup.recorded(dir) { path = recorded }
-                if PodCgroup.recorded(dir) != path { try Files.writeAtomic(PodCgroup.recordFile(dir), path + "\n", sync: false) }
+                let path: String
+                if let recorded = PodCgroup.recorded(dir) {
+                    path = recorded
+                } else {
+                    path = try cfg.cgroupParent.map { p throws(PodrigError) in try CgroupPath.parent(p) } ?? CgroupPath.pod(uid: sandboxID, qos: nil)
+                    try Files.writeAtomic(PodCgroup.recordFile(dir), path + "\n", sync: false)
+                }
                 try tree.create(path)
                 podCgroup = PodCgroup(tree: tree, path: path, containerID: id)
                 planner.cgroup = podCgroup

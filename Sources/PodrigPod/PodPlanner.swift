@@ -59,7 +59,6 @@ public struct PodPlanner {
     var hostname: String { String((spec.hostname ?? manifest.name).prefix(63)) }
 
     public func prepare() throws(PodrigError) -> JSON {
-        if let cgroup { try PodCgroups.validate(spec, node: node, version: cgroup.tree.hierarchy.version) }
         try Files.makeDirectories(layout.etc, mode: 0o755)
         try Files.makeDirectories(layout.shm, mode: 0o1777)
         chmod(layout.shm, 0o1777)
@@ -166,7 +165,7 @@ public struct PodPlanner {
         let path = lookup("PATH") ?? PodPlanner.defaultPath
         let argv = try resolve((c.command + c.args).map { expandVariables ? Expansion.expand($0, lookup) : $0 }, path: path, what: what)
 
-        let sc = c.securityContext, psc = spec.securityContext
+        let sc = c.securityContext
         let (uid, gid, groups) = try identity(sc, what: what)
         try checkMapped(uid: uid, gid: gid, groups: groups, privileged: sc.privileged, what: what)
         let capMask = try Capabilities.mask(privileged: sc.privileged, add: sc.capabilitiesAdd, drop: sc.capabilitiesDrop)

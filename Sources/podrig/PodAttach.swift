@@ -46,13 +46,19 @@ struct PodAttach: ParsableCommand {
         if interactive && t.plan["stdin"]?.bool != true {
             throw PodrigError(.usage, "\(t.what) was not created with stdin (CRI stdin / manifest stdin: true): attach without -i")
         }
+        try Self.session(t, interactive: interactive, tty: tty)
+    }
+
+    /// One attach session to a running container: its supervisor's socket, this terminal raw for
+    /// -it, and the supervisor's refusal as an error. `up -it` attaches the same way.
+    static func session(_ t: ContainerExec.Target, interactive: Bool, tty: Bool, onConnect: () -> Void = {}) throws {
         let sock = try checked(pr_attach_connect(t.stateDirectory), "connecting to the attach socket of \(t.what) in \(t.stateDirectory)")
         defer { close(sock) }
+        onConnect()
         let raw = tty && interactive && isatty(0) == 1 && pr_tty_raw(0) == 0
         defer { if raw { pr_tty_restore() } }
         var message = [CChar](repeating: 0, count: 512)
         let rc = try checked(pr_attach_session(sock, interactive ? 1 : 0, tty ? 1 : 0, &message, message.count), "attach to \(t.what)")
-        if raw { pr_tty_restore() }
         if rc == 1 {
             let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw PodrigError(.conflict, "attach to \(t.what): \(text)")

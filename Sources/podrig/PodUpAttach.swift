@@ -34,21 +34,13 @@ extension PodUp {
             t = try ContainerExec.target(target.pod, container: target.container, namespace: target.namespace, pods: manager)
             if let st = t.status, st.state == .running, t.supervisorAlive { break }
             if t.status?.state == .terminated || !t.supervisorAlive || Clock.now() - t0 > timeout {
-                throw PodrigError(.notReady, "up: \(t.what) did not start (\(t.status?.state.rawValue ?? "no status"))")
+                throw PodrigError(.notReady, "up: \(t.what) did not start (\(t.status?.state.rawValue ?? "no status")); its log: podrig logs \(target.pod) -c \(target.container)")
             }
             usleep(20_000)
         }
-        let sock = try checked(pr_attach_connect(t.stateDirectory), "connecting to the attach socket of \(t.what)")
-        defer { close(sock) }
         // What the container wrote before we attached is in its log only (kubectl says the same).
-        if tty { Log.write("If you don't see a command prompt, try pressing enter.\n") }
-        let raw = tty && interactive && isatty(0) == 1 && pr_tty_raw(0) == 0
-        var message = [CChar](repeating: 0, count: 512)
-        let rc = pr_attach_session(sock, interactive ? 1 : 0, tty ? 1 : 0, &message, message.count)
-        if raw { pr_tty_restore() }
-        try checked(rc, "attach to \(t.what)")
-        if rc == 1 {
-            throw PodrigError(.conflict, "attach to \(t.what): \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+        try PodAttach.session(t, interactive: interactive, tty: tty) {
+            if tty { Log.write("If you don't see a command prompt, try pressing enter.\n") }
         }
         // The session ends with the container: its exit status is up's.
         var code: Int32 = 0
