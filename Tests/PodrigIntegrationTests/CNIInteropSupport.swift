@@ -37,7 +37,7 @@ extension CNITestEnv {
     func libcni(_ args: String, env extra: String = "") throws -> (code: Int32, out: String, err: String) {
         let client = try GoTools.libcniClient.get()
         let prefix = node.map { "nsenter --net=/run/netns/\($0) " } ?? ""
-        return sh("NETCONFPATH=\(confDir) CNI_PATH=\(binDir):/usr/lib/cni CNI_CACHE_DIR=\(cacheDir) \(extra) \(prefix)\(client) \(args)")
+        return sh("NETCONFPATH=\(confDir) CNI_PATH=\(binDir):/usr/lib/cni:\(TestBinaries.directory) CNI_CACHE_DIR=\(cacheDir) \(extra) \(prefix)\(client) \(args)")
     }
 }
 
@@ -46,7 +46,7 @@ extension CNITestEnv {
     @discardableResult
     func cli(in directory: String, _ args: String) -> (code: Int32, out: String, err: String) {
         sh("cd \(directory) && PODRIG_NETWORK= \(TestBinaries.podrig) \(args) --root \(root.path) --pause-path \(TestBinaries.pause) "
-           + "--cni-conf-dir \(confDir) --cni-cache-dir \(cacheDir) --cni-bin-dir \(binDir):/usr/lib/cni")
+           + "--cni-conf-dir \(confDir) --cni-cache-dir \(cacheDir) --cni-bin-dir \(binDir):/usr/lib/cni:\(TestBinaries.directory)")
     }
 }
 

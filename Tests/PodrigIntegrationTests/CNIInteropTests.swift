@@ -10,44 +10,47 @@ import Testing
 /// Debian's libcni) share attachments: each side's ADD is CHECKed and DELeted by the other with
 /// the default container IDs, and nothing (lease, cache entry, veth) is left.
 @Suite(.enabled(if: isRoot && GoTools.available)) struct CNIInteropTests {
-    @Test func podrigAddThenLibcniCheckAndDel() throws {
-        let env = CNITestEnv(86)
+    /// With either IPAM: libcni's client execs podrig-ipam through the bridge plugin as a runtime does.
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func podrigAddThenLibcniCheckAndDel(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(86, ipam: ipam)
         env.conflist([env.bridgePlugin()])
-        try withTestNetns("pr-ci86") { netns in
+        let ns = "pr-ci\(env.x)", net = env.name
+        try withTestNetns(ns) { netns in
             // A relative path, as cnitool users type it: podrig stores and hashes the absolute one.
-            let add = env.cli(in: "/run/netns", "cni add ./pr-ci86")
+            let add = env.cli(in: "/run/netns", "cni add ./\(ns)")
             #expect(add.code == 0, "\(add)")
             let id = CNIToolID.containerID(netns: netns)
-            #expect(env.cacheEntries() == ["pr-c86-\(id)-eth0"])
-            let entry = try JSONParser.parse(bytes: try Files.read(env.cacheDir + "/results/pr-c86-\(id)-eth0"))
+            #expect(env.cacheEntries() == ["\(net)-\(id)-eth0"])
+            let entry = try JSONParser.parse(bytes: try Files.read(env.cacheDir + "/results/\(net)-\(id)-eth0"))
             #expect(entry["netns"]?.string == netns && entry["containerId"]?.string == id)
             #expect(env.leases().count == 2)
-            let check = try env.libcni("check pr-c86 \(netns)")
+            let check = try env.libcni("check \(net) \(netns)")
             #expect(check.code == 0, "libcni CHECK of podrig's ADD: \(check)")
-            let del = try env.libcni("del pr-c86 \(netns)")
+            let del = try env.libcni("del \(net) \(netns)")
             #expect(del.code == 0, "libcni DEL of podrig's ADD: \(del)")
-            #expect(sh("ip -n pr-ci86 link show eth0").code != 0, "eth0 left in the netns")
+            #expect(sh("ip -n \(ns) link show eth0").code != 0, "eth0 left in the netns")
         }
         env.expectClean()
     }
 
-    @Test func libcniAddThenPodrigCheckAndDel() throws {
-        let env = CNITestEnv(87)
+    @Test(arguments: CNITestEnv.IPAMKind.allCases) func libcniAddThenPodrigCheckAndDel(_ ipam: CNITestEnv.IPAMKind) throws {
+        let env = CNITestEnv(87, ipam: ipam)
         env.conflist([env.bridgePlugin()])
-        try withTestNetns("pr-ci87") { netns in
-            let add = try env.libcni("add pr-c87 \(netns)")
+        let ns = "pr-ci\(env.x)", net = env.name
+        try withTestNetns(ns) { netns in
+            let add = try env.libcni("add \(net) \(netns)")
             #expect(add.code == 0, "\(add)")
             let ips = try JSONParser.parse(add.out)["ips"]?.array ?? []
             #expect(ips.count == 2, "\(add.out)")
-            #expect(env.cacheEntries() == ["pr-c87-\(CNIToolID.containerID(netns: netns))-eth0"])
+            #expect(env.cacheEntries() == ["\(net)-\(CNIToolID.containerID(netns: netns))-eth0"])
             let check = env.cli("cni check \(netns)")
             #expect(check.code == 0 && check.out.contains("CHECK passed"), "podrig CHECK of libcni's ADD: \(check)")
-            let del = env.cli(in: "/run", "cni del netns/pr-ci87")
+            let del = env.cli(in: "/run", "cni del netns/\(ns)")
             #expect(del.code == 0, "podrig DEL of libcni's ADD: \(del)")
-            #expect(sh("ip -n pr-ci87 link show eth0").code != 0, "eth0 left in the netns")
+            #expect(sh("ip -n \(ns) link show eth0").code != 0, "eth0 left in the netns")
             // And CHECK after DEL fails on both sides (no cached result).
             #expect(env.cli("cni check \(netns)").code == 1)
-            #expect(try env.libcni("check pr-c87 \(netns)").code == 1)
+            #expect(try env.libcni("check \(net) \(netns)").code == 1)
         }
         env.expectClean()
     }
