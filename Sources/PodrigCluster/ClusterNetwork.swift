@@ -17,20 +17,6 @@ public struct ClusterNetwork: Sendable {
 
     static let path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    /// Runs `ip` with a batch on stdin (one exec for many changes); the error names the step.
-    @discardableResult
-    static func ip(_ args: [String], batch: [String] = [], step: String, join: String? = nil) throws(PodrigError) -> String {
-        guard let ip = Spawner.lookPath("ip", path: nil) else { throw PodrigError(.notFound, "\(step): `ip` (iproute2) not found") }
-        var o = SpawnOptions(path: ip, arguments: ["ip"] + args + (batch.isEmpty ? [] : ["-batch", "-"]))
-        o.environment = [path]
-        if let join { o.join = [(.net, join)] }
-        let r = try ProcessRunner.run(o, input: Array(batch.map { $0 + "\n" }.joined().utf8), timeout: 30)
-        guard r.status.success else {
-            throw PodrigError(.system, step, cause: "ip \(args.joined(separator: " ")): " + String(decoding: r.stderr, as: UTF8.self).trimmed)
-        }
-        return String(decoding: r.stdout, as: UTF8.self)
-    }
-
     /// Writes sysctls from a child in `netns` (/proc/sys/net is the netns of the writer).
     static func sysctls(_ values: [(String, String)], netns: String, step: String) throws(PodrigError) {
         let script = values.map { "printf %s '\($0.1)' > /proc/sys/\($0.0.split(separator: ".").joined(separator: "/"))" }.joined(separator: " && ")
@@ -46,9 +32,9 @@ public struct ClusterNetwork: Sendable {
     /// The cluster netns with its underlay bridge.
     public func createUnderlay() throws(PodrigError) {
         let ns = paths.clusterNetns
-        try Self.ip(["netns", "add", ns], step: "cluster \(paths.name): create netns \(ns)")
+        try IPRoute.text(["netns", "add", ns], step: "cluster \(paths.name): create netns \(ns)")
         try Self.sysctls([("net.ipv6.conf.default.accept_dad", "0")], netns: paths.netnsPath(ns), step: "cluster \(paths.name): underlay sysctls")
-        try Self.ip(["-n", ns], batch: ["link set lo up", "link add \(Self.bridge) type bridge", "link set \(Self.bridge) up"],
+        try IPRoute.text(["-n", ns], batch: ["link set lo up", "link add \(Self.bridge) type bridge", "link set \(Self.bridge) up"],
                     step: "cluster \(paths.name): underlay bridge")
     }
 
@@ -56,19 +42,19 @@ public struct ClusterNetwork: Sendable {
     public func createNode(_ n: NodeRecord, underlay: [CIDR], mtu: Int) throws(PodrigError) {
         let ns = paths.nodeNetns(n.name), port = "n\(n.slot)"
         let step = "cluster \(paths.name): node \(n.name)"
-        try Self.ip(["netns", "add", ns], step: "\(step): create netns \(ns)")
+        try IPRoute.text(["netns", "add", ns], step: "\(step): create netns \(ns)")
         let plug: [String] = [
             "link add \(port) mtu \(mtu) type veth peer name eth0 mtu \(mtu) netns \(ns)",
             "link set \(port) alias \(n.name)",
             "link set \(port) master \(Self.bridge) up",
         ]
         do {
-            try Self.ip(["-n", paths.clusterNetns], batch: plug, step: "\(step): underlay port \(port)")
+            try IPRoute.text(["-n", paths.clusterNetns], batch: plug, step: "\(step): underlay port \(port)")
         } catch where "\(error)".contains("File exists") {
             // The slot's previous port outlived its node (a crash, or a netns the kernel was still
             // tearing down): nothing else can own n<slot> in our cluster netns, so it goes.
-            try Self.ip(["-n", paths.clusterNetns, "link", "del", port], step: "\(step): stale underlay port \(port)")
-            try Self.ip(["-n", paths.clusterNetns], batch: plug, step: "\(step): underlay port \(port)")
+            try IPRoute.text(["-n", paths.clusterNetns, "link", "del", port], step: "\(step): stale underlay port \(port)")
+            try IPRoute.text(["-n", paths.clusterNetns], batch: plug, step: "\(step): underlay port \(port)")
         }
         let v6 = n.ips.contains { $0.contains(":") }
         var sys = [("net.ipv4.ip_forward", "1")]
@@ -77,7 +63,7 @@ public struct ClusterNetwork: Sendable {
         try Self.sysctls(sys, netns: paths.netnsPath(ns), step: "\(step): sysctls")
         var batch = ["link set lo up", "link set eth0 up"]
         for (ip, net) in zip(n.ips, underlay) { batch.append("addr add \(ip)/\(net.prefix) dev eth0" + (net.family == .ipv6 ? " nodad" : "")) }
-        try Self.ip(["-n", ns], batch: batch, step: "\(step): eth0 addresses")
+        try IPRoute.text(["-n", ns], batch: batch, step: "\(step): eth0 addresses")
     }
 
     /// Removes a node's underlay port, then its netns. The port goes first and explicitly: a netns
@@ -85,14 +71,14 @@ public struct ClusterNetwork: Sendable {
     /// `ip netns del` and make the next node on that slot fail with "File exists".
     public func deleteNode(_ name: String, slot: Int) throws(PodrigError) {
         // Absent already (a half-made node) is fine; the netns deletion would take it anyway, later.
-        _ = try? Self.ip(["-n", paths.clusterNetns, "link", "del", "n\(slot)"], step: "cluster \(paths.name): node \(name): underlay port")
+        _ = try? IPRoute.text(["-n", paths.clusterNetns, "link", "del", "n\(slot)"], step: "cluster \(paths.name): node \(name): underlay port")
         try deleteNetns(paths.nodeNetns(name))
     }
 
     /// Removes a netns (its veths and routes go with it); a missing one is fine.
     public func deleteNetns(_ ns: String) throws(PodrigError) {
         guard exists(ns) else { return }
-        try Self.ip(["netns", "del", ns], step: "cluster \(paths.name): delete netns \(ns)")
+        try IPRoute.text(["netns", "del", ns], step: "cluster \(paths.name): delete netns \(ns)")
     }
 
     /// A route podrig manages on a node: `dst via gateway` on eth0.
@@ -109,7 +95,7 @@ public struct ClusterNetwork: Sendable {
         let step = "cluster \(paths.name): node \(node): routes"
         var current: Set<Route> = []
         for fam in clusterCIDRs.map(\.family) {
-            let out = try Self.ip(["-n", ns, "-j", fam == .ipv6 ? "-6" : "-4", "route", "show", "dev", "eth0"], step: step)
+            let out = try IPRoute.text(["-n", ns, "-j", fam == .ipv6 ? "-6" : "-4", "route", "show", "dev", "eth0"], step: step)
             for r in (try? JSONParser.parse(out))?.array ?? [] {
                 guard let dst = r["dst"]?.string, let gw = r["gateway"]?.string else { continue }
                 let full = dst.contains("/") ? dst : dst + (fam == .ipv6 ? "/128" : "/32")
@@ -121,14 +107,14 @@ public struct ClusterNetwork: Sendable {
         let wanted = Set(desired.map(\.dst))
         for r in current.subtracting(desired) where !wanted.contains(r.dst) { batch.append("route del \(r.dst) via \(r.via) dev eth0") }
         for r in desired.subtracting(current).sorted(by: { $0.dst < $1.dst }) { batch.append("route replace \(r.dst) via \(r.via) dev eth0") }
-        if !batch.isEmpty { try Self.ip(["-n", ns], batch: batch, step: step) }
+        if !batch.isEmpty { try IPRoute.text(["-n", ns], batch: batch, step: step) }
     }
 
     /// The node's routes as `ip route` shows them (for tests and `node get`).
     public func routes(node: String) -> [Route] {
         var out: [Route] = []
         for fam in ["-4", "-6"] {
-            let text = (try? Self.ip(["-n", paths.nodeNetns(node), "-j", fam, "route", "show", "dev", "eth0"], step: "routes")) ?? "[]"
+            let text = (try? IPRoute.text(["-n", paths.nodeNetns(node), "-j", fam, "route", "show", "dev", "eth0"], step: "routes")) ?? "[]"
             for r in (try? JSONParser.parse(text))?.array ?? [] {
                 if let d = r["dst"]?.string, let g = r["gateway"]?.string { out.append(Route(dst: d, via: g)) }
             }

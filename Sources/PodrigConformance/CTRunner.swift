@@ -124,7 +124,7 @@ public final class CTRunner: @unchecked Sendable {
         guard !setupLinks.isEmpty else { return }
         let now = Set(world.links().map(\.name))
         guard setupLinks.contains(where: { !now.contains($0.name) }) else { return }
-        for l in setupLinks where now.contains(l.name) { _ = try? CTWorld.ip(["-n", world.node, "link", "del", l.name]) }
+        for l in setupLinks where now.contains(l.name) { _ = try? IPRoute.run(["-n", world.node, "link", "del", l.name]) }
         for command in options.setup { _ = try? world.inNode(command) }
         baseline = world.links()
     }
@@ -475,13 +475,13 @@ public final class CTRunner: @unchecked Sendable {
         }
         let change: [String] = name == "lo" ? ["-n", a.netnsName, "link", "set", "lo", "down"] : ["-n", a.netnsName, "addr", "del", target.address, "dev", name]
         let what = name == "lo" ? "lo set down" : "\(target.address) removed from \(name)"
-        do { try CTWorld.ip(change) } catch {
+        do { try IPRoute.run(change) } catch {
             return record(.checkDetectsChange, v, .skip, "could not make the change (\(what)): \(error)")
         }
         let checks = invoker.check(c, a, prev: r)
         // Undo it, so DEL (del.cleans) sees the attachment as ADD left it.
         let undo: [String] = name == "lo" ? ["-n", a.netnsName, "link", "set", "lo", "up"] : ["-n", a.netnsName, "addr", "add", target.address, "dev", name]
-        _ = try? CTWorld.ip(undo)
+        _ = try? IPRoute.run(undo)
         if let bad = CTRunner.failures(checks).first {
             if let m = bad.misbehaviour {
                 record(.checkDetectsChange, v, .fail, "CHECK \(m)", traces: [bad.trace])

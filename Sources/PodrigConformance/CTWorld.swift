@@ -25,9 +25,9 @@ public final class CTWorld: @unchecked Sendable {
         node = CTWorld.prefix + run
         directory = "/run/podrig-cni-test/" + run
         try Files.makeDirectories(directory + "/ipam", mode: 0o700)
-        try CTWorld.ip(["netns", "add", node])
+        try IPRoute.run(["netns", "add", node])
         made.append(node)
-        try CTWorld.ip(["-n", node, "link", "set", "lo", "up"])
+        try IPRoute.run(["-n", node, "link", "set", "lo", "up"])
     }
 
     public var nodePath: String { CTWorld.netnsDirectory + "/" + node }
@@ -40,13 +40,13 @@ public final class CTWorld: @unchecked Sendable {
             return nextIndex
         }
         let name = "\(node)-\(index)"
-        try CTWorld.ip(["netns", "add", name])
+        try IPRoute.run(["netns", "add", name])
         lock.locked { made.append(name) }
         return (name, CTWorld.netnsDirectory + "/" + name, index)
     }
 
     public func deleteNetns(_ name: String) {
-        _ = try? CTWorld.ip(["netns", "del", name])
+        _ = try? IPRoute.run(["netns", "del", name])
     }
 
     /// Runs a shell command inside the node netns (suite entries' setup: a dummy parent …).
@@ -187,18 +187,8 @@ public final class CTWorld: @unchecked Sendable {
         return try ProcessRunner.run(o, timeout: 30)
     }
 
-    @discardableResult
-    static func ip(_ args: [String]) throws(PodrigError) -> [UInt8] {
-        guard let ip = which("ip") else { throw PodrigError(.notFound, "`ip` (iproute2) is not installed") }
-        let r = try exec([ip] + args)
-        if !r.status.success {
-            throw PodrigError(.system, "ip \(args.joined(separator: " ")): \(String(decoding: r.stderr, as: UTF8.self).trimmed)")
-        }
-        return r.stdout
-    }
-
     static func ipJSON(_ args: [String], netns: String) throws(PodrigError) -> JSON {
-        let out = try ip(["-j", "-n", netns] + args)
+        let out = try IPRoute.run(["-j", "-n", netns] + args)
         if out.allSatisfy({ $0 == 0x0A || $0 == 0x20 }) { return .array([]) }
         return try JSONParser.parse(bytes: out)
     }
