@@ -5,8 +5,9 @@ import PodrigSandbox
 /// longer exists (leases and veths of crashed pods come back), then spec-1.1 GC with the
 /// attachments still valid. Holds the root's CNI lock exclusively, so no ADD/DEL runs meanwhile.
 /// Each DEL runs its plugins where the ADD did: a cluster node's attachment in the node's netns
-/// (the cache entry's `podrigPluginNetns`), or, if that netns is gone, in a throwaway empty one —
-/// never against the host's network.
+/// (the cache entry's `podrigPluginNetns`), or, if that netns is gone, in a throwaway empty one
+/// (ScratchNetns) — never against the host's network. Scratch netns a gc killed mid-run left
+/// behind are removed first.
 public struct CNIGarbageCollector {
     public var options: CNIOptions
     public var root: String
@@ -28,6 +29,8 @@ public struct CNIGarbageCollector {
 
     public struct Report: Sendable {
         public var deleted: [String] = []
+        /// What gc did besides DELs (stale scratch netns removed, a node netns found gone).
+        public var notes: [String] = []
         public var errors: [String] = []
     }
 
@@ -36,6 +39,15 @@ public struct CNIGarbageCollector {
         let lock = try FileLock(CNINetwork.lockPath(root: root), exclusive: true)
         defer { lock.unlock() }
         var report = Report()
+        for name in ScratchNetns.stale() {
+            do {
+                try ScratchNetns.remove(name)
+                report.notes.append("Removed netns \(name): a gc killed mid-run left it")
+            } catch {
+                report.errors.append(error.description)
+            }
+        }
+        var gone: Set<String> = []
         let live = Set(try SandboxStore(root: root).ids())
         let engine = options.engine(trace: nil, owner: root)
         var remaining: [CNICacheEntry] = []
@@ -56,8 +68,17 @@ public struct CNIGarbageCollector {
                 let rt = CNIRuntimeConf(containerID: entry.containerID, netns: netns, ifName: entry.ifName,
                                         args: entry.cniArgs, capabilityArgs: entry.capabilityArgs)
                 if let pluginNetns = entry.pluginNetns {
-                    try CNIGarbageCollector.inPluginNetns(pluginNetns) { ns throws(PodrigError) in
+                    let del = { (ns: String) throws(PodrigError) in
                         try options.withOwnBinDirectory.engine(trace: nil, owner: root, netns: ns).del(list, rt)
+                    }
+                    if CNINetns.isMounted(pluginNetns) {
+                        try del(pluginNetns)
+                    } else {
+                        if gone.insert(pluginNetns).inserted {
+                            let node = nodes.first { $0.netnsPath == pluginNetns }.map { "node \($0.cluster)/\($0.name)'s netns " } ?? "netns "
+                            report.notes.append("\(node)\(pluginNetns) is gone: DEL of its pods' attachments runs in a throwaway netns (\(ScratchNetns.prefix)…)")
+                        }
+                        try ScratchNetns.with(del)
                     }
                 } else {
                     try engine.del(list, rt)
@@ -110,26 +131,5 @@ public struct CNIGarbageCollector {
         if owner == root { return !live.contains(e.containerID) }
         // Another podrig root's attachment: stale only if that root no longer has the sandbox.
         return includeUnowned && !Files.isDirectory(SandboxStore(root: owner).directory(e.containerID))
-    }
-}
-
-extension CNIGarbageCollector {
-    /// Runs `body` with the netns an attachment's plugins ran in, or a throwaway empty netns
-    /// `pr-gc-<random>` (removed afterwards) when that one no longer exists.
-    static func inPluginNetns(_ path: String, _ body: (String) throws(PodrigError) -> Void) throws(PodrigError) {
-        if CNINetns.isMounted(path) { return try body(path) }
-        let name = "pr-gc-" + Identifiers.hex(try Identifiers.random(6))
-        try ipNetns(["add", name])
-        defer { try? ipNetns(["del", name]) }
-        try body(NetnsPin.defaultDirectory + "/" + name)
-    }
-
-    static func ipNetns(_ args: [String]) throws(PodrigError) {
-        let step = "gc: ip netns \(args.joined(separator: " "))"
-        guard let ip = Spawner.lookPath("ip", path: nil) else { throw PodrigError(.notFound, "\(step): `ip` (iproute2) not found") }
-        var o = SpawnOptions(path: ip, arguments: ["ip", "netns"] + args)
-        o.environment = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
-        let r = try ProcessRunner.run(o, input: [], timeout: 30)
-        guard r.status.success else { throw PodrigError(.system, step, cause: String(decoding: r.stderr, as: UTF8.self).trimmed) }
     }
 }

@@ -50,6 +50,7 @@ public struct LeakScanner {
         ctx.scanCache()
         ctx.scanProcesses()
         ctx.scanPins()
+        ctx.scanScratchNetns()
         ctx.scanLeases()
         ctx.scanClusters()
         if options.checkLinks { ctx.scanLinks() }
@@ -240,6 +241,14 @@ private struct Context {
                 add(.pin, path, id, o, why)
                 leakedPins[name] = o
             }
+        }
+    }
+
+    /// gc's throwaway netns whose gc process died mid-run (any root's: the name says which process made it).
+    mutating func scanScratchNetns() {
+        for name in ScratchNetns.stale(in: options.netnsDirectory) {
+            let pid = ScratchNetns.owner(of: name).map { String($0.pid) } ?? "?"
+            add(.pin, options.netnsDirectory + "/" + name, nil, .unknown, "throwaway netns of a gc (pid \(pid)) that is gone: `podrig gc` removes it")
         }
     }
 

@@ -30,6 +30,7 @@ struct GarbageCollect: ParsableCommand {
     }
 
     static func report(_ r: CNIGarbageCollector.Report) throws {
+        for n in r.notes { print(n) }
         for d in r.deleted { print("Deleted CNI attachment \(d)") }
         for e in r.errors { Log.write("podrig: error: gc: \(e)\n") }
         if !r.errors.isEmpty { throw ExitCode(1) }

@@ -291,6 +291,57 @@ import Testing
         #expect(Self.machine(root) == before)
     }
 
+    /// A node's netns vanished (a reboot-like wipe of /run/netns) under a pod whose state is gone:
+    /// gc says so in one line, DELs in a throwaway netns and frees the lease. A gc killed right
+    /// after making that netns leaves it behind: doctor reports it, the next gc removes it, and a
+    /// scratch netns whose gc still runs is nobody's leak.
+    @Test func gcWhenANodesNetnsIsGone() throws {
+        let root = TestRoot()
+        let before = Self.machine(root)
+        #expect(podrig("cluster create cl8 --cluster-cidr 10.80.0.0/16 --nodes 1", root: root).code == 0)
+        let dir = root.path + "/m"
+        try Files.makeDirectories(dir)
+        try Files.writeAtomic(dir + "/leak.yaml", "metadata: {name: leak, namespace: default, uid: leak-8}\n")
+        let run = podrig("runp \(dir)/leak.yaml --node node-1", root: root)
+        #expect(run.code == 0, "\(run.err)")
+        let rec = try SandboxStore(root: root.path).load(run.out.trimmed)
+        let table = root.path + "/clusters/cl8/nodes/node-1/ipam/cl8"
+        #expect(IPAMTables.allocated(table) == rec.podIPs, "\(rec.podIPs)")
+        if let p = rec.pause { kill(p.pid, SIGKILL) }
+        if let ns = rec.netnsPath { try? NetnsPin.unpin(path: ns) }
+        try Files.removeTree(SandboxStore(root: root.path).directory(rec.id))
+        #expect(sh("ip netns del pr-cl8-node-1").code == 0)
+
+        // Someone else's gc, still running (this process), has its scratch netns: never touched.
+        let me = try #require(ProcessIdentity.of(getpid()))
+        let running = "\(ScratchNetns.prefix)\(me.pid)-\(me.startTime)-abcdef"
+        #expect(ScratchNetns.owner(of: running) == me)
+        sh("ip netns add \(running)")
+        defer { sh("ip netns del \(running)") }
+
+        let killed = sh("PODRIG_CRASH_AT=gc:scratch-netns \(TestBinaries.podrig) gc --root \(root.path)")
+        #expect(killed.code != 0)
+        let left = ScratchNetns.stale()
+        #expect(left.count == 1 && !left.contains(running), "\(left)")
+        let doctor = sh("\(TestBinaries.podrig) doctor --leaks --root \(root.path)")
+        #expect(doctor.code == 1 && left.allSatisfy { doctor.out.contains($0) } && doctor.out.contains("throwaway netns of a gc")
+                && !doctor.out.contains(running), "\(doctor)")
+        #expect(IPAMTables.allocated(table) == rec.podIPs, "the killed gc freed nothing")
+
+        let gc = podrig("gc", root: root)
+        #expect(gc.code == 0 && gc.out.contains("Deleted CNI attachment cl8/\(rec.id)/eth0"), "\(gc)")
+        let lines = gc.out.split(separator: "\n")
+        #expect(lines.filter { $0.contains("node cl8/node-1's netns /run/netns/pr-cl8-node-1 is gone") }.count == 1, "\(gc)")
+        #expect(left.allSatisfy { l in lines.contains { $0.contains("Removed netns \(l)") } }, "\(gc)")
+        #expect(IPAMTables.allocated(table).isEmpty, "gc left \(IPAMTables.allocated(table))")
+        #expect(ScratchNetns.stale().isEmpty && sh("ip netns list").out.contains(running))
+        #expect(left.allSatisfy { !Files.exists("/run/netns/" + $0) })
+        LeakCheck.doctorClean(root: root)
+        #expect(podrig("cluster delete cl8", root: root).code == 0)
+        LeakCheck.rootEmpty(root)
+        #expect(Self.machine(root) == before)
+    }
+
     @Test func badInputIsOneLineAndLeavesNothing() throws {
         let root = TestRoot()
         let before = Self.machine(root)

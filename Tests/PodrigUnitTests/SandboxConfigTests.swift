@@ -145,3 +145,16 @@ import Testing
         #expect(throws: PodrigError.self) { try SandboxRecord(json: ["id": 1]) }
     }
 }
+
+@Suite struct ScratchNetnsTests {
+    @Test func namesSayWhichGCMadeThem() throws {
+        let name = try ScratchNetns.newName()
+        let owner = try #require(ScratchNetns.owner(of: name))
+        #expect(owner.isAlive && name.hasPrefix("pr-gc-"))
+        #expect(ScratchNetns.owner(of: "pr-gc-123-456-abcdef") == ProcessIdentity(pid: 123, startTime: 456))
+        // Not ours to judge: other names, and the old pr-gc-<hex> ones that name no process.
+        for other in ["pr-gc-0a1b2c3d4e5f", "pr-gc--1-2-x", "pr-gc-1-2-", "pr-gcx-1-2-a", "podrig-123", "pr-gc-1-2-3-4"] {
+            #expect(ScratchNetns.owner(of: other) == nil, "\(other)")
+        }
+    }
+}
