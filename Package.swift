@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(name: "podrig-ipam", dependencies: ["PodrigIPAM"]),
         .target(name: "PodrigPod", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigCgroups", "CPodrig"]),
         // Cluster networking in a box: kcm's node IPAM, simulated nodes in netns, routes between them.
-        .target(name: "PodrigCluster", dependencies: ["PodrigCore", "PodrigSandbox", "CPodrig"]),
+        .target(name: "PodrigCluster", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigIPAM", "CPodrig"]),
         // `podrig doctor`: environment checks and the leak scanner (reads state, never changes it).
         .target(name: "PodrigDoctor", dependencies: ["PodrigCore", "PodrigSandbox", "PodrigCluster", "PodrigCgroups", "PodrigIPAM", "CPodrig"]),
         // `podrig cni test`: the black-box CNI plugin conformance runner (over PodrigCNI's exec path).

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import PodrigCore
+import PodrigIPAM
 
 /// cluster create / delete, node add / rm, gc. One writer at a time (the store's lock); every
 /// change is recorded before the kernel objects are made or removed, and a failure undoes what
@@ -19,12 +20,15 @@ public struct ClusterManager: Sendable {
         public var ipam: NodeIPAMConfig.Flags
         public var nodes: [String]
         public var nodeNetwork: String?
+        /// The node conflists' podrig-ipam reservation TTL (default NodeAgent.reservationTTL).
+        public var reservationTTL: String?
 
-        public init(name: String, ipam: NodeIPAMConfig.Flags, nodes: [String], nodeNetwork: String? = nil) {
+        public init(name: String, ipam: NodeIPAMConfig.Flags, nodes: [String], nodeNetwork: String? = nil, reservationTTL: String? = nil) {
             self.name = name
             self.ipam = ipam
             self.nodes = nodes
             self.nodeNetwork = nodeNetwork
+            self.reservationTTL = reservationTTL
         }
     }
 
@@ -38,6 +42,8 @@ public struct ClusterManager: Sendable {
         try Self.validateName(req.name, what: "cluster name")
         let config = try NodeIPAMConfig.validate(req.ipam)
         let underlay = try Self.underlay(req.nodeNetwork, for: config)
+        let ttl = req.reservationTTL?.trimmed ?? NodeAgent.reservationTTL
+        _ = try IPAMDuration.parse(ttl, what: "--reservation-ttl")
         var seen: Set<String> = []
         for n in req.nodes {
             try Self.validateName(n, what: "node name")
@@ -57,7 +63,7 @@ public struct ClusterManager: Sendable {
             }
         }
         let now = Time.nowNanos()
-        var record = ClusterRecord(name: req.name, ipam: config, underlay: underlay, createdAt: now)
+        var record = ClusterRecord(name: req.name, ipam: config, underlay: underlay, createdAt: now, reservationTTL: ttl)
         var ipam = try record.allocator()
         for n in req.nodes {
             let a: NodeIPAM.Allocation

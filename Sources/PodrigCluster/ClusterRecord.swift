@@ -41,9 +41,12 @@ public struct ClusterRecord: Sendable, Equatable {
     public var underlay: [CIDR]
     public var nextCandidates: [Int]
     public var mtu: Int
+    /// The node conflists' podrig-ipam reservation TTL (a duration as given; "0" turns sticky IPs off).
+    public var reservationTTL: String
     public var nodes: [NodeRecord]
 
-    public init(name: String, ipam: NodeIPAMConfig, underlay: [CIDR], createdAt: Int64, mtu: Int = 1500) {
+    public init(name: String, ipam: NodeIPAMConfig, underlay: [CIDR], createdAt: Int64, mtu: Int = 1500,
+                reservationTTL: String = NodeAgent.reservationTTL) {
         self.name = name
         self.phase = .creating
         self.createdAt = createdAt
@@ -51,6 +54,7 @@ public struct ClusterRecord: Sendable, Equatable {
         self.underlay = underlay
         self.nextCandidates = ipam.clusterCIDRs.map { _ in 0 }
         self.mtu = mtu
+        self.reservationTTL = reservationTTL
         self.nodes = []
     }
 
@@ -71,7 +75,7 @@ public struct ClusterRecord: Sendable, Equatable {
         return ["kind": "PodrigCluster", "name": .string(name), "phase": .string(phase.rawValue), "createdAt": .int(createdAt),
                 "clusterCIDRs": cidrs(ipam.clusterCIDRs), "nodeCIDRMaskSizes": .array(ipam.nodeMasks.map { .int($0) }),
                 "serviceCIDRs": cidrs(ipam.serviceCIDRs), "nodeNetwork": cidrs(underlay),
-                "nextCandidates": .array(nextCandidates.map { .int($0) }), "mtu": .int(mtu),
+                "nextCandidates": .array(nextCandidates.map { .int($0) }), "mtu": .int(mtu), "reservationTTL": .string(reservationTTL),
                 "nodes": .array(nodes.map { n in
                     ["name": .string(n.name), "phase": .string(n.phase.rawValue), "slot": .int(n.slot),
                      "podCIDRs": cidrs(n.podCIDRs), "indexes": .array(n.indexes.map { .int($0) }),
@@ -97,7 +101,7 @@ public struct ClusterRecord: Sendable, Equatable {
         guard masks.count == clusterCIDRs.count, !clusterCIDRs.isEmpty else { throw bad("nodeCIDRMaskSizes") }
         let config = NodeIPAMConfig(clusterCIDRs: clusterCIDRs, nodeMasks: masks, serviceCIDRs: try cidrs("serviceCIDRs", j["serviceCIDRs"]))
         self.init(name: name, ipam: config, underlay: try cidrs("nodeNetwork", j["nodeNetwork"]), createdAt: Int64(j["createdAt"]?.int ?? 0),
-                  mtu: j["mtu"]?.int ?? 1500)
+                  mtu: j["mtu"]?.int ?? 1500, reservationTTL: j["reservationTTL"]?.string ?? NodeAgent.reservationTTL)
         self.phase = phase
         nextCandidates = (j["nextCandidates"]?.array ?? []).compactMap(\.int)
         if nextCandidates.count != clusterCIDRs.count { nextCandidates = clusterCIDRs.map { _ in 0 } }

@@ -1,12 +1,14 @@
 import PodrigCore
+import PodrigIPAM
 
 /// What a node's network agent (flannel, kindnet) makes of its podCIDRs: flannel's subnet.env
 /// and a bridge + podrig-ipam conflist on those subnets. Both written atomically.
 public enum NodeAgent {
     /// The IPAM plugin of node conflists: podrig-ipam, found next to podrig (CNIOptions.on(node)).
     public static let ipamType = "podrig-ipam"
-    /// How long a deleted pod's addresses stay reserved for it on its node (sticky IPs: a
-    /// StatefulSet's web-0 re-created on the same node comes back with the same IPs).
+    /// How long a deleted pod's addresses stay reserved for it on its node by default (sticky
+    /// IPs: a StatefulSet's web-0 re-created on the same node comes back with the same IPs);
+    /// `cluster create --reservation-ttl` sets a cluster's own (ClusterRecord.reservationTTL).
     public static let reservationTTL = "1h"
 
     /// flannel's subnet.env: FLANNEL_SUBNET is the node's first address with the node mask.
@@ -28,10 +30,11 @@ public enum NodeAgent {
     public static func conflist(_ c: ClusterRecord, _ n: NodeRecord, ipamDirectory: String) -> JSON {
         let ranges: [JSON] = n.podCIDRs.map { [["subnet": .string($0.description)]] }
         let routes: [JSON] = n.podCIDRs.map { ["dst": .string($0.family == .ipv6 ? "::/0" : "0.0.0.0/0")] }
+        var ipam: JSON = ["type": .string(ipamType), "dataDir": .string(ipamDirectory), "ranges": .array(ranges), "routes": .array(routes)]
+        // A zero TTL is no reservation: podrig-ipam behaves as host-local.
+        if ((try? IPAMDuration.parse(c.reservationTTL, what: "reservationTTL")) ?? 1) > 0 { ipam["reservation"] = ["ttl": .string(c.reservationTTL)] }
         let bridge: JSON = ["type": "bridge", "bridge": .string(ClusterNetwork.cniBridge), "isGateway": true, "ipMasq": false,
-                            "hairpinMode": true, "mtu": .int(c.mtu),
-                            "ipam": ["type": .string(ipamType), "dataDir": .string(ipamDirectory), "ranges": .array(ranges), "routes": .array(routes),
-                                     "reservation": ["ttl": .string(reservationTTL)]]]
+                            "hairpinMode": true, "mtu": .int(c.mtu), "ipam": ipam]
         return ["cniVersion": "1.0.0", "name": .string(c.name), "plugins": [bridge]]
     }
 

@@ -45,6 +45,9 @@ struct ClusterCreate: ParsableCommand {
     @Option(name: .customLong("node-network"), help: ArgumentHelp("The nodes' InternalIP ranges, one per family (default kind's: \(ClusterManager.defaultNodeNetwork)).", valueName: "cidr[,cidr]"))
     var nodeNetwork: String?
 
+    @Option(name: .customLong("reservation-ttl"), help: ArgumentHelp("How long a deleted pod's IPs stay reserved for it on its node (podrig-ipam sticky IPs; 0 turns them off; default \(NodeAgent.reservationTTL)).", valueName: "duration"))
+    var reservationTTL: String?
+
     func validate() throws {
         if let nodes, nodes < 0 || nodes > 4096 { throw ValidationError("--nodes must be between 0 and 4096") }
         if nodes != nil && !nodeNames.isEmpty { throw ValidationError("give --nodes N or --node NAME…, not both") }
@@ -56,7 +59,7 @@ struct ClusterCreate: ParsableCommand {
         let flags = NodeIPAMConfig.Flags(clusterCIDR: clusterCIDR, nodeCIDRMaskSize: nodeCIDRMaskSize, nodeCIDRMaskSizeIPv4: nodeCIDRMaskSizeIPv4,
                                          nodeCIDRMaskSizeIPv6: nodeCIDRMaskSizeIPv6, serviceClusterIPRange: serviceClusterIPRange)
         let t0 = Clock.now()
-        let c = try ClusterManager(root: global.root).create(.init(name: name, ipam: flags, nodes: names, nodeNetwork: nodeNetwork)) { print($0) }
+        let c = try ClusterManager(root: global.root).create(.init(name: name, ipam: flags, nodes: names, nodeNetwork: nodeNetwork, reservationTTL: reservationTTL)) { print($0) }
         print("cluster \(c.name) ready: \(c.nodes.count) node(s), cluster CIDR \(c.ipam.clusterCIDRText) [\(Int((Clock.now() - t0) * 1000)) ms]")
     }
 }

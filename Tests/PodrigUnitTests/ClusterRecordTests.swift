@@ -48,6 +48,21 @@ import Testing
         #expect(bridge?["ipam"]?["type"]?.string == "podrig-ipam" && bridge?["ipam"]?["reservation"]?["ttl"]?.string == NodeAgent.reservationTTL)
     }
 
+    /// cluster create --reservation-ttl: recorded (a record from before it means the default), in
+    /// the node conflists, and 0 means no reservation at all.
+    @Test func reservationTTLIsTheClustersOwn() throws {
+        var r = try record()
+        r.reservationTTL = "36h"
+        let back = try ClusterRecord(json: try JSONParser.parse(r.json.pretty), source: "t")
+        #expect(back.reservationTTL == "36h" && r.json["reservationTTL"]?.string == "36h")
+        #expect(NodeAgent.conflist(r, r.nodes[0], ipamDirectory: "/x")["plugins"]?[0]?["ipam"]?["reservation"]?["ttl"]?.string == "36h")
+        var old = r.json
+        old["reservationTTL"] = nil
+        #expect(try ClusterRecord(json: old, source: "t").reservationTTL == NodeAgent.reservationTTL)
+        r.reservationTTL = "0"
+        #expect(NodeAgent.conflist(r, r.nodes[0], ipamDirectory: "/x")["plugins"]?[0]?["ipam"]?["reservation"] == nil)
+    }
+
     @Test(arguments: ["{}", #"{"name":"x","phase":"ready","clusterCIDRs":["10.0.0.0/16"],"nodeCIDRMaskSizes":[]}"#,
                       #"{"name":"x","phase":"odd","clusterCIDRs":[],"nodeCIDRMaskSizes":[]}"#])
     func badRecordsAreErrors(_ text: String) throws {
