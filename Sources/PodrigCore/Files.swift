@@ -13,14 +13,20 @@ public enum Files {
             throw PodrigError.system("open(\(path))", errno: -fd)
         }
         defer { close(fd) }
+        return try read(fd: fd, name: path)
+    }
+
+    /// All of an open descriptor, to EOF (a file, or podrig-ipam's stdin); `name` is for errors.
+    public static func read(fd: Int32, name: String) throws(PodrigError) -> [UInt8] {
         // Size the buffer from fstat so a small file takes one read (plus the one that sees EOF
         // only when the file grew meanwhile).
         var st = stat()
         let size = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
         // Uninitialised storage: zero-filling first costs more than the read on short-lived
-        // processes (podrig-ipam reads its lease table once per command).
+        // processes (podrig-ipam reads its stdin and lease table once per command). A pipe's
+        // first buffer holds a prevResult-laden config (a few KiB) in one go.
         var out: [UInt8] = []
-        var capacity = max(size + 1, 4096)
+        var capacity = max(size + 1, 16384)
         var failure: Int32 = 0
         while true {
             var atEnd = false
@@ -39,7 +45,7 @@ public enum Files {
                     if n == 0 || (size > 0 && used >= size && used < capacity) { atEnd = true; return }
                 }
             }
-            if failure != 0 { throw PodrigError.system("read(\(path))", errno: failure) }
+            if failure != 0 { throw PodrigError.system("read(\(name))", errno: failure) }
             if atEnd { return out }
             capacity *= 2
         }

@@ -81,7 +81,10 @@ public enum IPAMPlugin {
             }
             p += 1
         }
-        let out = handle(env: env, stdin: readStdin(), now: Time.nowNanos())
+        let out: Output
+        do { out = handle(env: env, stdin: try Files.read(fd: 0, name: "stdin"), now: Time.nowNanos()) } catch {
+            out = failed(Failure(Failure.ioFailure, error.description), version: "1.1.0")
+        }
         var text = out.stdout
         if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
         text.withUTF8 { b in
@@ -94,27 +97,6 @@ public enum IPAMPlugin {
             }
         }
         exit(out.exitCode)
-    }
-
-    /// All of stdin (a config is a few hundred bytes; a prevResult-laden one a few KiB).
-    static func readStdin() -> [UInt8] {
-        var input: [UInt8] = []
-        var capacity = 16384
-        while true {
-            var done = false
-            input = [UInt8](unsafeUninitializedCapacity: capacity) { buf, count in
-                count = input.count
-                if count > 0 { input.withUnsafeBufferPointer { buf.baseAddress!.initialize(from: $0.baseAddress!, count: $0.count) } }
-                while count < capacity {
-                    let n = read(0, buf.baseAddress! + count, capacity - count)
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { done = true; return }
-                    count += n
-                }
-            }
-            if done { return input }
-            capacity *= 4
-        }
     }
 
     public static func handle(env: [String: String], stdin: [UInt8], now: Int64) -> Output {
@@ -152,13 +134,18 @@ public enum IPAMPlugin {
             }
             return Output(stdout: "", exitCode: 0)
         } catch {
-            var o = JSONObject()
-            o["cniVersion"] = .string(version)
-            o["code"] = .int(error.code)
-            o["msg"] = .string(error.msg)
-            if !error.details.isEmpty { o["details"] = .string(error.details) }
-            return Output(stdout: JSON.object(o).compact, exitCode: 1)
+            return failed(error, version: version)
         }
+    }
+
+    /// The spec's error object on stdout, exit status 1.
+    static func failed(_ error: Failure, version: String) -> Output {
+        var o = JSONObject()
+        o["cniVersion"] = .string(version)
+        o["code"] = .int(error.code)
+        o["msg"] = .string(error.msg)
+        if !error.details.isEmpty { o["details"] = .string(error.details) }
+        return Output(stdout: JSON.object(o).compact, exitCode: 1)
     }
 
     // MARK: commands

@@ -61,41 +61,14 @@ public struct Lease: Sendable, Equatable {
         out.append(0x7B)
         key("ip", first: true)
         out.append(0x22); ip.appendText(to: &out); out.append(0x22)
-        key("state"); Lease.appendString(state.rawValue, to: &out)
-        key("containerID"); Lease.appendString(containerID, to: &out)
-        key("ifname"); Lease.appendString(ifName, to: &out)
-        if let pod { key("pod"); Lease.appendString(pod, to: &out) }
-        if let podUID { key("podUID"); Lease.appendString(podUID, to: &out) }
+        key("state"); JSON.appendString(state.rawValue, to: &out)
+        key("containerID"); JSON.appendString(containerID, to: &out)
+        key("ifname"); JSON.appendString(ifName, to: &out)
+        if let pod { key("pod"); JSON.appendString(pod, to: &out) }
+        if let podUID { key("podUID"); JSON.appendString(podUID, to: &out) }
         key("since"); out.append(contentsOf: String(since).utf8)
         if let expires { key("expires"); out.append(contentsOf: String(expires).utf8) }
         out.append(0x7D)
-    }
-
-    /// A JSON string literal, escaped as JSON.writeString escapes it.
-    static func appendString(_ s: String, to out: inout [UInt8]) {
-        out.append(0x22)
-        // IDs and names need no escape: one copy.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            out.append(contentsOf: s.utf8)
-            out.append(0x22)
-            return
-        }
-        for b in s.utf8 {
-            switch b {
-            case 0x22: out.append(0x5C); out.append(0x22)
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(0x6E)
-            case 0x0D: out.append(0x5C); out.append(0x72)
-            case 0x09: out.append(0x5C); out.append(0x74)
-            case 0x08: out.append(0x5C); out.append(0x62)
-            case 0x0C: out.append(0x5C); out.append(0x66)
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
-            default: out.append(b)
-            }
-        }
-        out.append(0x22)
     }
 
     var json: JSON {

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import PodrigCore
 import Testing
 
@@ -17,5 +20,20 @@ import Testing
         let status = try Files.readString("/proc/self/status")
         #expect(status.hasPrefix("Name:") && status.contains("\nPid:") && status.hasSuffix("\n"))
         #expect(throws: PodrigError.self) { try Files.read("/nonexistent/podrig") }
+    }
+
+    /// A pipe (podrig-ipam's stdin): no size to go by, read to EOF across buffer growths.
+    @Test(arguments: [0, 5, 16383, 16384, 16385, 70_000])
+    func readsAPipeToItsEnd(_ size: Int) throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        let data = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 1) }
+        defer { close(fds[0]) }
+        // Room for all of it, so one thread can write it all before reading.
+        #expect(fcntl(fds[1], 1031 /* F_SETPIPE_SZ, not in Glibc's module */, 1 << 18) >= 1 << 18)
+        let wrote = data.withUnsafeBytes { b in b.isEmpty ? 0 : write(fds[1], b.baseAddress!, b.count) }
+        close(fds[1])
+        #expect(wrote == size)
+        #expect(try Files.read(fd: fds[0], name: "pipe") == data)
     }
 }

@@ -2,6 +2,17 @@ import PodrigCore
 import Testing
 
 @Suite struct JSONTests {
+    /// One escaper for text and bytes: the same literal either way, and it parses back.
+    @Test(arguments: ["plain-id_1.2", "quote\" back\\ slash", "nl\n cr\r tab\t bs\u{08} ff\u{0C}", "ctl\u{01}\u{1F}", "ünï 💡", ""])
+    func stringsEscapeTheSameAsTextAndBytes(_ s: String) throws {
+        var bytes: [UInt8] = []
+        JSON.appendString(s, to: &bytes)
+        let text = JSON.string(s).compact
+        #expect(String(decoding: bytes, as: UTF8.self) == text)
+        #expect(try JSONParser.parse(text).string == s)
+        #expect(!text.utf8.contains { $0 < 0x20 })
+    }
+
     @Test func keepsKeyOrderAndNumberText() throws {
         let text = #"{"z":1,"a":1.50,"big":12345678901234567890,"e":1e3,"s":"x\ny","n":null,"t":true,"arr":[1,{"k":"v"}]}"#
         let v = try JSONParser.parse(text)
