@@ -125,6 +125,52 @@ import Testing
         node.expectClean()
     }
 
+    /// kill -9 of podrig-ipam at each write step of a DEL (rmp) and of a GC (podrig gc releasing a
+    /// lease nothing caches, as a cnitool ADD leaves): the next gc finishes the job. After each
+    /// step: no address twice in the table, the live pod's leases intact, nothing else allocated.
+    @Test func killNineInEveryDELAndGCWriteStepThenGC() throws {
+        let node = IPAMNode(7, ttl: "1h")
+        let live = node.runp("live")
+        let liveID = try #require(live.id, "\(live.err)")
+        let liveIPs = node.addresses(of: liveID)
+        let plugin = TestBinaries.directory + "/podrig-ipam"
+        let conf = #"{"cniVersion":"1.1.0","name":"\#(node.network)","type":"bridge","ipam":\#(node.ipamConfig(ttl: "1h", ranges: nil))}"#
+        try Files.writeAtomic(node.dir + "/plain.json", conf, sync: false)
+        func noDuplicates(_ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            let leases = node.table?.leases ?? []
+            #expect(Set(leases.map(\.ip)).count == leases.count, "an address twice \(what): \(leases.map(\.ip))", sourceLocation: sourceLocation)
+            #expect(IPAMTables.allocated(node.ipamDir) == liveIPs, "\(what)", sourceLocation: sourceLocation)
+            #expect(node.addresses(of: liveID) == liveIPs, "live lease lost \(what)", sourceLocation: sourceLocation)
+        }
+        for point in IPAMCrashPoint.allCases {
+            let v = node.runp("del-\(point.rawValue)")
+            let vid = try #require(v.id, "\(v.err)")
+            let del = node.cli("rmp -f \(vid)", env: "\(IPAMCrashPoint.environmentVariable)=\(point.rawValue)")
+            #expect(del.code == 0, "rmp -f with a DEL killed at \(point): \(del)")
+            let gc = node.cli("gc")
+            #expect(gc.code == 0, "gc after a DEL killed at \(point): \(gc)")
+            noDuplicates("after a DEL killed at \(point)")
+            // Sticky: the deleted pod's addresses are its reservation, wherever the DEL died.
+            #expect(node.reserved(for: "ipam-test/del-\(point.rawValue)").count == 2, "after a DEL killed at \(point): \(node.table?.leases.map(\.ip) ?? [])")
+
+            let orphan = "pr-ipo-\(point.rawValue)"
+            let add = sh("env -i CNI_COMMAND=ADD CNI_CONTAINERID=\(orphan) CNI_NETNS=/run/netns/\(node.node) CNI_IFNAME=eth0 CNI_PATH=\(node.binDirs) \(plugin) < \(node.dir)/plain.json")
+            #expect(add.code == 0, "\(add)")
+            let killed = node.cli("gc", env: "\(IPAMCrashPoint.environmentVariable)=\(point.rawValue)")
+            #expect(killed.code != 0, "gc with its GC killed at \(point): \(killed)")
+            let again = node.cli("gc")
+            #expect(again.code == 0, "gc after a GC killed at \(point): \(again)")
+            noDuplicates("after a GC killed at \(point)")
+        }
+        // Later pods still get addresses nobody holds.
+        let next = node.runp("next")
+        let nid = try #require(next.id, "\(next.err)")
+        let held = Set((node.table?.leases ?? []).filter { $0.containerID != nid }.map(\.ip.description))
+        #expect(Set(node.addresses(of: nid)).isDisjoint(with: held))
+        for id in [liveID, nid] { node.rmp(id) }
+        node.expectClean()
+    }
+
     /// The acceptance case: crashes on one root, then a reboot-like wipe of its /run state;
     /// `podrig gc` on it leaves exactly the leases of the pods still alive on the other root.
     @Test func afterCrashesAndARunWipeGCLeavesExactlyTheLiveLeases() throws {
@@ -138,7 +184,15 @@ import Testing
             wiped.append(try #require(r.id, "\(r.err)"))
         }
         _ = node.runp("w-half", root: rebooted, env: "PODRIG_CRASH_AT=cni:added:bridge")
-        _ = node.runp("w-kill", root: rebooted, env: "\(IPAMCrashPoint.environmentVariable)=committed")
+        for point in IPAMCrashPoint.allCases {
+            _ = node.runp("w-kill-\(point.rawValue)", root: rebooted, env: "\(IPAMCrashPoint.environmentVariable)=\(point.rawValue)")
+        }
+        // And a DEL killed at each step on the rebooted root (rmp -f drops the sandbox anyway).
+        for point in IPAMCrashPoint.allCases {
+            let r = node.runp("w-del-\(point.rawValue)", root: rebooted)
+            let id = try #require(r.id, "\(r.err)")
+            #expect(node.cli("rmp -f \(id)", root: rebooted, env: "\(IPAMCrashPoint.environmentVariable)=\(point.rawValue)").code == 0)
+        }
         // The reboot: pauses die, pins and the root's state vanish; the CNI cache and leases stay.
         // A runp killed mid-chain has not recorded its pause yet: find every pause by its marker.
         let store = SandboxStore(root: rebooted.path)
@@ -152,6 +206,8 @@ import Testing
         let gc = node.cli("gc", root: rebooted)
         #expect(gc.code == 0, "\(gc)")
         #expect(IPAMTables.allocated(node.ipamDir) == node.addresses(of: sid))
+        let leases = node.table?.leases ?? []
+        #expect(Set(leases.map(\.ip)).count == leases.count, "an address twice: \(leases.map(\.ip))")
         // Sticky: the wiped pods' addresses are theirs until the TTL, not anyone's.
         #expect(node.reserved(for: "ipam-test/w-1").count == 2 && node.reserved(for: "ipam-test/w-2").count == 2)
         for id in wiped { #expect(node.addresses(of: id).isEmpty) }
