@@ -83,3 +83,8 @@ pr_pod_phase pr_pod_phase_of(pr_restart_policy policy, const pr_phase_counts *c,
     }
     return PR_PHASE_PENDING;
 }
+
+const char *pr_termination_reason(int exit_code, bool oom_killed) {
+    if (oom_killed) return "OOMKilled";
+    return exit_code == 0 ? "Completed" : "Error";
+}

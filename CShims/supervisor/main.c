@@ -162,6 +162,8 @@ int main(int argc, char **argv) {
         streams_poll_fds(pfds, &n, MAX_FDS);
         int attach_start = n;
         attach_poll_fds(pfds, &n, MAX_FDS);
+        int oom_start = n;
+        oom_poll_fds(pfds, &n, MAX_FDS, owners);
         int64_t wake = next_wake();
         int timeout = 1000;
         if (wake != INT64_MAX) {
@@ -184,7 +186,8 @@ int main(int argc, char **argv) {
         for (int i = probe_start; i < stream_start; i++)
             if (pfds[i].revents) probe_io(owners[i], roles[i], pfds[i].revents);
         streams_handle(pfds + stream_start, attach_start - stream_start);
-        attach_handle(pfds + attach_start, n - attach_start);
+        attach_handle(pfds + attach_start, oom_start - attach_start);
+        oom_handle(pfds + oom_start, n - oom_start, owners + oom_start);
     }
     streams_drain();
     attach_shutdown();

@@ -40,7 +40,7 @@ static const char *const container_keys[] = {"name", "kind", "spawn", "postStart
                                              "cgroup", NULL};
 static const char *const spawn_keys[] = {"path", "argv", "env", "join", "unshare", "mounts", "cwd", "user", "caps",
                                          "noNewPrivs", "seccomp", "oomScoreAdj", NULL};
-static const char *const cgroup_keys[] = {"path", "procs", "oomEvents", "resources", "files", NULL};
+static const char *const cgroup_keys[] = {"path", "procs", "oomEvents", "eventControl", "cgroupEvents", "resources", "files", NULL};
 static const char *const join_keys[] = {"type", "path", NULL};
 static const char *const mount_keys[] = {"source", "target", "fstype", "flags", "data", NULL};
 static const char *const user_keys[] = {"uid", "gid", "groups", NULL};
@@ -199,6 +199,9 @@ static int load_container(container *c, const jnode *j, const char *path, int in
     const jnode *cg = json_get(j, "cgroup");
     c->cgroup_procs = json_strv(json_get(cg, "procs"));
     c->oom_events = json_str(cg, "oomEvents");
+    c->event_control = json_str(cg, "eventControl");
+    c->cgroup_events = json_str(cg, "cgroupEvents");
+    c->oomw = (pr_oom_watch){.fd = -1, .events_wd = -1, .populated_wd = -1};
     for (int i = 0; c->cgroup_procs && c->cgroup_procs[i]; i++) {
         if (i == PR_SPAWN_MAX_CGROUPS) {
             fprintf(stderr, "podrig-supervisor: %s: containers[%d].cgroup.procs: more than %d files\n", path, index, PR_SPAWN_MAX_CGROUPS);

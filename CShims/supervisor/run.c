@@ -67,22 +67,6 @@ static int spawn_joined(pr_spawn_attr *a, const ns_join *joins, int count, pid_t
     return rc;
 }
 
-// The oom_kill count of the container's memory cgroup (0 without one).
-static long long oom_kills(const container *c) {
-    if (c->oom_events == NULL) return 0;
-    int fd = open(c->oom_events, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    char buf[512];
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) return 0;
-    buf[n] = '\0';
-    for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-        if (strncmp(line, "oom_kill ", 9) == 0) return strtoll(line + 9, NULL, 10);
-    }
-    return 0;
-}
-
 int spawn_in_container(container *c, char **argv, pid_t *pid) {
     static const struct { int type; const char *name; } kinds[] = {
         {CLONE_NEWIPC, "ipc"}, {CLONE_NEWUTS, "uts"}, {CLONE_NEWNET, "net"}, {CLONE_NEWPID, "pid"}, {CLONE_NEWNS, "mnt"},
@@ -187,7 +171,9 @@ void container_start(container *c) {
     pid_t pid = -1;
     c->started_ns = now_ns();
     c->started_wall_ns = wall_ns();
-    c->oom_kills = oom_kills(c);
+    c->oom_kills = c->oom_events ? pr_oom_kill_count(c->oom_events) : 0;
+    if (c->oom_kills < 0) c->oom_kills = 0;
+    oom_watch(c);
     int rc = spawn_joined(&a, c->joins, c->join_count, 0, c->cgroup_procs, &pid, why, sizeof(why));
     if (rc != 0) {
         stdio_close(&f);
@@ -322,9 +308,8 @@ void container_exited(container *c, int status) {
         p->in_flight = 0;
     }
     kill_reason reason = c->kill_reason;
-    // kubelet's OOMKilled: the kernel's OOM killer acted in the container's memory cgroup while it ran.
-    int oom = sig == SIGKILL && oom_kills(c) > c->oom_kills;
-    set_terminated(c, code, sig, oom ? "OOMKilled" : code == 0 ? "Completed" : "Error", NULL);
+    int oom = oom_killed(c);
+    set_terminated(c, code, sig, pr_termination_reason(code, oom), NULL);
     read_termination_message(c);
     if (reason == KILL_POSTSTART) snprintf(c->term.message, sizeof(c->term.message), "PostStartHook failed");
     if (oom) event(c, "Exited: OOMKilled (the memory limit was reached)");

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "pr_backoff.h"
 #include "pr_kubelet.h"
+#include "pr_oomwatch.h"
 #include "pr_spawn.h"
 
 // The plan.json format this supervisor reads (docs/supervisor.md); PodPlanner.planVersion is the other side.
@@ -93,6 +94,10 @@ typedef struct container {
     char **cgroup_procs;         // plan cgroup.procs: its cgroup.procs files, joined by every spawn in it
     const char *oom_events;      // plan cgroup.oomEvents: memory.events (v2) / memory.oom_control (v1)
     long long oom_kills;         // its oom_kill count when the current instance started
+    const char *event_control;   // plan cgroup.eventControl (v1): cgroup.event_control of its memory cgroup
+    const char *cgroup_events;   // plan cgroup.cgroupEvents (v2): its cgroup.events (populated)
+    pr_oom_watch oomw;           // oom.c: the kernel's OOM events for its memory cgroup
+    int oom_seen;                // an OOM event arrived while the current instance ran
     int listen_fd;               // its attach socket (attach.c), -1 if none
     int stdin_fd;                // write side of its stdin (pipe, or a dup of the pty master); -1
     int stdin_claimed;           // stdinOnce: an attach has used stdin (it closes when that one ends)
@@ -166,6 +171,12 @@ void pod_tick(int64_t now);
 void pod_terminate(void);
 int spawn_in_container(container *c, char **argv, pid_t *pid);
 container *find_by_pid(pid_t pid, pid_owner *owner, probe_role *role);
+
+// oom.c
+void oom_watch(container *c);     // watches its memory cgroup (again) as an instance starts
+void oom_poll_fds(void *pfds, int *n, int max, container **owners);
+void oom_handle(void *pfds, int n, container **owners);
+int oom_killed(container *c);     // at exit: whether the kernel OOM-killed in it while it ran
 
 // probe.c
 void probes_reset(container *c);

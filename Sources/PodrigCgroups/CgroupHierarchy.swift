@@ -89,20 +89,20 @@ public struct CgroupHierarchy: Sendable, Equatable {
         return dir + (version == .v2 ? "/memory.events" : "/memory.oom_control")
     }
 
+    /// v1: the memory cgroup's cgroup.event_control, where the supervisor registers an eventfd on
+    /// memory.oom_control (the kernel's OOM notification); nil on v2.
+    public func eventControlFile(_ relative: String) -> String? {
+        guard version == .v1, let dir = directory("memory", relative) else { return nil }
+        return dir + "/cgroup.event_control"
+    }
+
+    /// v2: the cgroup's cgroup.events (`populated`), watched so that no OOM watch outlives the cgroup; nil on v1.
+    public func cgroupEventsFile(_ relative: String) -> String? {
+        version == .v2 ? mount + "/" + relative + "/cgroup.events" : nil
+    }
+
     /// Whether podrig can create its cgroups here (root, a writable tree).
     public var isWritable: Bool {
         controllers.allSatisfy { access($0.directory, W_OK) == 0 }
     }
-
-    /// `oom_kill N` from memory.events / memory.oom_control text (0 without the line).
-    public static func oomKills(_ text: String) -> Int64 {
-        for line in text.split(separator: "\n") where line.hasPrefix("oom_kill ") {
-            return Int64(line.dropFirst(9).trimmingPrefixSpaces()) ?? 0
-        }
-        return 0
-    }
-}
-
-extension Substring {
-    func trimmingPrefixSpaces() -> Substring { drop(while: { $0 == " " }) }
 }

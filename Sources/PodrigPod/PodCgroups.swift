@@ -57,12 +57,12 @@ public enum PodCgroups {
 
     /// generateLinuxContainerResources: shares from the request (else the limit), quota from the
     /// limit over a 100 ms period, the memory limit with swap off (containerd sets memory+swap
-    /// equal to it), oom_score_adj by QoS class, and on v2 memory.oom.group.
-    public static func container(_ c: ContainerSpec, pod spec: PodSpec, node: NodeCapacity, version: CgroupHierarchy.Version?) -> CgroupResources {
-        if var given = c.linuxResources {
-            if version == .v2 { given.oomGroup = true }
-            return given
-        }
+    /// equal to it), oom_score_adj by QoS class, and on v2 memory.oom.group unless
+    /// `singleProcessOOMKill` (kubelet's setting; v1 always kills one process). CRI's
+    /// linux.resources are taken as given, as containerd does (kubelet sends memory.oom.group in `unified`).
+    public static func container(_ c: ContainerSpec, pod spec: PodSpec, node: NodeCapacity, version: CgroupHierarchy.Version?,
+                                 singleProcessOOMKill: Bool = false) -> CgroupResources {
+        if let given = c.linuxResources { return given }
         var r = CgroupResources()
         let cpuRequest = c.resources.request("cpu").map(\.milliValue) ?? 0
         let cpuLimit = c.resources.limit("cpu").map(\.milliValue) ?? 0
@@ -72,7 +72,7 @@ public enum PodCgroups {
         if let m = c.resources.limit("memory")?.value, m != 0 { r.memoryLimit = m }
         r.oomScoreAdj = oomScoreAdj(qos: QOSClass.of(spec), memoryRequest: c.resources.request("memory")?.value ?? 0,
                                     memoryCapacity: node.memoryBytes)
-        r.oomGroup = version == .v2
+        r.oomGroup = version == .v2 && !singleProcessOOMKill
         return r
     }
 
@@ -109,6 +109,9 @@ public struct CgroupOptions: Sendable {
     public var weightFormula: KubeletMapping.WeightFormula = .quadratic
     /// kubelet's podPidsLimit (--pod-max-pids); nil: none.
     public var podPidsLimit: Int64?
+    /// kubelet's singleProcessOOMKill (--single-process-oom-kill): v2 containers without
+    /// memory.oom.group, so an OOM kills one process rather than the whole container.
+    public var singleProcessOOMKill = false
 
     public init() {}
 
@@ -136,11 +139,14 @@ public struct PodCgroup: Sendable {
     public var path: String
     /// CRI containers are named by ID; manifest containers by name.
     public var containerID: String?
+    /// CgroupOptions.singleProcessOOMKill.
+    public var singleProcessOOMKill = false
 
-    public init(tree: CgroupTree, path: String, containerID: String? = nil) {
+    public init(tree: CgroupTree, path: String, containerID: String? = nil, singleProcessOOMKill: Bool = false) {
         self.tree = tree
         self.path = path
         self.containerID = containerID
+        self.singleProcessOOMKill = singleProcessOOMKill
     }
 
     public func containerPath(_ name: String) -> String {

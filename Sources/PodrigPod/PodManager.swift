@@ -112,7 +112,7 @@ public final class PodManager: @unchecked Sendable {
                 if tree.hierarchy.directories(path).contains(where: Files.isDirectory) { path += "-" + record.id.prefix(12) }
                 try PodManager.makePodCgroup(tree, path: path, sandboxDirectory: sandboxes.store.directory(record.id),
                                              PodCgroups.pod(s, pidsLimit: options.cgroups.podPidsLimit))
-                podCgroup = PodCgroup(tree: tree, path: path)
+                podCgroup = PodCgroup(tree: tree, path: path, singleProcessOOMKill: options.cgroups.singleProcessOOMKill)
             }
             let podrig = options.podrigPath ?? "/proc/self/exe"
             let exe = podrig == "/proc/self/exe" ? (readlinkSelf() ?? "") : podrig

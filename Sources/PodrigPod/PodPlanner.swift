@@ -197,13 +197,16 @@ public struct PodPlanner {
         if let termFile { out["terminationMessageFile"] = .string(termFile) }
         if let logPath { out["logPath"] = .string(logPath) }
         if let cgroup {
-            let res = PodCgroups.container(c, pod: spec, node: node, version: cgroup.tree.hierarchy.version)
+            let res = PodCgroups.container(c, pod: spec, node: node, version: cgroup.tree.hierarchy.version,
+                                           singleProcessOOMKill: cgroup.singleProcessOOMKill)
             let rel = cgroup.containerPath(c.name)
             let written = try cgroup.tree.create(rel, res)
             let h = cgroup.tree.hierarchy
             var cg: JSON = ["path": .string(rel), "procs": .array(h.procsFiles(rel).map { .string($0) }),
                             "resources": res.json, "files": .object(JSONObject(written.map { ($0.file, JSON.string($0.value)) }))]
             if let oom = h.oomEventsFile(rel) { cg["oomEvents"] = .string(oom) }
+            if let f = h.eventControlFile(rel) { cg["eventControl"] = .string(f) }
+            if let f = h.cgroupEventsFile(rel) { cg["cgroupEvents"] = .string(f) }
             out["cgroup"] = cg
             if let adj = res.oomScoreAdj { spawn["oomScoreAdj"] = .int(adj); out["spawn"] = spawn }
         }

@@ -21,6 +21,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: ArgumentHelp("pids.max of each pod's cgroup (kubelet's podPidsLimit); default: no limit.", valueName: "n"))
     var podMaxPids: Int64?
 
+    @Flag(help: "cgroup v2: no memory.oom.group on containers, so an OOM kills one process, not the whole container (kubelet's singleProcessOOMKill).")
+    var singleProcessOomKill = false
+
     @Flag(help: "Print debug lines on stderr.")
     var debug = false
 

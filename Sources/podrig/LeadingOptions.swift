@@ -14,7 +14,7 @@ enum LeadingOptions {
         "-n", "--namespace", "--log-root",
     ]
     /// Their flags.
-    static let flags: Set<String> = ["--debug", "-v", "--verbose"]
+    static let flags: Set<String> = ["--debug", "-v", "--verbose", "--single-process-oom-kill"]
 
     static func normalize(_ args: [String]) -> [String] {
         var lead: [String] = []

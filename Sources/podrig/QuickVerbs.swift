@@ -58,6 +58,7 @@ enum QuickVerbs {
             case (_, "--cpu-weight-formula"):
                 guard let v = value(), let w = KubeletMapping.WeightFormula(rawValue: v) else { return nil }
                 f.cgroups.weightFormula = w
+            case (_, "--single-process-oom-kill"): guard flag() else { return nil }; f.cgroups.singleProcessOOMKill = true
             case (_, "--pod-max-pids"): guard let v = value(), let n = Int64(v) else { return nil }; f.cgroups.podPidsLimit = n
             case (_, "--node-ip"): guard let v = value() else { return nil }; f.nodeIPs.append(v)
             case (_, "--cni-conf-dir"): guard let v = value() else { return nil }; f.cniConfDir = v

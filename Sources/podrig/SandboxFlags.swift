@@ -25,7 +25,7 @@ struct SandboxFlags {
     /// runp/up --node and --cluster: a simulated cluster node to run on.
     var node: String?
     var cluster: String?
-    /// --cgroups, --cpu-weight-formula, --pod-max-pids.
+    /// --cgroups, --cpu-weight-formula, --pod-max-pids, --single-process-oom-kill.
     var cgroups = CgroupOptions()
 
     init() {}
@@ -39,6 +39,7 @@ struct SandboxFlags {
         if let m = g.cgroups { cgroups.mode = m }
         cgroups.weightFormula = g.cpuWeightFormula
         cgroups.podPidsLimit = g.podMaxPids
+        cgroups.singleProcessOOMKill = g.singleProcessOomKill
     }
 
     init(network n: NetworkOptions) {

@@ -41,6 +41,9 @@ import Testing
         let path = try #require(inspect?["info"]?["cgroup"]?["path"]?.string)
         #expect(path == "podrig/kubepods/pod\(sb)/\(id)")
         #expect(file("memory", path, Self.hierarchy?.version == .v2 ? "memory.max" : "memory.limit_in_bytes") == "15728640")
+        // The kernel's OOM event is what fired (v1: the memory.oom_control eventfd), not an inference.
+        let events = (try? Files.readString(b.root.path + "/sandboxes/\(sb)/containers/\(id)/events.log")) ?? ""
+        #expect(events.contains(Self.hierarchy?.version == .v2 ? "OOM event (memory.events)" : "OOM event (memory.oom_control eventfd)"), "\(events)")
         #expect(b.cli("rm \(id)").code == 0)
         LeakCheck.cgroupsGone([id])
     }

@@ -7,7 +7,7 @@ import Testing
 @Suite struct QuickVerbsTests {
     static let sample: [String: String] = ["--cni-timeout": "5", "--ip-family": "ipv6", "--state": "ready", "--output": "json", "-o": "yaml",
                                                    "--cgroups": "disabled", "--cpu-weight-formula": "linear", "--pod-max-pids": "100"]
-    static let booleans: Set<String> = ["--debug", "-v", "--verbose", "--force", "-f", "--all", "-a", "--quiet", "-q", "--no-trunc"]
+    static let booleans: Set<String> = ["--debug", "-v", "--verbose", "--single-process-oom-kill", "--force", "-f", "--all", "-a", "--quiet", "-q", "--no-trunc"]
 
     static func flags(_ type: ParsableCommand.Type) -> [String] {
         let usage = type.helpMessage(columns: 1000)

@@ -66,8 +66,9 @@ import Testing
         #expect(h1.version == .v1 && h1.controllers.map(\.name) == CgroupHierarchy.v1Controllers)
         #expect(CgroupHierarchy.detect(mount: "/nonexistent") == nil)
         #expect(h1.oomEventsFile("podrig/x") == v1 + "/memory/podrig/x/memory.oom_control")
-        #expect(CgroupHierarchy.oomKills("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n") == 3)
-        #expect(CgroupHierarchy.oomKills("low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\noom_group_kill 0\n") == 1)
+        #expect(h1.eventControlFile("podrig/x") == v1 + "/memory/podrig/x/cgroup.event_control" && h1.cgroupEventsFile("podrig/x") == nil)
+        let h2 = try #require(CgroupHierarchy.detect(mount: v2))
+        #expect(h2.cgroupEventsFile("podrig/x") == v2 + "/podrig/x/cgroup.events" && h2.eventControlFile("podrig/x") == nil)
     }
 
     /// ResourceConfigForPod per QoS class (kubelet's helpers_linux.go).
@@ -100,6 +101,14 @@ import Testing
                                                       "memory.swap.max=0", "memory.oom.group=1"])
         let b = PodCgroups.container(s.containers[1], pod: s, node: node, version: .v2)
         #expect(b.writes(.v2).map(\.description) == ["cpu.weight=40", "cpu.max=max 100000", "memory.oom.group=1"])
+        // kubelet's singleProcessOOMKill: no memory.oom.group; CRI's linux.resources exactly as given (containerd).
+        let single = PodCgroups.container(s.containers[1], pod: s, node: node, version: .v2, singleProcessOOMKill: true)
+        #expect(single.writes(.v2).map(\.description) == ["cpu.weight=40", "cpu.max=max 100000"])
+        var cri = s.containers[1]
+        var given = CgroupResources()
+        given.memoryLimit = 1 << 24
+        cri.linuxResources = given
+        #expect(PodCgroups.container(cri, pod: s, node: node, version: .v2).writes(.v2).map(\.description) == ["memory.max=16777216", "memory.swap.max=0"])
         #expect(PodCgroups.oomScoreAdj(qos: "Guaranteed", memoryRequest: 1, memoryCapacity: 2) == -997)
         #expect(PodCgroups.oomScoreAdj(qos: "Burstable", memoryRequest: 1 << 29, memoryCapacity: 1 << 30) == 500)
         #expect(PodCgroups.oomScoreAdj(qos: "Burstable", memoryRequest: 0, memoryCapacity: 1 << 30) == 999)

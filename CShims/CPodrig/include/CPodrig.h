@@ -9,3 +9,4 @@
 #include "pr_tty.h"
 #include "pr_exec.h"
 #include "pr_attach.h"
+#include "pr_oomwatch.h"

@@ -64,6 +64,12 @@ void pr_phase_count(pr_phase_counts *counts, pr_container_state state, bool has_
 /// (sidecars started); `terminal`: the pod is over (nothing will run or restart any more).
 pr_pod_phase pr_pod_phase_of(pr_restart_policy policy, const pr_phase_counts *counts, bool initialized, bool terminal);
 
+/// A terminated container's reason, as containerd's CRI reports it and kubelet shows it:
+/// "OOMKilled" when the kernel's OOM killer acted in the container's memory cgroup while it ran
+/// (its exit is then normally SIGKILL's 137, and it counts in restarts like any exit), else
+/// "Completed" for exit code 0 and "Error" for any other.
+const char *pr_termination_reason(int exit_code, bool oom_killed);
+
 #pragma clang assume_nonnull end
 
 #endif

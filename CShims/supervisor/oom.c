@@ -1,0 +1,68 @@
+// OOM watches (pr_oomwatch.h) in the supervisor's event loop: each container's memory cgroup is
+// watched from its first start; the kernel's event makes its exit OOMKilled (kubelet's rule,
+// pr_termination_reason), and a watch is dropped once its cgroup is empty or gone.
+#define _GNU_SOURCE
+#include "sup.h"
+
+#include <poll.h>
+#include <string.h>
+
+// Registered before the spawn, so an OOM in the first instant is seen too; a failure is an
+// event and leaves the oom_kill count, read at exit, as the only signal.
+void oom_watch(container *c) {
+    c->oom_seen = 0;
+    if (c->oom_events == NULL) return;
+    if (c->oomw.fd >= 0) {
+        long long k = pr_oom_kill_count(c->oom_events);  // a new instance: a new baseline
+        if (k >= 0) c->oomw.kills = k;
+        return;
+    }
+    int rc = pr_oom_watch_open(&c->oomw, c->oom_events, c->event_control, c->cgroup_events);
+    if (rc < 0) event(c, "OOM watch on %s: %s (OOM kills are counted at exit only)", c->oom_events, strerror(-rc));
+}
+
+static void oom_read(container *c) {
+    int r = pr_oom_watch_read(&c->oomw);
+    if (r < 0) {
+        event(c, "OOM watch: read: %s", strerror(-r));
+        pr_oom_watch_close(&c->oomw);
+        return;
+    }
+    int running = c->state == PR_STATE_RUNNING;
+    if ((r & PR_OOM_EVENT) && running && !c->oom_seen) {
+        c->oom_seen = 1;
+        event(c, "OOM event (%s): the kernel's OOM killer acted in the container's memory cgroup (oom_kill %lld)",
+              c->oomw.v1 ? "memory.oom_control eventfd" : "memory.events", c->oomw.kills);
+    }
+    // No watch outlives its cgroup: gone, or emptied with nothing left to run in it.
+    if ((r & PR_OOM_GONE) || ((r & PR_OOM_EMPTIED) && !running && c->restart_at_ns == 0)) pr_oom_watch_close(&c->oomw);
+}
+
+void oom_poll_fds(void *pfds, int *n, int max, container **owners) {
+    struct pollfd *pf = pfds;
+    for (int i = 0; i < P.count && *n < max; i++) {
+        if (P.c[i].oomw.fd < 0) continue;
+        pf[*n].fd = P.c[i].oomw.fd;
+        pf[*n].events = POLLIN;
+        pf[*n].revents = 0;
+        owners[*n] = &P.c[i];
+        (*n)++;
+    }
+}
+
+void oom_handle(void *pfds, int n, container **owners) {
+    struct pollfd *pf = pfds;
+    for (int i = 0; i < n; i++)
+        if (pf[i].revents) oom_read(owners[i]);
+}
+
+int oom_killed(container *c) {
+    if (c->oomw.fd >= 0) oom_read(c);  // an event not yet polled counts (the reap may come first)
+    // The count too: v2's notification is deferred by the kernel and may trail the exit.
+    long long k = c->oom_events ? pr_oom_kill_count(c->oom_events) : -1;
+    if (!c->oom_seen && k > c->oom_kills) {
+        c->oom_seen = 1;
+        event(c, "OOM: oom_kill rose to %lld in %s", k, c->oom_events);
+    }
+    return c->oom_seen;
+}
