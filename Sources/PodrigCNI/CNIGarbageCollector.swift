@@ -6,8 +6,8 @@ import PodrigSandbox
 /// attachments still valid. Holds the root's CNI lock exclusively, so no ADD/DEL runs meanwhile.
 /// Each DEL runs its plugins where the ADD did: a cluster node's attachment in the node's netns
 /// (the cache entry's `podrigPluginNetns`), or, if that netns is gone, in a throwaway empty one
-/// (ScratchNetns) — never against the host's network. Scratch netns a gc killed mid-run left
-/// behind are removed first.
+/// (ScratchNetns) — never against the host's network. Scratch netns a gc of this root killed
+/// mid-run left behind are removed first.
 public struct CNIGarbageCollector {
     public var options: CNIOptions
     public var root: String
@@ -39,9 +39,9 @@ public struct CNIGarbageCollector {
         let lock = try FileLock(CNINetwork.lockPath(root: root), exclusive: true)
         defer { lock.unlock() }
         var report = Report()
-        for name in ScratchNetns.stale() {
+        for name in ScratchNetns.stale(root: root) {
             do {
-                try ScratchNetns.remove(name)
+                try ScratchNetns.remove(name, root: root)
                 report.notes.append("Removed netns \(name): a gc killed mid-run left it")
             } catch {
                 report.errors.append(error.description)
@@ -78,7 +78,7 @@ public struct CNIGarbageCollector {
                             let node = nodes.first { $0.netnsPath == pluginNetns }.map { "node \($0.cluster)/\($0.name)'s netns " } ?? "netns "
                             report.notes.append("\(node)\(pluginNetns) is gone: DEL of its pods' attachments runs in a throwaway netns (\(ScratchNetns.prefix)…)")
                         }
-                        try ScratchNetns.with(del)
+                        try ScratchNetns.with(root: root, del)
                     }
                 } else {
                     try engine.del(list, rt)

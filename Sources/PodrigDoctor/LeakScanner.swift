@@ -244,11 +244,13 @@ private struct Context {
         }
     }
 
-    /// gc's throwaway netns whose gc process died mid-run (any root's: the name says which process made it).
+    /// Throwaway netns of this root's gc whose process died mid-run (recorded under the root).
     mutating func scanScratchNetns() {
-        for name in ScratchNetns.stale(in: options.netnsDirectory) {
+        for name in ScratchNetns.stale(root: root) {
             let pid = ScratchNetns.owner(of: name).map { String($0.pid) } ?? "?"
-            add(.pin, options.netnsDirectory + "/" + name, nil, .unknown, "throwaway netns of a gc (pid \(pid)) that is gone: `podrig gc` removes it")
+            let pin = options.netnsDirectory + "/" + name
+            let object = Files.exists(pin) ? pin : ScratchNetns.markerDirectory(root: root) + "/" + name
+            add(.pin, object, nil, .root, "throwaway netns of a gc (pid \(pid)) that is gone: `podrig gc` removes it")
         }
     }
 

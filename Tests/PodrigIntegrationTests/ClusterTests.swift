@@ -312,17 +312,19 @@ import Testing
         try Files.removeTree(SandboxStore(root: root.path).directory(rec.id))
         #expect(sh("ip netns del pr-cl8-node-1").code == 0)
 
-        // Someone else's gc, still running (this process), has its scratch netns: never touched.
+        // A gc of this root still running (this process) has its scratch netns: never touched.
         let me = try #require(ProcessIdentity.of(getpid()))
         let running = "\(ScratchNetns.prefix)\(me.pid)-\(me.startTime)-abcdef"
         #expect(ScratchNetns.owner(of: running) == me)
+        try Files.makeDirectories(ScratchNetns.markerDirectory(root: root.path))
+        try Files.writeAtomic(ScratchNetns.markerDirectory(root: root.path) + "/" + running, "", sync: false)
         sh("ip netns add \(running)")
         defer { sh("ip netns del \(running)") }
 
         let killed = sh("PODRIG_CRASH_AT=gc:scratch-netns \(TestBinaries.podrig) gc --root \(root.path)")
         #expect(killed.code != 0)
-        let left = ScratchNetns.stale()
-        #expect(left.count == 1 && !left.contains(running), "\(left)")
+        let left = ScratchNetns.stale(root: root.path)
+        #expect(left.count == 1 && !left.contains(running) && left.allSatisfy { Files.exists("/run/netns/" + $0) }, "\(left)")
         let doctor = sh("\(TestBinaries.podrig) doctor --leaks --root \(root.path)")
         #expect(doctor.code == 1 && left.allSatisfy { doctor.out.contains($0) } && doctor.out.contains("throwaway netns of a gc")
                 && !doctor.out.contains(running), "\(doctor)")
@@ -334,9 +336,11 @@ import Testing
         #expect(lines.filter { $0.contains("node cl8/node-1's netns /run/netns/pr-cl8-node-1 is gone") }.count == 1, "\(gc)")
         #expect(left.allSatisfy { l in lines.contains { $0.contains("Removed netns \(l)") } }, "\(gc)")
         #expect(IPAMTables.allocated(table).isEmpty, "gc left \(IPAMTables.allocated(table))")
-        #expect(ScratchNetns.stale().isEmpty && sh("ip netns list").out.contains(running))
+        #expect(ScratchNetns.stale(root: root.path).isEmpty && sh("ip netns list").out.contains(running))
         #expect(left.allSatisfy { !Files.exists("/run/netns/" + $0) })
         LeakCheck.doctorClean(root: root)
+        try ScratchNetns.remove(running, root: root.path)
+        #expect(!Files.exists(ScratchNetns.markerDirectory(root: root.path)))
         #expect(podrig("cluster delete cl8", root: root).code == 0)
         LeakCheck.rootEmpty(root)
         #expect(Self.machine(root) == before)
