@@ -15,6 +15,9 @@ public struct CgroupHierarchy: Sendable, Equatable {
     /// v1: each controller podrig uses with its tree's directory (cpu and cpuacct may share one);
     /// v2: the single unified tree, named "".
     public let controllers: [Controller]
+    /// v1: a controller mounted together with another (cpuacct in cpu,cpuacct) → that tree's
+    /// directory, found once by detect (its realpath is the other's).
+    public let coMounted: [String: String]
 
     public struct Controller: Sendable, Equatable {
         public var name: String
@@ -28,10 +31,11 @@ public struct CgroupHierarchy: Sendable, Equatable {
     /// Every podrig cgroup is below this directory of each tree (the guard against touching others').
     public static let topName = "podrig"
 
-    public init(version: Version, mount: String, controllers: [Controller]) {
+    public init(version: Version, mount: String, controllers: [Controller], coMounted: [String: String] = [:]) {
         self.version = version
         self.mount = mount
         self.controllers = controllers
+        self.coMounted = coMounted
     }
 
     /// nil when neither hierarchy is there (no memory controller on v1, no cgroup2 at `mount`).
@@ -40,15 +44,21 @@ public struct CgroupHierarchy: Sendable, Equatable {
             return CgroupHierarchy(version: .v2, mount: mount, controllers: [Controller(name: "", directory: mount)])
         }
         var found: [Controller] = []
-        var seen: Set<String> = []
+        var seen: [String: String] = [:]  // realpath → the first controller directory there
+        var coMounted: [String: String] = [:]
         for name in v1Controllers {
             let dir = mount + "/" + name
             guard Files.exists(dir + "/cgroup.procs") else { continue }
             let real = realPath(dir) ?? dir
-            if seen.insert(real).inserted { found.append(Controller(name: name, directory: dir)) }
+            if let first = seen[real] {
+                coMounted[name] = first
+            } else {
+                seen[real] = dir
+                found.append(Controller(name: name, directory: dir))
+            }
         }
         guard found.contains(where: { $0.name == "memory" }) else { return nil }
-        return CgroupHierarchy(version: .v1, mount: mount, controllers: found)
+        return CgroupHierarchy(version: .v1, mount: mount, controllers: found, coMounted: coMounted)
     }
 
     static func realPath(_ p: String) -> String? {
@@ -66,15 +76,8 @@ public struct CgroupHierarchy: Sendable, Equatable {
     /// The directory of `relative` in the tree holding `controller` (v2: the unified tree).
     public func directory(_ controller: String, _ relative: String) -> String? {
         if version == .v2 { return mount + "/" + relative }
-        guard let c = controllers.first(where: { $0.name == controller }) ?? coMounted(controller) else { return nil }
-        return c.directory + "/" + relative
-    }
-
-    /// cpuacct mounted together with cpu (cpu,cpuacct) was folded into cpu's entry.
-    func coMounted(_ controller: String) -> Controller? {
-        let dir = mount + "/" + controller
-        guard Files.exists(dir + "/cgroup.procs"), let real = CgroupHierarchy.realPath(dir) else { return nil }
-        return controllers.first { CgroupHierarchy.realPath($0.directory) == real }
+        guard let dir = controllers.first(where: { $0.name == controller })?.directory ?? coMounted[controller] else { return nil }
+        return dir + "/" + relative
     }
 
     /// The files a process writes itself into, one per tree (cgroup.procs: the whole thread group).

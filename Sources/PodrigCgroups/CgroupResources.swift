@@ -5,11 +5,12 @@ import PodrigCore
 
 /// The values podrig writes into one cgroup, in CRI's LinuxContainerResources terms (what
 /// kubelet sends and containerd hands runc). nil means "leave the kernel's default".
-public struct CgroupResources: Sendable, Equatable {
+public struct CgroupResources: Sendable, Equatable, Codable {
     public var cpuShares: UInt64?
-    /// µs per period; nil or ≤ 0: no limit.
+    /// µs per period; nil or 0: not written; < 0: written as no limit (a pod cgroup's update).
     public var cpuQuota: Int64?
     public var cpuPeriod: Int64?
+    /// Bytes; < 0: written as no limit (a pod cgroup's update).
     public var memoryLimit: Int64?
     /// v1 semantics: memory + swap. nil with a memory limit: equal to it (no swap), as containerd sets it.
     public var memorySwapLimit: Int64?
@@ -43,14 +44,14 @@ public struct CgroupResources: Sendable, Equatable {
     public func writes(_ version: CgroupHierarchy.Version, weightFormula: KubeletMapping.WeightFormula = .quadratic) -> [Write] {
         var w: [Write] = []
         func add(_ c: String, _ f: String, _ v: String, optional: Bool = false) { w.append(Write(controller: c, file: f, value: v, optional: optional)) }
-        let quota = (cpuQuota ?? 0) > 0 ? cpuQuota : nil
+        let quota = (cpuQuota ?? 0) != 0 ? cpuQuota : nil
         switch version {
         case .v1:
             if let s = cpuShares { add("cpu", "cpu.shares", String(s)) }
             if let p = cpuPeriod { add("cpu", "cpu.cfs_period_us", String(p)) }
-            if let q = quota { add("cpu", "cpu.cfs_quota_us", String(q)) }
+            if let q = quota { add("cpu", "cpu.cfs_quota_us", q > 0 ? String(q) : "-1") }
             if let m = memoryLimit {
-                add("memory", "memory.limit_in_bytes", String(m))
+                add("memory", "memory.limit_in_bytes", m > 0 ? String(m) : "-1")
                 if writeSwap { add("memory", "memory.memsw.limit_in_bytes", String(memorySwapLimit ?? m), optional: true) }
             }
             if let p = pidsLimit { add("pids", "pids.max", p > 0 ? String(p) : "max") }
@@ -59,10 +60,10 @@ public struct CgroupResources: Sendable, Equatable {
         case .v2:
             if let s = cpuShares { add("cpu", "cpu.weight", String(KubeletMapping.cpuWeight(shares: s, formula: weightFormula))) }
             if quota != nil || cpuPeriod != nil {
-                add("cpu", "cpu.max", KubeletMapping.cpuMax(quota: quota ?? 0, period: cpuPeriod ?? KubeletMapping.quotaPeriod))
+                add("cpu", "cpu.max", KubeletMapping.cpuMax(quota: max(quota ?? 0, 0), period: cpuPeriod ?? KubeletMapping.quotaPeriod))
             }
             if let m = memoryLimit {
-                add("memory", "memory.max", String(m))
+                add("memory", "memory.max", m > 0 ? String(m) : "max")
                 // runc's ConvertMemorySwapToCgroupV2Value: v2 counts swap alone.
                 let swap = memorySwapLimit ?? m
                 if writeSwap { add("memory", "memory.swap.max", swap < 0 ? "max" : String(swap - m), optional: true) }

@@ -47,6 +47,18 @@ public struct CgroupTree: Sendable {
         return done
     }
 
+    /// The limits in force in `relative` (what `inspectp` shows): the files podrig writes at
+    /// the pod level, as the kernel reads them back; missing files are left out.
+    public func limits(_ relative: String) -> [(file: String, value: String)] {
+        let files: [(String, String)] = hierarchy.version == .v1
+            ? [("cpu", "cpu.shares"), ("cpu", "cpu.cfs_period_us"), ("cpu", "cpu.cfs_quota_us"), ("memory", "memory.limit_in_bytes"), ("pids", "pids.max")]
+            : [("cpu", "cpu.weight"), ("cpu", "cpu.max"), ("memory", "memory.max"), ("pids", "pids.max")]
+        return files.compactMap { c, f in
+            guard let dir = hierarchy.directory(c, relative), let v = try? Files.readString(dir + "/" + f) else { return nil }
+            return (f, v.trimmed)
+        }
+    }
+
     /// One control file, written in one write(2) as the kernel wants.
     public static func write(_ path: String, _ value: String) -> PodrigError? {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -104,6 +116,11 @@ public struct CgroupTree: Sendable {
     /// podrig's top directory as long as they are empty. Gone already is fine.
     public func remove(_ relative: String) throws(PodrigError) {
         try guardPodrigs(relative)
+        // v1: the kernel frees a removed cgroup's CFS bandwidth later, and until then checks a
+        // parent's new quota against it: lift it first, so the pod's quota can be lowered at once.
+        if hierarchy.version == .v1, let dir = hierarchy.directory("cpu", relative), Files.exists(dir + "/cpu.cfs_quota_us") {
+            _ = CgroupTree.write(dir + "/cpu.cfs_quota_us", "-1")
+        }
         var failure: PodrigError?
         for c in hierarchy.controllers {
             if let e = CgroupTree.removeTree(c.directory + "/" + relative) { failure = failure ?? e }
@@ -117,15 +134,22 @@ public struct CgroupTree: Sendable {
         if let failure { throw failure }
     }
 
-    static func removeTree(_ dir: String) -> PodrigError? {
-        guard let d = opendir(dir) else { return errno == ENOENT ? nil : .system("opendir(\(dir))", errno: errno) }
-        var children: [String] = []
+    /// The names in `dir` of one d_type (DT_DIR: subdirectories, without . and ..); nil and errno
+    /// set when it cannot be opened. The one directory walk of cgroupfs here.
+    static func entries(_ dir: String, type: Int) -> [String]? {
+        guard let d = opendir(dir) else { return nil }
+        defer { closedir(d) }
+        var out: [String] = []
         while let e = readdir(d) {
-            guard e.pointee.d_type == UInt8(DT_DIR) else { continue }
+            guard e.pointee.d_type == UInt8(type) else { continue }
             let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-            if name != "." && name != ".." { children.append(name) }
+            if name != "." && name != ".." { out.append(name) }
         }
-        closedir(d)
+        return out
+    }
+
+    static func removeTree(_ dir: String) -> PodrigError? {
+        guard let children = entries(dir, type: DT_DIR) else { return errno == ENOENT ? nil : .system("opendir(\(dir))", errno: errno) }
         for child in children { if let e = removeTree(dir + "/" + child) { return e } }
         for attempt in 0..<100 {
             if rmdir(dir) == 0 || errno == ENOENT { return nil }
@@ -141,14 +165,8 @@ public struct CgroupTree: Sendable {
     }
 
     static func removePlainFiles(_ dir: String) -> Bool {
-        guard let d = opendir(dir) else { return false }
         var removed = false
-        while let e = readdir(d) {
-            guard e.pointee.d_type == UInt8(DT_REG) else { continue }
-            let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-            if unlink(dir + "/" + name) == 0 { removed = true }
-        }
-        closedir(d)
+        for name in entries(dir, type: DT_REG) ?? [] where unlink(dir + "/" + name) == 0 { removed = true }
         return removed
     }
 
@@ -158,14 +176,7 @@ public struct CgroupTree: Sendable {
         var out: Set<String> = []
         for c in hierarchy.controllers {
             func walk(_ rel: String, depth: Int) {
-                guard depth < 8, let d = opendir(c.directory + "/" + rel) else { return }
-                var kids: [String] = []
-                while let e = readdir(d) {
-                    guard e.pointee.d_type == UInt8(DT_DIR) else { continue }
-                    let name = withUnsafePointer(to: e.pointee.d_name) { String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self)) }
-                    if name != "." && name != ".." { kids.append(name) }
-                }
-                closedir(d)
+                guard depth < 8, let kids = CgroupTree.entries(c.directory + "/" + rel, type: DT_DIR) else { return }
                 out.insert(rel)
                 for k in kids { walk(rel + "/" + k, depth: depth + 1) }
             }

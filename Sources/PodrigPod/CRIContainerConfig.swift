@@ -90,7 +90,7 @@ public struct CRIContainerConfig: Sendable {
             } else {
                 c.securityContext.seccompProfile = .unconfined  // CRI: no profile is Unconfined
             }
-            if let res = try lr.object("resources") { c.linuxResources = try parseResources(res) }
+            if let res = try lr.object("resources") { c.linuxResources = try CgroupResources(criJSON: res, path: "linux.resources") }
             lr.ignoreRest()
         }
         c.stdin = try r.bool("stdin") ?? false
@@ -210,34 +210,6 @@ extension CRIContainerConfig {
 
     /// LinuxContainerResources as containerd applies them: proto3's zero is "unset", except
     /// oom_score_adj (0 is a score); swap left unset equals the memory limit (no swap).
-    static func parseResources(_ o: JSONObject) throws(PodrigError) -> CgroupResources {
-        let path = "linux.resources"
-        var rr = ConfigReader(.object(o), path: path)
-        var r = CgroupResources()
-        func nonZero(_ key: String) throws(PodrigError) -> Int64? {
-            guard let v = try rr.int(key), v != 0 else { return nil }
-            return Int64(v)
-        }
-        r.cpuPeriod = try nonZero("cpu_period")
-        r.cpuQuota = try nonZero("cpu_quota")
-        if let s = try nonZero("cpu_shares") {
-            guard s > 0 else { throw PodrigError.invalid("\(path).cpu_shares: \(s) is negative") }
-            r.cpuShares = UInt64(s)
-        }
-        r.memoryLimit = try nonZero("memory_limit_in_bytes")
-        r.memorySwapLimit = try nonZero("memory_swap_limit_in_bytes")
-        if let adj = try rr.int("oom_score_adj") { r.oomScoreAdj = adj }
-        if let v = try rr.string("cpuset_cpus"), !v.isEmpty { r.cpusetCpus = v }
-        if let v = try rr.string("cpuset_mems"), !v.isEmpty { r.cpusetMems = v }
-        r.unified = try rr.stringMap("unified") ?? [:]
-        if let h = try rr.array("hugepage_limits"), !h.isEmpty {
-            throw PodrigError.invalid("\(path).hugepage_limits: hugetlb limits are not supported")
-        }
-        rr.ignoreRest()
-        try r.validate(nil, what: path)
-        return r
-    }
-
     static func absolute(_ paths: [String], _ field: String) throws(PodrigError) -> [String] {
         for p in paths where !p.hasPrefix("/") || p.split(separator: "/").contains("..") {
             throw PodrigError.invalid("\(field): \(p) is not an absolute path without ..")

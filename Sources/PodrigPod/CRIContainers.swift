@@ -54,8 +54,11 @@ public struct CRIContainers {
         let id = try Identifiers.newID()
         let layout = PodLayout(directory: directory(sandboxID, id))
         let tree = try pods.options.cgroups.tree()
+        var podValues: CgroupResources?
         if let tree {
-            try PodCgroups.validate(CRIContainers.podSpec(config, sandbox: record.config), node: NodeCapacity.discover(), version: tree.hierarchy.version)
+            let spec = CRIContainers.podSpec(config, sandbox: record.config), node = NodeCapacity.discover()
+            try PodCgroups.validate(spec, node: node, version: tree.hierarchy.version)
+            podValues = podCgroupValues(record, adding: PodCgroups.container(config.container, pod: spec, node: node, version: tree.hierarchy.version))
         }
         var podCgroup: PodCgroup?
         do {
@@ -82,7 +85,9 @@ public struct CRIContainers {
                     path = try cfg.cgroupParent.map { p throws(PodrigError) in try CgroupPath.parent(p) } ?? CgroupPath.pod(uid: sandboxID, qos: nil)
                     try Files.writeAtomic(PodCgroup.recordFile(dir), path + "\n", sync: false)
                 }
-                try tree.create(path)
+                // Raised (or lifted) before the container's own cgroup is made: v1 refuses a child
+                // quota above its parent's.
+                try tree.create(path, podValues ?? CgroupResources())
                 podCgroup = PodCgroup(tree: tree, path: path, containerID: id)
                 planner.cgroup = podCgroup
             }
@@ -181,18 +186,50 @@ public struct CRIContainers {
             guard force else { throw PodrigError(.conflict, "container \(c.id.prefix(13)) is running: stop it first or use rm -f") }
             PodManager.stopSupervisor(c.layout, grace: 0)
         }
-        try CRIContainers.removeCgroup(c.layout)
+        try CRIContainers.removeCgroup(c.layout, mount: pods.options.cgroups.mount)
         do { try Files.removeTree(c.layout.directory) } catch {
             if error.code != .notFound { throw error }  // removed meanwhile: still removed
         }
+        // The pod cgroup follows its containers (lowered or re-limited); best effort: a memory
+        // limit the pod's usage is above stays until the next change.
+        if let record = try? store.load(c.sandboxID), CgroupResources.sandbox(resources: record.config.resources, overhead: record.config.overhead) == nil,
+           let path = PodCgroup.recorded(store.directory(c.sandboxID)), let tree = try? pods.options.cgroups.tree(),
+           tree.hierarchy.directories(path).contains(where: Files.isDirectory) {
+            _ = try? tree.apply(path, podCgroupValues(record, adding: nil))
+        }
     }
 
-    /// The container's cgroup, as its plan names it (gone already is fine).
-    static func removeCgroup(_ layout: PodLayout) throws(PodrigError) {
-        guard let text = try? Files.readString(layout.plan), let plan = try? JSONParser.parse(text),
-              let path = plan["containers"]?[0]?["cgroup"]?["path"]?.string, CgroupPath.isPodrigs(path),
-              let h = CgroupHierarchy.detect() else { return }
+    /// The container's cgroup, as its plan names it, in the hierarchy at `mount` (gone already is fine).
+    static func removeCgroup(_ layout: PodLayout, mount: String) throws(PodrigError) {
+        guard let path = plannedCgroup(layout)?["path"]?.string, CgroupPath.isPodrigs(path),
+              let h = CgroupHierarchy.detect(mount: mount) else { return }
         try CgroupTree(hierarchy: h).remove(path)
+    }
+
+    /// The plan's cgroup entry of a CRI container (its only container).
+    static func plannedCgroup(_ layout: PodLayout) -> JSON? {
+        guard let text = try? Files.readString(layout.plan), let plan = try? JSONParser.parse(text) else { return nil }
+        return plan["containers"]?[0]?["cgroup"]
+    }
+
+    /// The pod cgroup's values: the sandbox's linux.resources plus linux.overhead where kubelet
+    /// sent them (its own pod-level computation), else kubelet's ResourceConfigForPod over the
+    /// sandbox's containers that are not exited, plus `adding` (the one being created); with
+    /// --pod-max-pids. Exited ones no longer count: init containers, run one at a time, then
+    /// weigh one at a time, as kubelet's max over init containers has it.
+    func podCgroupValues(_ record: SandboxRecord, adding: CgroupResources?) -> CgroupResources {
+        var v: CgroupResources
+        if let s = CgroupResources.sandbox(resources: record.config.resources, overhead: record.config.overhead) {
+            v = s
+        } else {
+            var res = ((try? list(sandboxID: record.id)) ?? []).filter { $0.state != "CONTAINER_EXITED" }.compactMap { c in
+                CRIContainers.plannedCgroup(c.layout)?["resources"]?.object.flatMap { try? CgroupResources(criJSON: $0, path: "resources") }
+            }
+            if let adding { res.append(adding) }
+            v = PodCgroups.pod(containers: res)
+        }
+        v.pidsLimit = pods.options.cgroups.podPidsLimit
+        return v
     }
 
     // MARK: queries

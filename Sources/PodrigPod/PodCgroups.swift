@@ -55,6 +55,32 @@ public enum PodCgroups {
         return r
     }
 
+    /// ResourceConfigForPod over the containers a CRI sandbox holds (CRI mode sees containers one
+    /// by one, with no pod spec): their CRI values read back as kubelet made them — shares from
+    /// requests summed, quota (at a 100 ms period) and memory summed only when every container
+    /// limits them, BestEffort (nothing anywhere) the minimum shares. Every value is explicit (no
+    /// limit written as such), since it updates a pod cgroup as containers come and go.
+    public static func pod(containers: [CgroupResources], pidsLimit: Int64? = nil) -> CgroupResources {
+        var r = CgroupResources()
+        r.writeSwap = false
+        r.pidsLimit = pidsLimit
+        let quotas = containers.map { c -> Int64? in
+            guard let q = c.cpuQuota, q > 0 else { return nil }
+            return q * KubeletMapping.quotaPeriod / max(c.cpuPeriod ?? KubeletMapping.quotaPeriod, 1)
+        }
+        let memories = containers.map { c in c.memoryLimit.flatMap { $0 > 0 ? $0 : nil } }
+        let shares = containers.reduce(UInt64(0)) { $0 + ($1.cpuShares ?? 0) }
+        let bestEffort = containers.allSatisfy { ($0.cpuShares ?? 0) <= KubeletMapping.minShares } && quotas.allSatisfy { $0 == nil }
+            && memories.allSatisfy { $0 == nil }
+        r.cpuShares = bestEffort ? KubeletMapping.minShares : min(max(shares, KubeletMapping.minShares), KubeletMapping.maxShares)
+        let everyQuota = !containers.isEmpty && quotas.allSatisfy { $0 != nil }
+        r.cpuQuota = everyQuota ? max(quotas.reduce(0) { $0 + ($1 ?? 0) }, KubeletMapping.minQuota) : -1
+        r.cpuPeriod = KubeletMapping.quotaPeriod
+        let everyMemory = !containers.isEmpty && memories.allSatisfy { $0 != nil }
+        r.memoryLimit = everyMemory ? memories.reduce(0) { $0 + ($1 ?? 0) } : -1
+        return r
+    }
+
     /// generateLinuxContainerResources: shares from the request (else the limit), quota from the
     /// limit over a 100 ms period, the memory limit with swap off (containerd sets memory+swap
     /// equal to it), oom_score_adj by QoS class, and on v2 memory.oom.group unless

@@ -86,6 +86,10 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
     public var labels: [String: String]
     public var annotations: [String: String]
     public var cgroupParent: String?
+    /// linux.resources and linux.overhead (kubelet: the pod's summed container resources and its
+    /// RuntimeClass overhead): the pod cgroup's values (CgroupResources.sandbox).
+    public var resources: CgroupResources?
+    public var overhead: CgroupResources?
     public var sysctls: [String: String]
     public var namespaceOptions: NamespaceOptions
     /// The pod's own user namespace (userns_options mode POD), nil for NODE (the host's).
@@ -96,7 +100,7 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
                 portMappings: [PortMapping] = [], labels: [String: String] = [:],
                 annotations: [String: String] = [:], cgroupParent: String? = nil,
                 sysctls: [String: String] = [:], namespaceOptions: NamespaceOptions = NamespaceOptions(),
-                userNamespace: UserNamespaceConfig? = nil) {
+                userNamespace: UserNamespaceConfig? = nil, resources: CgroupResources? = nil, overhead: CgroupResources? = nil) {
         self.name = name
         self.namespace = namespace
         self.uid = uid ?? ""  // none given: SandboxManager.run makes a random one
@@ -111,6 +115,8 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
         self.sysctls = sysctls
         self.namespaceOptions = namespaceOptions
         self.userNamespace = userNamespace
+        self.resources = resources
+        self.overhead = overhead
     }
 
     public var hostNetwork: Bool { namespaceOptions.network == .node }
@@ -186,6 +192,8 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
         for key in annotations.keys { try Validate.labelKey(key, what: "annotations") }
 
         var cgroupParent: String?
+        var resources: CgroupResources?
+        var overhead: CgroupResources?
         var sysctls: [String: String] = [:]
         var nsOptions = NamespaceOptions()
         var userNamespace: UserNamespaceConfig?
@@ -193,6 +201,8 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
             var lr = ConfigReader(.object(linux), path: "linux")
             cgroupParent = try lr.string("cgroup_parent")
             if let p = cgroupParent, !p.isEmpty { _ = try CgroupPath.parent(p) }  // refused before anything is made
+            if let o = try lr.object("resources") { resources = try CgroupResources(criJSON: o, path: "linux.resources") }
+            if let o = try lr.object("overhead") { overhead = try CgroupResources(criJSON: o, path: "linux.overhead") }
             sysctls = try lr.stringMap("sysctls") ?? [:]
             if let sc = try lr.object("security_context") {
                 var sr = ConfigReader(.object(sc), path: "linux.security_context")
@@ -231,7 +241,7 @@ public struct PodSandboxConfig: Sendable, Codable, Equatable {
             hostname: (hostname?.isEmpty ?? true) ? Validate.hostname(fromName: name) : hostname, logDirectory: logDirectory?.isEmpty == true ? nil : logDirectory,
             dns: dns, portMappings: ports, labels: labels, annotations: annotations,
             cgroupParent: cgroupParent?.isEmpty == true ? nil : cgroupParent, sysctls: sysctls, namespaceOptions: nsOptions,
-            userNamespace: userNamespace)
+            userNamespace: userNamespace, resources: resources, overhead: overhead)
     }
 }
 

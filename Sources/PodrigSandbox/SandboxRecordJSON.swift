@@ -1,3 +1,4 @@
+import PodrigCgroups
 import PodrigCore
 
 /// Sandbox records to and from PodrigCore's JSON by hand: `podrig pods` reads every record on
@@ -63,6 +64,8 @@ extension PodSandboxConfig {
                                  "pid": .int(namespaceOptions.pid.rawValue),
                                  "ipc": .int(namespaceOptions.ipc.rawValue)]
         if let userNamespace { o["userNamespace"] = userNamespace.json }
+        if let resources { o["resources"] = resources.json }
+        if let overhead { o["overhead"] = overhead.json }
         return .object(o)
     }
 
@@ -89,7 +92,9 @@ extension PodSandboxConfig {
                   labels: map(j["labels"]), annotations: map(j["annotations"]), cgroupParent: j["cgroupParent"]?.string,
                   sysctls: map(j["sysctls"]),
                   namespaceOptions: NamespaceOptions(network: mode("network", .pod), pid: mode("pid", .container), ipc: mode("ipc", .pod)),
-                  userNamespace: UserNamespaceConfig(recordJSON: j["userNamespace"]))
+                  userNamespace: UserNamespaceConfig(recordJSON: j["userNamespace"]),
+                  resources: j["resources"]?.object.flatMap { try? CgroupResources(criJSON: $0, path: "resources") },
+                  overhead: j["overhead"]?.object.flatMap { try? CgroupResources(criJSON: $0, path: "overhead") })
     }
 
     private static func map(_ m: [String: String]) -> JSON {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import PodrigCNI
+import PodrigCgroups
 import PodrigCore
+import PodrigPod
 import PodrigSandbox
 
 struct InspectPodSandbox: ParsableCommand {
@@ -27,6 +29,15 @@ struct InspectPodSandbox: ParsableCommand {
         let store = SandboxStore(root: global.root)
         let record = try store.load(try store.resolve(id))
         var doc = SandboxView.inspect(record)
+        // The pod cgroup (CRI: made with its first container) and the limits in force there.
+        if let path = PodCgroup.recorded(store.directory(record.id)) {
+            var cg: JSON = ["path": .string(path)]
+            if let values = CgroupResources.sandbox(resources: record.config.resources, overhead: record.config.overhead) { cg["resources"] = values.json }
+            if let h = CgroupHierarchy.detect(mount: SandboxFlags(global, network).cgroups.mount) {
+                cg["files"] = .object(JSONObject(CgroupTree(hierarchy: h).limits(path).map { ($0.file, JSON.string($0.value)) }))
+            }
+            doc["info"]?["cgroup"] = cg
+        }
         if check {
             let provider = CNINetwork(options: try network.cniOptions())
             let context = SandboxNetworkContext(record: record, directory: store.directory(record.id), root: global.root)

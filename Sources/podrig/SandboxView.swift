@@ -69,6 +69,10 @@ enum SandboxView {
             "hostname": .string(c.hostname),
         ]
         if let d = c.logDirectory { o["log_directory"] = .string(d) }
+        var linux = JSONObject()
+        if let r = c.resources { linux["resources"] = r.json }
+        if let r = c.overhead { linux["overhead"] = r.json }
+        if !linux.isEmpty { o["linux"] = .object(linux) }
         if let dns = c.dns {
             o["dns_config"] = ["servers": .array(dns.servers.map { .string($0) }),
                                "searches": .array(dns.searches.map { .string($0) }),

@@ -252,3 +252,40 @@ import Testing
         }
     }
 }
+
+/// The pod cgroup of a CRI sandbox: its linux.resources + overhead, or ResourceConfigForPod over its containers.
+@Suite struct CRIPodCgroupTests {
+    func res(shares: UInt64? = nil, quota: Int64? = nil, memory: Int64? = nil) -> CgroupResources {
+        var r = CgroupResources()
+        r.cpuShares = shares
+        r.cpuQuota = quota
+        r.cpuPeriod = quota == nil ? nil : 100_000
+        r.memoryLimit = memory
+        return r
+    }
+
+    @Test func sandboxResourcesPlusOverhead() {
+        #expect(CgroupResources.sandbox(resources: nil, overhead: nil) == nil)
+        let p = CgroupResources.sandbox(resources: res(shares: 512, quota: 50000, memory: 1 << 26), overhead: res(shares: 102, quota: 10000, memory: 1 << 24))
+        #expect(p?.writes(.v1).map(\.description) == ["cpu.shares=614", "cpu.cfs_period_us=100000", "cpu.cfs_quota_us=60000", "memory.limit_in_bytes=83886080"])
+        // No pod limit stays no limit, whatever the overhead.
+        let q = CgroupResources.sandbox(resources: res(shares: 2), overhead: res(shares: 102, quota: 10000, memory: 1 << 24))
+        #expect(q?.writes(.v1).map(\.description) == ["cpu.shares=104"])
+    }
+
+    @Test func resourceConfigForPodOverContainers() {
+        let two = PodCgroups.pod(containers: [res(shares: 102, quota: 20000, memory: 1 << 25), res(shares: 256, quota: 30000, memory: 1 << 24)])
+        #expect(two.writes(.v1).map(\.description) == ["cpu.shares=358", "cpu.cfs_period_us=100000", "cpu.cfs_quota_us=50000", "memory.limit_in_bytes=50331648"])
+        #expect(two.writes(.v2).map(\.description) == ["cpu.weight=45", "cpu.max=50000 100000", "memory.max=50331648"])
+        let open = PodCgroups.pod(containers: [res(shares: 102, quota: 20000, memory: 1 << 25), res(shares: 2)])
+        #expect(open.writes(.v1).map(\.description) == ["cpu.shares=104", "cpu.cfs_period_us=100000", "cpu.cfs_quota_us=-1", "memory.limit_in_bytes=-1"])
+        #expect(open.writes(.v2).map(\.description) == ["cpu.weight=18", "cpu.max=max 100000", "memory.max=max"])
+        let bestEffort = PodCgroups.pod(containers: [res(shares: 2), res()])
+        #expect(bestEffort.cpuShares == 2 && bestEffort.cpuQuota == -1 && bestEffort.memoryLimit == -1)
+        #expect(PodCgroups.pod(containers: []).cpuShares == 2)
+        // Another period: the quota counted in 100 ms periods.
+        var p = res(shares: 1024, quota: 50000)
+        p.cpuPeriod = 50000
+        #expect(PodCgroups.pod(containers: [p]).cpuQuota == 100_000)
+    }
+}
