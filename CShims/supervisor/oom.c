@@ -1,11 +1,15 @@
-// OOM watches (pr_oomwatch.h) in the supervisor's event loop: each container's memory cgroup is
+// OOM watches (pr_oomwatch.h) in the supervisor's event loop, and the oom_score_adj check: each container's memory cgroup is
 // watched from its first start; the kernel's event makes its exit OOMKilled (kubelet's rule,
 // pr_termination_reason), and a watch is dropped once its cgroup is empty or gone.
 #define _GNU_SOURCE
 #include "sup.h"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 // Registered before the spawn, so an OOM in the first instant is seen too; a failure is an
 // event and leaves the oom_kill count, read at exit, as the only signal.
@@ -65,4 +69,23 @@ int oom_killed(container *c) {
         event(c, "OOM: oom_kill rose to %lld in %s", k, c->oom_events);
     }
     return c->oom_seen;
+}
+
+// kubelet's oom_score_adj is written by the child while it is still root (pr_spawn, before the
+// capabilities go); a lower score than inherited needs CAP_SYS_RESOURCE, which a confined host
+// may not have at all. Say so, rather than show a value the kernel did not take.
+void oom_score_check(container *c, pid_t pid) {
+    if (!c->attr.set_oom_score_adj || pid <= 0) return;
+    char path[64], buf[16];
+    snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0) return;
+    buf[n] = '\0';
+    int got = atoi(buf);
+    if (got != c->attr.oom_score_adj)
+        event(c, "oom_score_adj %d not applied (lowering it needs CAP_SYS_RESOURCE, which podrig lacks here): %d kept",
+              c->attr.oom_score_adj, got);
 }

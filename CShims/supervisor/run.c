@@ -208,6 +208,7 @@ void container_start(container *c) {
     c->kill_reason = KILL_NONE;
     P.dirty = 1;
     event(c, "Started (pid %d)", (int)pid);
+    oom_score_check(c, pid);
     if (c->post_start) {
         c->hook_is_prestop = 0;
         if (spawn_in_container(c, c->post_start, &c->hook_pid) != 0) {

@@ -177,6 +177,7 @@ void oom_watch(container *c);     // watches its memory cgroup (again) as an ins
 void oom_poll_fds(void *pfds, int *n, int max, container **owners);
 void oom_handle(void *pfds, int n, container **owners);
 int oom_killed(container *c);     // at exit: whether the kernel OOM-killed in it while it ran
+void oom_score_check(container *c, pid_t pid);  // an event when the kernel kept another oom_score_adj
 
 // probe.c
 void probes_reset(container *c);

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import PodrigCgroups
 import PodrigCore
+import PodrigPod
 import Testing
 
 /// A CRI sandbox's pod cgroup: linux.resources plus linux.overhead where kubelet sends them
@@ -90,5 +91,57 @@ import Testing
         expect(shares: 102, quota: 20000, memory: 32 * mi, "back to one")
         #expect(b.cli("rm -f \(a)").code == 0)
         LeakCheck.cgroupsGone([a, c2, c3])
+    }
+
+    /// kubelet's oom_score_adj per QoS class, written by the child while still root: BestEffort
+    /// 1000, Burstable by its memory request, Guaranteed -997 where podrig may lower a score
+    /// (CAP_SYS_RESOURCE; this machine's bounding set lacks it: then the inherited score stays and
+    /// an event says why).
+    @Test(.enabled(if: usable)) func oomScoreAdjPerQOSClass() throws {
+        let bed = PodBed()
+        let path = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: pr-adj-g}
+            spec:
+              terminationGracePeriodSeconds: 1
+              containers: [{name: a, command: [sleep, "1000"], resources: {limits: {cpu: 100m, memory: 32Mi}}}]
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: pr-adj-b}
+            spec:
+              terminationGracePeriodSeconds: 1
+              securityContext: {runAsUser: 1000}
+              containers: [{name: a, command: [sleep, "1000"], resources: {requests: {memory: 64Mi}}}]
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: pr-adj-e}
+            spec:
+              terminationGracePeriodSeconds: 1
+              securityContext: {runAsUser: 1000}
+              containers: [{name: a, command: [sleep, "1000"]}]
+            """)
+        let up = bed.cli("up -d \(path)")
+        #expect(up.code == 0, "\(up.err)")
+        func adj(_ name: String) -> String? {
+            guard let pid = bed.pod(name)?.status?.containers.first?.pid, pid > 0 else { return nil }
+            return (try? Files.readString("/proc/\(pid)/oom_score_adj"))?.trimmed
+        }
+        #expect(adj("pr-adj-e") == "1000", "BestEffort, even as uid 1000")
+        let burstable = PodCgroups.oomScoreAdj(qos: "Burstable", memoryRequest: 64 << 20, memoryCapacity: NodeCapacity.discover().memoryBytes)
+        #expect(adj("pr-adj-b") == String(burstable), "Burstable")
+        let canLower = (Proc.status(getpid(), "CapBnd").flatMap { UInt64($0, radix: 16) } ?? 0) & (1 << 24) != 0
+        let own = (try? Files.readString("/proc/self/oom_score_adj"))?.trimmed
+        #expect(adj("pr-adj-g") == (canLower ? "-997" : own), "Guaranteed")
+        if !canLower, let p = bed.pod("pr-adj-g") {
+            let events = (try? Files.readString(p.layout.events)) ?? ""
+            #expect(events.contains("oom_score_adj -997 not applied (lowering it needs CAP_SYS_RESOURCE"), "\(events)")
+        }
+        let records = ["pr-adj-g", "pr-adj-b", "pr-adj-e"].compactMap { bed.pod($0)?.record }
+        #expect(bed.cli("down pr-adj-g pr-adj-b pr-adj-e").code == 0)
+        for r in records { LeakCheck.sandboxGone(r, root: bed.root) }
+        LeakCheck.rootEmpty(bed.root)
     }
 }
