@@ -413,7 +413,7 @@ static __attribute__((noreturn)) void child_main(const pr_spawn_attr *a, int pip
         if (unshare(flags) != 0) child_fail(pipe_fd, PR_STEP_UNSHARE);
     }
     // setns/unshare of a PID namespace only applies to children: fork once more to enter it.
-    if (joins_pidns || (a->unshare_flags & CLONE_NEWPID) || a->detach) {
+    if (joins_pidns || (a->unshare_flags & CLONE_NEWPID) || a->detach || a->reparent) {
         pid_t grandchild = fork();
         if (grandchild < 0) child_fail(pipe_fd, PR_STEP_FORK_AGAIN);
         if (grandchild > 0) {
@@ -484,7 +484,7 @@ int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_s
     close(pipefd[1]);
     if (userns) close(syncfd[0]);
 
-    int forked_again = attr->detach || (attr->unshare_flags & CLONE_NEWPID);
+    int forked_again = attr->detach || attr->reparent || (attr->unshare_flags & CLONE_NEWPID);
     for (int i = 0; i < attr->ns_count; i++) {
         if (attr->ns_types[i] == CLONE_NEWPID) forked_again = 1;
     }

@@ -41,7 +41,10 @@ static void reap(void) {
         pid_owner owner;
         probe_role role = PR_STARTUP;
         container *c = find_by_pid(pid, &owner, &role);
-        if (c == NULL) continue;
+        if (c == NULL) {
+            holder_reaped(pid);
+            continue;
+        }
         switch (owner) {
         case OWNER_NONE: break;
         case OWNER_MAIN: container_exited(c, status); break;
@@ -76,6 +79,32 @@ static void read_grace_override(void) {
     buf[n] = '\0';
     P.grace = atoi(buf);
     if (P.grace < 0) P.grace = 0;
+}
+
+// The plan's startGate: a CRI container's supervisor starts at `podrig create` (its holder joins
+// the cgroups meanwhile) and starts the container once `podrig start` writes a byte into the FIFO.
+static void gate_open(void) {
+    P.gate_fd = -1;
+    if (P.gate_path == NULL) return;
+    P.gate_fd = open(P.gate_path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (P.gate_fd < 0) {
+        event(NULL, "start gate %s: %s: the containers start now", P.gate_path, strerror(errno));
+        return;
+    }
+    event(NULL, "Created: waiting for podrig start");
+}
+
+static void gate_read(void) {
+    char b[16];
+    ssize_t n = read(P.gate_fd, b, sizeof(b));
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+    close(P.gate_fd);
+    P.gate_fd = -1;
+    if (n == 0) {  // a writer left without a byte: wait for the next one
+        gate_open();
+        return;
+    }
+    event(NULL, "Start requested");
 }
 
 static int64_t next_wake(void) {
@@ -138,6 +167,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     P.start_wall_ns = wall_ns();
+    for (int i = 0; i < P.count; i++) holder_start(&P.c[i]);  // first: they inherit as few fds as can be
+    gate_open();
     for (int i = 0; i < P.count; i++) attach_listen(&P.c[i]);
     event(NULL, "Supervisor started (pid %d)", (int)getpid());
     status_write();
@@ -156,6 +187,14 @@ int main(int argc, char **argv) {
         pfds[n].events = POLLIN;
         pfds[n].revents = 0;
         n++;
+        int gate = -1;
+        if (P.gate_fd >= 0) {
+            gate = n;
+            pfds[n].fd = P.gate_fd;
+            pfds[n].events = POLLIN;
+            pfds[n].revents = 0;
+            n++;
+        }
         int probe_start = n;
         probes_poll_fds(pfds, &n, MAX_FDS, owners, roles);
         int stream_start = n;
@@ -183,6 +222,7 @@ int main(int argc, char **argv) {
             }
             reap();
         }
+        if (gate >= 0 && pfds[gate].revents) gate_read();
         for (int i = probe_start; i < stream_start; i++)
             if (pfds[i].revents) probe_io(owners[i], roles[i], pfds[i].revents);
         streams_handle(pfds + stream_start, attach_start - stream_start);
@@ -191,6 +231,8 @@ int main(int argc, char **argv) {
     }
     streams_drain();
     attach_shutdown();
+    for (int i = 0; i < P.count; i++) holder_stop(&P.c[i]);  // its cgroups are empty once we are gone
+    if (P.gate_fd >= 0) close(P.gate_fd);
     int completed = P.done && !P.terminating;
     event(NULL, "Supervisor exiting%s", completed ? " (pod completed)" : "");
     P.terminating = P.terminating || P.done;

@@ -34,7 +34,7 @@ static char *read_file(const char *path, size_t *len) {
 // supervisor does not know is an error: the two sides were changed apart.
 static const char *const root_keys[] = {"version", "name", "namespace", "stateDir", "logDir", "restartPolicy",
                                         "terminationGracePeriodSeconds", "probeHost", "finish", "containers", "logMaxSize",
-                                        "logMaxFiles", NULL};
+                                        "logMaxFiles", "startGate", NULL};
 static const char *const container_keys[] = {"name", "kind", "spawn", "postStart", "preStop", "startupProbe", "readinessProbe",
                                              "livenessProbe", "terminationMessageFile", "logPath", "stdin", "stdinOnce", "tty",
                                              "cgroup", NULL};
@@ -233,7 +233,8 @@ static int load_container(container *c, const jnode *j, const char *path, int in
     snprintf(c->reason, sizeof(c->reason), "PodInitializing");
     c->pid = -1;
     c->hook_pid = -1;
-    c->listen_fd = c->stdin_fd = c->log_fd = -1;
+    c->listen_fd = c->stdin_fd = c->log_fd = c->holder_fd = -1;
+    c->holder_pid = -1;
     return 0;
 }
 
@@ -270,6 +271,7 @@ int plan_load(const char *path, pod *p) {
     p->log_max_size = json_int(&root, "logMaxSize", 10 * 1024 * 1024);
     p->log_max_files = (int)json_int(&root, "logMaxFiles", 5);
     p->finish = json_strv(json_get(&root, "finish"));
+    p->gate_path = json_str(&root, "startGate");
     if (p->state_dir == NULL || p->log_dir == NULL || policy == NULL) {
         fprintf(stderr, "podrig-supervisor: %s: stateDir, logDir and restartPolicy are required\n", path);
         return -1;

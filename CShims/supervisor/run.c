@@ -17,25 +17,14 @@
 
 #define SEC 1000000000LL
 
-// Opens the namespaces (paths may name the container's pid with %d) and the container's
-// cgroup.procs files, and spawns; 0 or -errno.
-static int spawn_joined(pr_spawn_attr *a, const ns_join *joins, int count, pid_t target, char **procs, pid_t *pid,
+// Opens the namespaces (paths may name the container's pid with %d) and spawns: through the
+// container's cgroup holder (its programs are born in its cgroups), else with its cgroup.procs
+// files opened here and written by the child between fork and exec. 0 or -errno.
+static int spawn_joined(container *c, pr_spawn_attr *a, const ns_join *joins, int count, pid_t target, pid_t *pid,
                         char *why, size_t why_len) {
-    int fds[PR_SPAWN_MAX_NS], cg[PR_SPAWN_MAX_CGROUPS];
-    int n = 0, ncg = 0, rc = 0;
-    for (int i = 0; procs && procs[i] && i < PR_SPAWN_MAX_CGROUPS; i++) {
-        int fd = open(procs[i], O_WRONLY | O_CLOEXEC);
-        if (fd < 0) {
-            rc = -errno;
-            snprintf(why, why_len, "open(%s): %s", procs[i], strerror(-rc));
-            break;
-        }
-        cg[ncg] = fd;
-        a->cgroup_fds[ncg] = fd;
-        ncg++;
-    }
-    a->cgroup_count = ncg;
-    if (rc != 0) count = 0;
+    char **procs = c->cgroup_procs;
+    int n = 0, rc = 0, step = PR_STEP_NONE, index = -1;
+    a->cgroup_count = 0;
     for (int i = 0; i < count; i++) {
         char path[256];
         snprintf(path, sizeof(path), joins[i].path, (int)target);
@@ -45,25 +34,38 @@ static int spawn_joined(pr_spawn_attr *a, const ns_join *joins, int count, pid_t
             snprintf(why, why_len, "open(%s): %s", path, strerror(-rc));
             break;
         }
-        fds[n] = fd;
         a->ns_fds[n] = fd;
         a->ns_types[n] = joins[i].type;
         n++;
     }
-    if (rc == 0) {
-        a->ns_count = n;
-        int is_child, step, index;
-        rc = pr_spawn(a, pid, &is_child, &step, &index);
-        if (rc != 0) {
-            const char *obj = step == PR_STEP_EXEC ? a->path : step == PR_STEP_CHDIR && a->cwd ? a->cwd
-                            : step == PR_STEP_CGROUP && procs && index >= 0 && index < ncg ? procs[index]
-                            : step == PR_STEP_MOUNT && index >= 0 && (size_t)index < a->mount_count ? a->mounts[index].target : NULL;
-            snprintf(why, why_len, "%s%s%s%s: %s", pr_spawn_step_name(step), obj ? "(" : "", obj ? obj : "", obj ? ")" : "",
-                     strerror(-rc));
+    a->ns_count = n;
+    if (rc == 0) rc = holder_spawn(c, a, pid, &step, &index);
+    if (rc == HOLDER_NONE) {
+        rc = 0;
+        for (int i = 0; procs && procs[i] && i < PR_SPAWN_MAX_CGROUPS; i++) {
+            int fd = open(procs[i], O_WRONLY | O_CLOEXEC);
+            if (fd < 0) {
+                rc = -errno;
+                snprintf(why, why_len, "open(%s): %s", procs[i], strerror(-rc));
+                break;
+            }
+            a->cgroup_fds[a->cgroup_count++] = fd;
         }
+        int is_child;
+        if (rc == 0) rc = pr_spawn(a, pid, &is_child, &step, &index);
+        else step = PR_STEP_NONE;
     }
-    for (int i = 0; i < n; i++) close(fds[i]);
-    for (int i = 0; i < ncg; i++) close(cg[i]);
+    if (rc != 0 && step != PR_STEP_NONE) {
+        int ncg = 0;
+        while (procs && procs[ncg]) ncg++;
+        const char *obj = step == PR_STEP_EXEC ? a->path : step == PR_STEP_CHDIR && a->cwd ? a->cwd
+                        : step == PR_STEP_CGROUP && index >= 0 && index < ncg ? procs[index]
+                        : step == PR_STEP_MOUNT && index >= 0 && (size_t)index < a->mount_count ? a->mounts[index].target : NULL;
+        snprintf(why, why_len, "%s%s%s%s: %s", pr_spawn_step_name(step), obj ? "(" : "", obj ? obj : "", obj ? ")" : "",
+                 strerror(-rc));
+    }
+    for (int i = 0; i < n; i++) close(a->ns_fds[i]);
+    for (int i = 0; i < a->cgroup_count; i++) close(a->cgroup_fds[i]);
     return rc;
 }
 
@@ -91,7 +93,7 @@ int spawn_in_container(container *c, char **argv, pid_t *pid) {
     a.mount_count = 0;
     a.stdin_fd = a.stdout_fd = a.stderr_fd = -1;
     char why[512];
-    int rc = spawn_joined(&a, joins, count, c->pid, c->cgroup_procs, pid, why, sizeof(why));
+    int rc = spawn_joined(c, &a, joins, count, c->pid, pid, why, sizeof(why));
     if (rc != 0) event(c, "exec %s failed: %s", argv[0], why);
     return rc;
 }
@@ -174,7 +176,7 @@ void container_start(container *c) {
     c->oom_kills = c->oom_events ? pr_oom_kill_count(c->oom_events) : 0;
     if (c->oom_kills < 0) c->oom_kills = 0;
     oom_watch(c);
-    int rc = spawn_joined(&a, c->joins, c->join_count, 0, c->cgroup_procs, &pid, why, sizeof(why));
+    int rc = spawn_joined(c, &a, c->joins, c->join_count, 0, &pid, why, sizeof(why));
     if (rc != 0) {
         stdio_close(&f);
         event(c, "Failed to start: %s", why);
@@ -399,6 +401,7 @@ void pod_tick(int64_t now) {
         stop_sidecars(now);
         return;
     }
+    if (P.gate_fd >= 0) return;  // created, not started yet
     if (!P.initialized_wall_ns) {
         int complete = 1;
         for (int i = 0; i < P.count && complete; i++) {

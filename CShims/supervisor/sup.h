@@ -91,7 +91,9 @@ typedef struct container {
     const char *term_file;       // host file bind-mounted at terminationMessagePath
     const char *log_path;        // CRI containers: the log file kubelet asked for
     int want_stdin, stdin_once, tty;  // plan: keep a stdin pipe / a pty for attach
-    char **cgroup_procs;         // plan cgroup.procs: its cgroup.procs files, joined by every spawn in it
+    char **cgroup_procs;         // plan cgroup.procs: its cgroup.procs files (its holder joins them; else each spawn)
+    int holder_fd;               // holder.c: the socket to its cgroup holder, -1 without one
+    pid_t holder_pid;            // the holder (a fork of the supervisor inside its cgroups), -1
     const char *oom_events;      // plan cgroup.oomEvents: memory.events (v2) / memory.oom_control (v1)
     long long oom_kills;         // its oom_kill count when the current instance started
     const char *event_control;   // plan cgroup.eventControl (v1): cgroup.event_control of its memory cgroup
@@ -134,6 +136,8 @@ typedef struct pod {
     int terminating;
     int64_t terminate_deadline_ns;
     int dirty;
+    const char *gate_path;       // plan startGate: a FIFO; no container starts before a byte arrives on it
+    int gate_fd;                 // plan startGate (a FIFO), open until `podrig start` writes it; -1
 } pod;
 
 extern pod P;
@@ -178,6 +182,13 @@ void oom_poll_fds(void *pfds, int *n, int max, container **owners);
 void oom_handle(void *pfds, int n, container **owners);
 int oom_killed(container *c);     // at exit: whether the kernel OOM-killed in it while it ran
 void oom_score_check(container *c, pid_t pid);  // an event when the kernel kept another oom_score_adj
+
+// holder.c
+#define HOLDER_NONE 1            // holder_spawn: no holder (none made, or it died); spawn directly
+void holder_start(container *c);  // forks its holder (nothing without cgroup.procs; an event if it fails)
+int holder_spawn(container *c, const pr_spawn_attr *a, pid_t *pid, int *step, int *index);  // pr_spawn's 0 / -errno, or HOLDER_NONE
+void holder_stop(container *c);   // SIGKILL and reap
+int holder_reaped(pid_t pid);     // 1 when pid was a holder (reap() found it dead)
 
 // probe.c
 void probes_reset(container *c);

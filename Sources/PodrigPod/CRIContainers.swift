@@ -27,11 +27,13 @@ public struct CRIContainers {
         public var layout: PodLayout
         public var status: SupervisorStatus?
         public var supervisor: ProcessIdentity?
+        /// Created, not started: its supervisor (started by create) waits on the start gate.
+        public var held: Bool
 
         public var main: SupervisorStatus.Container? { status?.containers.first }
         /// CRI state name.
         public var state: String {
-            guard let c = main, supervisor != nil else { return "CONTAINER_CREATED" }
+            guard !held, let c = main, supervisor != nil else { return "CONTAINER_CREATED" }
             if c.state == .running { return (supervisor?.isAlive ?? false) ? "CONTAINER_RUNNING" : "CONTAINER_UNKNOWN" }
             if c.state == .terminated { return "CONTAINER_EXITED" }
             return (supervisor?.isAlive ?? false) ? "CONTAINER_CREATED" : "CONTAINER_EXITED"
@@ -61,7 +63,8 @@ public struct CRIContainers {
             podValues = podCgroupValues(record, adding: PodCgroups.container(config.container, pod: spec, node: node, version: tree.hierarchy.version))
         }
         var podCgroup: PodCgroup?
-        do {
+        var supervisor: ProcessIdentity?
+        do throws(PodrigError) {
             try Files.makeDirectories(layout.directory, mode: 0o755)
             let cfg = record.config
             let manifest = CRIContainers.manifest(config, sandbox: cfg)
@@ -74,6 +77,10 @@ public struct CRIContainers {
             planner.logPath = logPath
             planner.logMaxSize = pods.options.logMaxSize
             planner.logMaxFiles = pods.options.logMaxFiles
+            // The supervisor starts now and forks the container's cgroup holder, which joins the
+            // cgroups while create returns; `start` opens this gate (runc's exec.fifo, in effect).
+            guard mkfifo(layout.startGate, 0o600) == 0 else { throw PodrigError.system("mkfifo(\(layout.startGate))", errno: errno) }
+            planner.startGate = layout.startGate
             if let tree {
                 // The sandbox's linux.cgroup_parent (kubelet's pod cgroup), else kubelet's shape under podrig/.
                 // Without one: named by the sandbox ID (CRI callers other than kubelet reuse pod uids).
@@ -101,7 +108,12 @@ public struct CRIContainers {
                 "config": config.raw,
             ]
             try Files.writeAtomic(layout.directory + "/container.json", meta.pretty + "\n")
+            let identity = try pods.startSupervisor(try pods.resolveSupervisor(), layout: layout, record: record)
+            supervisor = identity
+            let sj: JSON = ["pid": .int(identity.pid), "startTime": .string(String(identity.startTime))]
+            try Files.writeAtomic(layout.supervisor, sj.compact)
         } catch {
+            supervisor?.terminate(grace: 5)
             if let podCgroup { try? podCgroup.tree.remove(podCgroup.containerPath(config.container.name)) }
             try? Files.removeTree(layout.directory)
             throw error
@@ -154,12 +166,18 @@ public struct CRIContainers {
     public func start(_ c: Container) throws(PodrigError) {
         let lock = try store.lock(c.sandboxID)
         defer { lock.unlock() }
-        guard c.supervisor == nil else { throw PodrigError(.conflict, "container \(c.id.prefix(13)) was already started (state \(c.state))") }
+        guard c.held || c.supervisor == nil else { throw PodrigError(.conflict, "container \(c.id.prefix(13)) was already started (state \(c.state))") }
         let record = try store.load(c.sandboxID)
         guard record.effectiveState == .ready else { throw PodrigError(.notReady, "sandbox \(c.sandboxID.prefix(13)) is not ready") }
-        let identity = try pods.startSupervisor(try pods.resolveSupervisor(), layout: c.layout, record: record)
-        let sj: JSON = ["pid": .int(identity.pid), "startTime": .string(String(identity.startTime))]
-        try Files.writeAtomic(c.layout.supervisor, sj.compact)
+        var supervisor = c.supervisor
+        if !(supervisor?.isAlive ?? false) {
+            // Its supervisor died before the start (or an older podrig created it): a new one.
+            let identity = try pods.startSupervisor(try pods.resolveSupervisor(), layout: c.layout, record: record)
+            let sj: JSON = ["pid": .int(identity.pid), "startTime": .string(String(identity.startTime))]
+            try Files.writeAtomic(c.layout.supervisor, sj.compact)
+            supervisor = identity
+        }
+        if c.held, let supervisor { try CRIContainers.release(c.layout, supervisor: supervisor) }
         // Return once it runs (or failed to start), as CRI StartContainer does.
         let end = Clock.now() + 5
         while Clock.now() < end {
@@ -170,12 +188,37 @@ public struct CRIContainers {
                 }
                 return
             }
-            usleep(10_000)
+            usleep(1_000)
+        }
+    }
+
+    /// Opens the start gate: one byte into the FIFO the supervisor reads (it opens it right after
+    /// it starts: ENXIO until then), and the FIFO goes.
+    static func release(_ layout: PodLayout, supervisor: ProcessIdentity) throws(PodrigError) {
+        let end = Clock.now() + 5
+        while true {
+            let fd = open(layout.startGate, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            if fd >= 0 {
+                let n = write(fd, "1", 1)
+                let err = errno
+                close(fd)
+                guard n == 1 else { throw PodrigError.system("starting the container: write(\(layout.startGate))", errno: err) }
+                unlink(layout.startGate)
+                return
+            }
+            let err = errno
+            guard err == ENXIO, Clock.now() < end else { throw PodrigError.system("starting the container: open(\(layout.startGate))", errno: err) }
+            guard supervisor.isAlive else {
+                let why = (try? Files.readString(layout.supervisorLog))?.trimmed.split(separator: "\n").last.map(String.init)
+                throw PodrigError(.system, "starting the container: its podrig-supervisor (pid \(supervisor.pid)) exited", cause: why)
+            }
+            usleep(200)
         }
     }
 
     /// SIGTERM, `timeout` seconds, SIGKILL (preStop does not apply to CRI containers).
     public func stop(_ c: Container, timeout: Int) {
+        if c.held { return }  // containerd: stopping a created container does nothing
         PodManager.stopSupervisor(c.layout, grace: timeout)
     }
 
@@ -185,6 +228,8 @@ public struct CRIContainers {
         if c.state == "CONTAINER_RUNNING" {
             guard force else { throw PodrigError(.conflict, "container \(c.id.prefix(13)) is running: stop it first or use rm -f") }
             PodManager.stopSupervisor(c.layout, grace: 0)
+        } else if c.supervisor?.isAlive ?? false {
+            PodManager.stopSupervisor(c.layout, grace: 0)  // created: its supervisor and cgroup holder wait on the gate
         }
         try CRIContainers.removeCgroup(c.layout, mount: pods.options.cgroups.mount)
         do { try Files.removeTree(c.layout.directory) } catch {
@@ -257,7 +302,8 @@ public struct CRIContainers {
         return Container(id: id, sandboxID: sandboxID, name: j["name"]?.string ?? "", attempt: j["attempt"]?.int ?? 0,
                          image: j["image"]?.string ?? "", createdAt: Int64(j["createdAt"]?.string ?? "") ?? 0,
                          logPath: j["logPath"]?.string ?? "", labels: map(j["labels"]), annotations: map(j["annotations"]),
-                         layout: layout, status: SupervisorStatus.load(layout.status), supervisor: PodManager.supervisorIdentity(layout))
+                         layout: layout, status: SupervisorStatus.load(layout.status), supervisor: PodManager.supervisorIdentity(layout),
+                         held: Files.exists(layout.startGate))
     }
 
     public func find(_ prefix: String) throws(PodrigError) -> Container {

@@ -17,6 +17,8 @@ public struct PodLayout: Sendable {
     public var events: String { directory + "/events.log" }
     public var supervisor: String { directory + "/supervisor.json" }
     public var supervisorLog: String { directory + "/supervisor.log" }
+    /// A created CRI container's start gate (plan startGate): a FIFO, gone once `start` wrote it.
+    public var startGate: String { directory + "/start" }
     public var etc: String { directory + "/etc" }
     public var shm: String { directory + "/shm" }
     public func volume(_ name: String) -> String { directory + "/volumes/" + name }

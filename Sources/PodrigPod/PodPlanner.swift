@@ -30,6 +30,8 @@ public struct PodPlanner {
     /// The pod's cgroup (made already): each container gets one below it, filled with kubelet's
     /// values, which the supervisor's spawn joins between fork and exec. nil: no cgroups.
     public var cgroup: PodCgroup?
+    /// CRI create: a FIFO the supervisor waits on before it starts any container (plan startGate).
+    public var startGate: String?
     public static let defaultLogMaxSize: Int64 = 10 * 1024 * 1024
     public static let defaultLogMaxFiles = 5
 
@@ -93,7 +95,7 @@ public struct PodPlanner {
         for c in spec.initContainers { containers.append(try container(c, kind: c.isSidecar ? "sidecar" : "init")) }
         for c in spec.containers { containers.append(try container(c, kind: "main")) }
         let probeHost = record.podIPs.first ?? "127.0.0.1"
-        return [
+        var plan: JSON = [
             "version": .int(PodPlanner.planVersion), "name": .string(manifest.name), "namespace": .string(manifest.namespace),
             "stateDir": .string(layout.directory), "logDir": .string(logDirectory),
             "restartPolicy": .string(spec.restartPolicy.rawValue),
@@ -102,6 +104,8 @@ public struct PodPlanner {
             "logMaxSize": .int(Int(logMaxSize)), "logMaxFiles": .int(logMaxFiles),
             "containers": .array(containers),
         ]
+        if let startGate { plan["startGate"] = .string(startGate) }
+        return plan
     }
 
     func writePodFiles() throws(PodrigError) {

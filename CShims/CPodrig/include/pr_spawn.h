@@ -111,6 +111,9 @@ typedef struct pr_spawn_attr {
     int detach;
     /// setsid() in the child without detaching.
     int new_session;
+    /// Fork once more (no setsid) so that the program is reparented to the caller's child
+    /// subreaper: a container's cgroup holder forks its programs for the supervisor that reaps them.
+    int reparent;
 
     const char *_Nullable hostname;
     /// Bring `lo` up in the child's network namespace.
