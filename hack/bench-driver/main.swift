@@ -95,13 +95,23 @@ func benchMain() throws {
 
     // MARK: latency, interleaved
 
-    log("latency: \(n) runs each (+3 warm-up), interleaved")
+    // Paired rounds: each round runs the floor and podrig (and podrig on the podrig-ipam network)
+    // back to back, the floor first in even rounds and last in odd ones, so slow drift in the
+    // machine's load (other builds, the bridge plugin's 45-130 ms ADD) hits both sides of a pair
+    // alike; the targets are the median of the per-round ratios, with their spread. Before each
+    // timed step the driver waits `settle` ms: the kernel destroys a deleted netns asynchronously
+    // (cleanup_net, under rtnl), and whatever runs right after a teardown would pay for it.
+    let settle = UInt32(args["settle-ms"] ?? "30")!
+    func pause() { usleep(settle * 1000) }
+    log("latency: \(n) paired rounds (+3 warm-up), floor first and last in turn, \(settle) ms settle between steps")
     var memSamples: [(rss: Int, pss: Int)] = []
     var ipsChecked = false
     for i in -3..<n {
-        let cases = podrigIPAM == nil ? [0, 1, 2, 3] : [0, 1, 2, 3, 4]
-        let order = cases.shifted(by: i < 0 ? 0 : i % cases.count)
-        for which in order {
+        var round: [String: Double] = [:]
+        let paired = podrigIPAM == nil ? [0, 1] : [0, 1, 4]
+        // The informational cases (hostNetwork, netns-first floor) after the pair, outside it.
+        for which in (i % 2 == 0 ? paired : paired.reversed()) + [2, 3] {
+            pause()
             switch which {
             case 4:
                 let (id, up, _) = try podrigIPAM!.runp(try podrig.config(tag(), hostNetwork: false))
@@ -111,21 +121,23 @@ func benchMain() throws {
                         throw BenchError("runp on pr-bench-pipam recorded Pod IPs \(ips), expected one per family from podrig-ipam")
                     }
                 }
+                pause()
                 let (down, _) = try podrigIPAM!.down(id)
-                if i >= 0 { results.add("podrig.ipam.up", up); results.add("podrig.ipam.down", down) }
+                round["podrig.ipam.up"] = up; round["podrig.ipam.down"] = down
             case 0:
                 let t0 = now()
                 let a = try floor.add(tag())
                 let up = now() - t0
+                pause()
                 let t1 = now()
                 try floor.del(a)
-                let down = now() - t1
-                if i >= 0 { results.add("floor.up", up); results.add("floor.down", down) }
+                round["floor.up"] = up; round["floor.down"] = now() - t1
             case 3:
                 let a = try floor.add(tag())
+                pause()
                 let t1 = now()
                 try floor.delNetnsFirst(a)
-                if i >= 0 { results.add("floor.down.netnsFirst", now() - t1) }
+                round["floor.down.netnsFirst"] = now() - t1
             case 1:
                 let (id, up, _) = try podrig.runp(try podrig.config(tag(), hostNetwork: false))
                 if !ipsChecked {
@@ -135,13 +147,20 @@ func benchMain() throws {
                     ipsChecked = true
                 }
                 if i >= 0 && memSamples.count < 5, let m = memory(try podrig.pausePid(id)) { memSamples.append(m) }
+                pause()
                 let (down, _) = try podrig.down(id)
-                if i >= 0 { results.add("podrig.up", up); results.add("podrig.down", down) }
+                round["podrig.up"] = up; round["podrig.down"] = down
             default:
                 let (id, up, _) = try podrig.runp(try podrig.config(tag(), hostNetwork: true))
+                pause()
                 let (down, _) = try podrig.down(id)
-                if i >= 0 { results.add("podrig.hostNetwork.up", up); results.add("podrig.hostNetwork.down", down) }
+                round["podrig.hostNetwork.up"] = up; round["podrig.hostNetwork.down"] = down
             }
+        }
+        guard i >= 0 else { continue }
+        for (k, v) in round { results.add(k, v) }
+        for (key, base) in Results.pairs {
+            if let p = round[key], let f = round[base] { results.add("ratio." + key, p / f) }
         }
     }
     results.memory = memSamples
@@ -149,6 +168,10 @@ func benchMain() throws {
         results.hasCNI = hasCNI
         results.machine = args["machine"] ?? ""
         print(results.table())
+        if let path = args["json"] {
+            try JSONSerialization.data(withJSONObject: results.json(), options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+            log("wrote \(path)")
+        }
         return
     }
 
