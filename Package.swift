@@ -22,6 +22,8 @@ let package = Package(
             path: "CShims/CPodrig",
             linkerSettings: [.linkedLibrary("cap"), .linkedLibrary("seccomp")]
         ),
+        // podrig's first initialiser: `podrig --version` answered before the Swift runtime starts.
+        .target(name: "CPodrigEarly", dependencies: ["CPodrig"], path: "CShims/early"),
         // libyaml from the system: YAML without pulling Foundation (and ICU) into every process start.
         .systemLibrary(name: "CYAML", path: "CShims/CYAML", providers: [.apt(["libyaml-dev"])]),
         // The pod's namespace holder; statically linked to keep its resident memory tiny.
@@ -60,6 +62,7 @@ let package = Package(
             name: "podrig",
             dependencies: [
                 "PodrigCore", "PodrigSandbox", "PodrigCNI", "PodrigPod", "PodrigDoctor", "PodrigIPAM", "PodrigCluster", "PodrigConformance", "PodrigCgroups",
+                "CPodrigEarly",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -51,7 +51,8 @@ public enum Identifiers {
     }
 }
 
-/// podrig's own version (`podrig --version`, CRI RuntimeVersion).
+/// podrig's own version (`podrig --version`, CRI RuntimeVersion): PR_VERSION in
+/// CShims/CPodrig/include/pr_version.h, which CShims/early also answers `--version` with.
 public enum PodrigVersion {
-    public static let current = "0.1.0"
+    public static let current: String = PR_VERSION
 }

@@ -62,6 +62,10 @@ import Testing
         #expect(QuickVerbs.parse(["--version", "x"]) == nil && QuickVerbs.parse(["version"]) == nil)
         let r = sh("\(TestBinaries.podrig) --version | cat")
         #expect(r.code == 0 && r.out == (Podrig.configuration.version) + "\n", "\(r)")
+        // Answered by CShims/early's initialiser: main (its first timing mark) never runs.
+        let early = sh("PODRIG_TIMINGS=1 \(TestBinaries.podrig) --version 2>&1")
+        #expect(early.code == 0 && early.out == Podrig.configuration.version + "\n", "\(early)")
+        #expect(sh("\(TestBinaries.podrig) --version >&-").code == 1)
         // A hot verb's output survives the fast exit too (stopp of an ID that is gone succeeds).
         let s = sh("\(TestBinaries.podrig) stopp 0123456789ab --root /run/podrig-test/quick-none | cat")
         #expect(s.code == 0 && s.out == "Stopped sandbox 0123456789ab\n", "\(s)")

@@ -10,3 +10,4 @@
 #include "pr_exec.h"
 #include "pr_attach.h"
 #include "pr_oomwatch.h"
+#include "pr_version.h"
