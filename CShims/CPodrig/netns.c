@@ -6,9 +6,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -35,6 +40,51 @@ int pr_netns_pin(pid_t pid, const char *path) {
     close(fd);
     if (mount(source, path, "none", MS_BIND, NULL) != 0) {
         int err = errno;
+        unlink(path);
+        return -err;
+    }
+    return 0;
+}
+
+// lo up in the calling thread's netns (spawn.c brings it up the same way in a child).
+static int lo_up(void) {
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    memcpy(ifr.ifr_name, "lo", 3);
+    int rc = ioctl(sock, SIOCGIFFLAGS, &ifr);
+    if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(sock, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(sock);
+    errno = saved;
+    return rc;
+}
+
+int pr_netns_create(const char *path) {
+    int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (self < 0) return -errno;
+    int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+    if (fd < 0) {
+        int err = errno;
+        close(self);
+        return -err;
+    }
+    close(fd);
+    int err = 0;
+    if (unshare(CLONE_NEWNET) != 0) {
+        err = errno;
+    } else {
+        if (lo_up() != 0 || mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) != 0) err = errno;
+        // Back home; a thread that cannot return must not go on working in the pod's netns.
+        if (setns(self, CLONE_NEWNET) != 0) abort();
+    }
+    close(self);
+    if (err != 0) {
+        umount2(path, MNT_DETACH);
         unlink(path);
         return -err;
     }

@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -72,4 +73,9 @@ int pr_random(void *buf, size_t len) {
         len -= (size_t)n;
     }
     return 0;
+}
+
+long pr_statfs_type(const char *path) {
+    struct statfs st;
+    return statfs(path, &st) == 0 ? (long)st.f_type : -errno;
 }

@@ -82,8 +82,9 @@ public final class SandboxManager: @unchecked Sendable {
         record.node = node
         do throws(PodrigError) {
             // runp writes two records: this one, for crash recovery (kill -9, which rename alone
-            // survives), and the final one, the only one fsync'd (a power loss empties /run's
-            // sandboxes anyway). This one already names what runp goes on to make — the netns pin
+            // survives), and the final one, the only one fsync'd, and only on a durable root
+            // (SandboxStore.durable: under /run or on a tmpfs a power loss empties it anyway).
+            // This one already names what runp goes on to make — the netns pin
             // and the network, whose DEL is harmless if the ADD never ran — so gc has all it needs
             // whatever step a crash hits (pause it finds by its PODRIG_SANDBOX marker), and
             // nothing is written between the pin and the plugin chain.
@@ -97,22 +98,26 @@ public final class SandboxManager: @unchecked Sendable {
                 try store.save(recoveryRecord(record), sync: false)
             }
             Checkpoint.mark("runp:state-created")
-            try startPause(&record, pausePath: pausePath)
-            if config.hostNetwork {
-                // kubelet's rule: a hostNetwork pod's IPs are its node's (both families).
-                if let node { record.podIPs = node.hostIPs } else { record.podIPs = try hostNetworkIPs() }
+            if canOverlap(record) {
+                try startOverlapped(&record, pausePath: pausePath)
             } else {
-                Checkpoint.mark("runp:attach")
-                let attachment: NetworkAttachment
-                do throws(PodrigError) {
-                    attachment = try network.attach(context(record))
-                } catch {
-                    record.networkAttached = false  // attach has already undone its own work: no second DEL
-                    throw error
+                try startPause(&record, pausePath: pausePath)
+                if config.hostNetwork {
+                    // kubelet's rule: a hostNetwork pod's IPs are its node's (both families).
+                    if let node { record.podIPs = node.hostIPs } else { record.podIPs = try hostNetworkIPs() }
+                } else {
+                    Checkpoint.mark("runp:attach")
+                    let attachment: NetworkAttachment
+                    do throws(PodrigError) {
+                        attachment = try network.attach(context(record))
+                    } catch {
+                        record.networkAttached = false  // attach has already undone its own work: no second DEL
+                        throw error
+                    }
+                    record.podIPs = attachment.podIPs
+                    record.network = attachment.state
+                    Checkpoint.mark("runp:attached")
                 }
-                record.podIPs = attachment.podIPs
-                record.network = attachment.state
-                Checkpoint.mark("runp:attached")
             }
             record.state = .ready
             try store.save(record)
@@ -137,7 +142,42 @@ public final class SandboxManager: @unchecked Sendable {
 
     private func netnsPath(_ id: String) -> String { options.netnsDirectory + "/" + NetnsPin.name(for: id) }
 
-    private func startPause(_ record: inout SandboxRecord, pausePath: String) throws(PodrigError) {
+    /// A pod network namespace made by runp itself (no user namespace to own it, no sysctls to
+    /// write into it before the plugins run): the plugin chain can then start as soon as it is
+    /// pinned, and pause is spawned into it meanwhile.
+    private func canOverlap(_ record: SandboxRecord) -> Bool {
+        !record.config.hostNetwork && record.config.userNamespace == nil && record.config.sysctls.isEmpty
+    }
+
+    /// runp's network half and pause at once: the netns is created and pinned (as `ip netns add`
+    /// does, lo up), the plugin chain runs on a second thread, and pause joins the pinned netns
+    /// on this one. Both are waited for; if either fails, the record says what exists for
+    /// cleanUp (a failed attach has undone itself; a failed pause leaves the attachment to DEL).
+    private func startOverlapped(_ record: inout SandboxRecord, pausePath: String) throws(PodrigError) {
+        let path = netnsPath(record.id)
+        try NetnsPin.create(path: path)
+        record.netnsPath = path
+        record.networkAttached = true  // from here a failure's cleanup DELs (harmless before ADD)
+        Checkpoint.mark("runp:netns-pinned")
+        Checkpoint.mark("runp:attach")
+        let ctx = context(record)
+        let network = self.network
+        let attach = Background.start { () throws(PodrigError) -> NetworkAttachment in try network.attach(ctx) }
+        var pauseFailure: PodrigError?
+        do throws(PodrigError) { try startPause(&record, pausePath: pausePath, joinNetns: path) } catch { pauseFailure = error }
+        let attachment: NetworkAttachment
+        do throws(PodrigError) { attachment = try attach.wait() } catch {
+            record.networkAttached = false  // attach has already undone its own work: no second DEL
+            throw pauseFailure ?? error
+        }
+        record.podIPs = attachment.podIPs
+        record.network = attachment.state
+        if let pauseFailure { throw pauseFailure }
+        Checkpoint.mark("runp:attached")
+    }
+
+    /// `joinNetns`: the pod's netns is already made and pinned there (startOverlapped): pause joins it.
+    private func startPause(_ record: inout SandboxRecord, pausePath: String, joinNetns: String? = nil) throws(PodrigError) {
         let ns = record.config.namespaceOptions
         var spawn = SpawnOptions(path: pausePath, arguments: ["podrig-pause"])
         spawn.detach = true
@@ -150,7 +190,9 @@ public final class SandboxManager: @unchecked Sendable {
         }
         if ns.ipc == .pod { spawn.unshare.append(.ipc) }
         if ns.pid == .pod { spawn.unshare.append(.pid) }
-        if !record.config.hostNetwork {
+        if let joinNetns {
+            spawn.join = [(.net, joinNetns)]
+        } else if !record.config.hostNetwork {
             spawn.unshare.append(.net)
             spawn.loopbackUp = true
             record.netnsPath = netnsPath(record.id)
@@ -175,7 +217,7 @@ public final class SandboxManager: @unchecked Sendable {
         // harmless, so marking it before ADD is safe). No record is written here: the recovery
         // record already says so, and the final one names pause.
         record.networkAttached = !record.config.hostNetwork
-        if let path = record.netnsPath {
+        if joinNetns == nil, let path = record.netnsPath {
             try NetnsPin.pin(pid: proc, path: path)
             Checkpoint.mark("runp:netns-pinned")
         }

@@ -8,8 +8,13 @@ import PodrigCore
 public struct SandboxStore: Sendable {
     public let root: String
 
+    /// Whether the verbs' final records are fsync'd: not under a volatile root (/run, tmpfs),
+    /// where a power loss wipes them anyway; write + rename alone keeps them whole after kill -9.
+    public let durable: Bool
+
     public init(root: String) {
         self.root = root
+        self.durable = !Files.isVolatile(root)
     }
 
     public var sandboxesDirectory: String { root + "/sandboxes" }
@@ -45,15 +50,16 @@ public struct SandboxStore: Sendable {
         return lock
     }
 
+    /// `sync`: fsync'd when the root is durable (see `durable`).
     public func save(_ record: SandboxRecord, sync: Bool = true) throws(PodrigError) {
-        try Files.writeAtomic(recordPath(record.id), record.json.compact, sync: sync)
+        try Files.writeAtomic(recordPath(record.id), record.json.compact, sync: sync && durable)
     }
 
     public func load(_ id: String) throws(PodrigError) -> SandboxRecord {
         let path = recordPath(id)
         let bytes: [UInt8]
         do {
-            bytes = try Files.read(path)
+            bytes = try Files.readRegular(path)
         } catch {
             if error.code == .notFound { throw PodrigError(.notFound, "sandbox \(id) not found") }
             throw error
@@ -71,14 +77,32 @@ public struct SandboxStore: Sendable {
         try Files.list(sandboxesDirectory).filter { Identifiers.isHexID($0) }.sorted()
     }
 
-    /// Every readable record; unreadable ones are reported through `onError` and skipped.
-    public func list(onError: (String, PodrigError) -> Void = { _, _ in }) throws(PodrigError) -> [SandboxRecord] {
+    /// Every readable record, in ID order; unreadable ones are reported through `onError` (in ID
+    /// order, on the calling thread) and skipped. `effectiveState`: each record's state is its
+    /// effectiveState (pause checked in /proc). Records are read and parsed on all cores: `podrig
+    /// pods` over 1000 sandboxes is 1000 opens, reads and parses, and as many /proc reads.
+    public func list(effectiveState: Bool = false, onError: (String, PodrigError) -> Void = { _, _ in }) throws(PodrigError) -> [SandboxRecord] {
+        let ids = try ids()
+        var loaded = [Result<SandboxRecord, PodrigError>?](repeating: nil, count: ids.count)
+        loaded.withUnsafeMutableBufferPointer { slots in
+            Parallel.forEach(ids.count) { i in
+                do throws(PodrigError) {
+                    var r = try load(ids[i])
+                    if effectiveState { r.state = r.effectiveState }
+                    slots[i] = .success(r)
+                } catch {
+                    slots[i] = .failure(error)
+                }
+            }
+        }
         var out: [SandboxRecord] = []
-        for id in try ids() {
-            do {
-                out.append(try load(id))
-            } catch {
+        out.reserveCapacity(ids.count)
+        for (id, result) in zip(ids, loaded) {
+            switch result {
+            case .success(let r)?: out.append(r)
+            case .failure(let error)?:
                 if error.code != .notFound || Files.exists(directory(id)) { onError(id, error) }
+            case nil: break
             }
         }
         return out

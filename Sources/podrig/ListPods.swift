@@ -47,9 +47,8 @@ struct ListPods: ParsableCommand {
         let store = SandboxStore(root: root)
         let nameRE = try name.map { try Regex($0) }
         let nsRE = try namespace.map { try Regex($0) }
-        var records = try store.list { id, error in Log.warn("sandbox \(id.prefix(13)): \(error)") }
         // Each pause is checked once (a /proc read), then the state is what the views show.
-        for i in records.indices { records[i].state = records[i].effectiveState }
+        var records = try store.list(effectiveState: true) { id, error in Log.warn("sandbox \(id.prefix(13)): \(error)") }
         records = records.filter { r in
             if let nameRE, (try? nameRE.firstMatch(in: r.config.name)) == nil { return false }
             if let nsRE, (try? nsRE.firstMatch(in: r.config.namespace)) == nil { return false }

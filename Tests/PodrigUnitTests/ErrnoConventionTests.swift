@@ -17,6 +17,7 @@ import Testing
         #expect(pr_netns_prepare_dir("/nonexistent/podrig/netns") == -ENOENT)
         #expect(pr_netns_unpin("/nonexistent/podrig/pin") == 0)  // missing is not an error
         #expect(pr_netns_is_pinned("/nonexistent/podrig/pin") == 0)
+        #expect(pr_statfs_type("/nonexistent/podrig") == -Int(ENOENT) && pr_statfs_type("/proc") == 0x9fa0)  // PROC_SUPER_MAGIC
         var fds: [Int32] = [-1, -1]
         #expect(pr_pipe_cloexec(&fds) == 0 && fds[0] >= 0)
         close(fds[0]); close(fds[1])

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import PodrigCore
+import PodrigSandbox
 import Testing
 
 /// Files.read on every size around its buffer's edges, and on files whose size stat cannot tell.
@@ -13,6 +14,7 @@ import Testing
         let data = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         try Files.writeAtomic(path, data, sync: false)
         #expect(try Files.read(path) == data)
+        #expect(try Files.readRegular(path) == data)
     }
 
     @Test func readsProcFilesToTheirEnd() throws {
@@ -35,5 +37,17 @@ import Testing
         close(fds[1])
         #expect(wrote == size)
         #expect(try Files.read(fd: fds[0], name: "pipe") == data)
+    }
+
+    /// Where fsync is skipped: /run (FHS: cleared at boot) and tmpfs; everything else is durable.
+    @Test func volatileRoots() {
+        #expect(Files.isVolatile("/run/podrig"))
+        #expect(Files.isVolatile("/run"))
+        #expect(!Files.isVolatile("/run/../var/lib/podrig"))
+        #expect(!Files.isVolatile("/runx/podrig"))
+        #expect(Files.isVolatile("/dev/shm") == Files.isDirectory("/dev/shm"))  // a tmpfs where it exists
+        #expect(!Files.isVolatile("/"))
+        #expect(SandboxStore(root: "/run/podrig").durable == false)
+        #expect(SandboxStore(root: "/var/lib/podrig-unit-none").durable == true)
     }
 }

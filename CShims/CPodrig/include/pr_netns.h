@@ -13,6 +13,11 @@ int pr_netns_prepare_dir(const char *dir);
 /// nothing is left at `path`.
 int pr_netns_pin(pid_t pid, const char *path);
 
+/// `ip netns add` in one call, with no process: a new network namespace with lo up, pinned at
+/// `path`. Only the calling thread enters it (unshare), and it is back in its own netns before
+/// this returns. Returns 0 or -errno; on error nothing is left at `path`.
+int pr_netns_create(const char *path);
+
 /// Unpins: umount(MNT_DETACH) then unlink. Missing path is not an error. Returns 0 or -errno.
 int pr_netns_unpin(const char *path);
 

@@ -22,6 +22,9 @@ int pr_pidfd_send_signal(int pidfd, int sig);
 int pr_pidfd_wait(int pidfd, int timeout_ms);
 /// open(2) with flags and mode (Swift cannot call the variadic open); an fd or -errno.
 int pr_open(const char *path, int flags, unsigned int mode);
+
+/// statfs(path)'s f_type (TMPFS_MAGIC, EXT4_SUPER_MAGIC, …), or -errno.
+long pr_statfs_type(const char *path);
 /// prctl(PR_SET_CHILD_SUBREAPER, 1); 0 or -errno.
 int pr_set_subreaper(void);
 /// The kernel's CLONE_NEW* values, for Swift.
