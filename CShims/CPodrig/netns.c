@@ -16,6 +16,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/wait.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #ifndef NSFS_MAGIC
@@ -64,25 +67,44 @@ static int lo_up(void) {
     return rc;
 }
 
+// The child of pr_netns_create: born in the new netns (CLONE_NEWNET), it shares the caller's
+// memory (CLONE_VM) and runs while the caller waits (CLONE_VFORK), so only syscalls here.
+typedef struct {
+    const char *path;
+    int err;
+} netns_child;
+
+static int netns_child_main(void *arg) {
+    netns_child *c = arg;
+    if (lo_up() != 0 || mount("/proc/self/ns/net", c->path, "none", MS_BIND, NULL) != 0) {
+        c->err = errno ? errno : EIO;
+        return 1;
+    }
+    return 0;
+}
+
 int pr_netns_create(const char *path) {
-    int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-    if (self < 0) return -errno;
     int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-    if (fd < 0) {
-        int err = errno;
-        close(self);
-        return -err;
-    }
+    if (fd < 0) return -errno;
     close(fd);
-    int err = 0;
-    if (unshare(CLONE_NEWNET) != 0) {
-        err = errno;
-    } else {
-        if (lo_up() != 0 || mount("/proc/thread-self/ns/net", path, "none", MS_BIND, NULL) != 0) err = errno;
-        // Back home; a thread that cannot return must not go on working in the pod's netns.
-        if (setns(self, CLONE_NEWNET) != 0) abort();
+    // The namespace is made by a short-lived child, never by this process: a thread of ours that
+    // entered the pod's netns could not be trusted to come back (setns only in forked children).
+    // CLONE_VM + CLONE_VFORK: no page tables copied, as posix_spawn does; signals stay blocked
+    // while the child borrows our memory, so no handler of ours runs on its stack.
+    _Alignas(16) char stack[16384]; // the child's, on our stack: we are suspended while it runs
+    netns_child c = {.path = path, .err = 0};
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = clone(netns_child_main, stack + sizeof(stack), CLONE_NEWNET | CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+    int err = pid < 0 ? errno : 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid > 0) {
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        if (c.err == 0 && WIFEXITED(status) && WEXITSTATUS(status) != 0) c.err = EIO;
+        err = c.err;
     }
-    close(self);
     if (err != 0) {
         umount2(path, MNT_DETACH);
         unlink(path);

@@ -17,8 +17,8 @@ public enum NetnsPin {
         try checked(pr_netns_pin(pid, path), "bind mount /proc/\(pid)/ns/net on \(path)")
     }
 
-    /// A new network namespace with lo up, pinned at `path` (what `ip netns add` does), made by
-    /// this thread without a process: runp's plugin chain can start before pause joins it.
+    /// A new network namespace with lo up, pinned at `path` (what `ip netns add` does), made by a
+    /// vfork-style child without exec: runp's plugin chain can start before pause joins it.
     public static func create(path: String) throws(PodrigError) {
         let dir = Files.dirname(of: path)
         try checked(pr_netns_prepare_dir(dir), "prepare \(dir) as a shared mount")

@@ -13,9 +13,9 @@ int pr_netns_prepare_dir(const char *dir);
 /// nothing is left at `path`.
 int pr_netns_pin(pid_t pid, const char *path);
 
-/// `ip netns add` in one call, with no process: a new network namespace with lo up, pinned at
-/// `path`. Only the calling thread enters it (unshare), and it is back in its own netns before
-/// this returns. Returns 0 or -errno; on error nothing is left at `path`.
+/// `ip netns add` in one call, without exec: a new network namespace with lo up, pinned at `path`,
+/// made by a short-lived vfork-style child born in it (the caller never leaves its own netns).
+/// Returns 0 or -errno; on error nothing is left at `path`.
 int pr_netns_create(const char *path);
 
 /// Unpins: umount(MNT_DETACH) then unlink. Missing path is not an error. Returns 0 or -errno.
