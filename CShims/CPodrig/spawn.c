@@ -364,10 +364,16 @@ static void reset_signals(int pipe_fd) {
     if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) child_fail(pipe_fd, PR_STEP_SIGNALS);
 }
 
-// "0" into cgroup.procs moves the writer (this child) itself; then the score, while /proc is the host's.
-static void join_cgroups(const pr_spawn_attr *a, int pipe_fd) {
+// "0" into cgroup.procs moves the writer (this child) itself (unless clone3 started it in its v2
+// cgroup: `into`); then the score, while /proc is the host's.
+static void join_cgroups(const pr_spawn_attr *a, int pipe_fd, int into) {
     for (int i = 0; i < a->cgroup_count; i++) {
         if (write(a->cgroup_fds[i], "0", 1) != 1) child_fail_at(pipe_fd, PR_STEP_CGROUP, i);
+    }
+    if (a->cgroup_into && !into) {
+        int fd = openat(a->cgroup_dir_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) != 1) child_fail_at(pipe_fd, PR_STEP_CGROUP, -1);
+        close(fd);
     }
     if (a->set_oom_score_adj) {
         char buf[16];
@@ -386,9 +392,9 @@ static void join_cgroups(const pr_spawn_attr *a, int pipe_fd) {
     }
 }
 
-static __attribute__((noreturn)) void child_main(const pr_spawn_attr *a, int pipe_fd, int sync_fd) {
+static __attribute__((noreturn)) void child_main(const pr_spawn_attr *a, int pipe_fd, int sync_fd, int into) {
     reset_signals(pipe_fd);
-    join_cgroups(a, pipe_fd);
+    join_cgroups(a, pipe_fd, into);
     int joins_pidns = 0;
     for (int i = 0; i < a->ns_count; i++) {
         if (a->ns_types[i] == CLONE_NEWUSER) continue;  // joined last, in child_setup
@@ -439,6 +445,33 @@ static int write_map(pid_t pid, const char *file, const char *map) {
     return -err;
 }
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+
+// linux/sched.h's struct clone_args (v2, with cgroup: kernel 5.7), spelled here: that header and
+// glibc's sched.h do not mix.
+struct pr_clone_args {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+int pr_fork_into_cgroup(int dir_fd, pid_t *pid) {
+    struct pr_clone_args args;
+    memset(&args, 0, sizeof(args));
+    args.flags = CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)dir_fd;
+    // The raw syscall is fork without glibc's atfork handlers: the child only makes raw syscalls
+    // (as after pr_spawn's fork) until it execs.
+    long r = syscall(SYS_clone3, &args, sizeof(args));
+    if (r < 0) return -errno;
+    *pid = (pid_t)r;
+    return 0;
+}
+
 static int write_id_maps(pid_t pid, const pr_spawn_attr *attr) {
     if (!attr->uid_map || !attr->gid_map) return -EINVAL;
     int rc = write_map(pid, "uid_map", attr->uid_map);
@@ -464,7 +497,24 @@ int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_s
         *failed_step = PR_STEP_PIPE;
         return -err;
     }
-    pid_t child = fork();
+    pid_t child = -1;
+    int into = 0;
+    if (attr->cgroup_into) {
+        int rc = pr_fork_into_cgroup(attr->cgroup_dir_fd, &child);
+        if (rc == 0) {
+            into = 1;
+        } else if (rc != -ENOSYS && rc != -EINVAL && rc != -E2BIG) {
+            close(pipefd[0]);
+            close(pipefd[1]);
+            if (userns) {
+                close(syncfd[0]);
+                close(syncfd[1]);
+            }
+            *failed_step = PR_STEP_CGROUP;
+            return rc;
+        }
+    }
+    if (!into) child = fork();
     if (child < 0) {
         int err = errno;
         close(pipefd[0]);
@@ -479,7 +529,7 @@ int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_s
     if (child == 0) {
         close(pipefd[0]);
         if (userns) close(syncfd[1]);
-        child_main(attr, pipefd[1], syncfd[0]);
+        child_main(attr, pipefd[1], syncfd[0], into);
     }
     close(pipefd[1]);
     if (userns) close(syncfd[0]);

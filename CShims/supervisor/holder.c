@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <linux/magic.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,6 +116,18 @@ void holder_start(container *c) {
     c->holder_fd = -1;
     c->holder_pid = -1;
     if (c->cgroup_procs == NULL || c->cgroup_procs[0] == NULL) return;
+    // cgroup v2: each spawn is cloned into the cgroup (clone3 CLONE_INTO_CGROUP), nothing migrates.
+    if (c->cgroup_procs[1] == NULL) {
+        char *dir = strdup(c->cgroup_procs[0]);
+        char *slash = dir ? strrchr(dir, '/') : NULL;
+        struct statfs st;
+        if (slash) *slash = '\0';
+        if (slash && statfs(dir, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC) {
+            c->cgroup_dir = dir;
+            return;
+        }
+        free(dir);
+    }
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
         event(c, "cgroup holder: socketpair: %s (its processes join the cgroups themselves)", strerror(errno));

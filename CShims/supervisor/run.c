@@ -42,7 +42,16 @@ static int spawn_joined(container *c, pr_spawn_attr *a, const ns_join *joins, in
     if (rc == 0) rc = holder_spawn(c, a, pid, &step, &index);
     if (rc == HOLDER_NONE) {
         rc = 0;
-        for (int i = 0; procs && procs[i] && i < PR_SPAWN_MAX_CGROUPS; i++) {
+        if (c->cgroup_dir) {  // v2: cloned into it (where the kernel cannot, the child writes its cgroup.procs)
+            a->cgroup_dir_fd = open(c->cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (a->cgroup_dir_fd < 0) {
+                rc = -errno;
+                snprintf(why, why_len, "open(%s): %s", c->cgroup_dir, strerror(-rc));
+            } else {
+                a->cgroup_into = 1;
+            }
+        }
+        for (int i = 0; !c->cgroup_dir && procs && procs[i] && i < PR_SPAWN_MAX_CGROUPS; i++) {
             int fd = open(procs[i], O_WRONLY | O_CLOEXEC);
             if (fd < 0) {
                 rc = -errno;
@@ -60,12 +69,14 @@ static int spawn_joined(container *c, pr_spawn_attr *a, const ns_join *joins, in
         while (procs && procs[ncg]) ncg++;
         const char *obj = step == PR_STEP_EXEC ? a->path : step == PR_STEP_CHDIR && a->cwd ? a->cwd
                         : step == PR_STEP_CGROUP && index >= 0 && index < ncg ? procs[index]
+                        : step == PR_STEP_CGROUP && a->cgroup_into ? c->cgroup_dir
                         : step == PR_STEP_MOUNT && index >= 0 && (size_t)index < a->mount_count ? a->mounts[index].target : NULL;
         snprintf(why, why_len, "%s%s%s%s: %s", pr_spawn_step_name(step), obj ? "(" : "", obj ? obj : "", obj ? ")" : "",
                  strerror(-rc));
     }
     for (int i = 0; i < n; i++) close(a->ns_fds[i]);
     for (int i = 0; i < a->cgroup_count; i++) close(a->cgroup_fds[i]);
+    if (a->cgroup_into) close(a->cgroup_dir_fd);
     return rc;
 }
 

@@ -94,6 +94,7 @@ typedef struct container {
     char **cgroup_procs;         // plan cgroup.procs: its cgroup.procs files (its holder joins them; else each spawn)
     int holder_fd;               // holder.c: the socket to its cgroup holder, -1 without one
     pid_t holder_pid;            // the holder (a fork of the supervisor inside its cgroups), -1
+    char *cgroup_dir;            // v2 (its one cgroup.procs is on cgroup2): spawns start in it by clone3, no holder
     const char *oom_events;      // plan cgroup.oomEvents: memory.events (v2) / memory.oom_control (v1)
     long long oom_kills;         // its oom_kill count when the current instance started
     const char *event_control;   // plan cgroup.eventControl (v1): cgroup.event_control of its memory cgroup

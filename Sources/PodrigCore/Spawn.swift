@@ -72,6 +72,9 @@ public struct SpawnOptions: Sendable {
     public var join: [(kind: NamespaceKind, path: String)] = []
     /// cgroup.procs files the child writes itself into first (a container's cgroup, for exec).
     public var cgroupProcs: [String] = []
+    /// A cgroup v2 directory the child starts in (clone3 CLONE_INTO_CGROUP: no migration; where the
+    /// kernel cannot, the child writes its cgroup.procs).
+    public var cgroupDirectory: String?
     public var unshare: [NamespaceKind] = []
     /// With `.user` in `unshare`: the new namespace's /proc/<pid>/uid_map and gid_map contents,
     /// written by the parent before the child goes on.
@@ -127,6 +130,11 @@ public enum Spawner {
         for path in o.cgroupProcs {
             cgFds.append(try checked(pr_open(path, O_WRONLY | O_CLOEXEC, 0), "open(\(path)) to join the container's cgroup"))
         }
+        var cgDir: Int32 = -1
+        defer { if cgDir >= 0 { close(cgDir) } }
+        if let dir = o.cgroupDirectory {
+            cgDir = try checked(pr_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), "open(\(dir)) to start in the cgroup")
+        }
 
         var cstrings: [UnsafeMutablePointer<CChar>] = []
         defer { for p in cstrings { free(p) } }
@@ -169,6 +177,8 @@ public enum Spawner {
             for (i, fd) in cgFds.enumerated() { p[i] = fd }
         }
         attr.cgroup_count = Int32(cgFds.count)
+        attr.cgroup_into = cgDir >= 0 ? 1 : 0
+        attr.cgroup_dir_fd = cgDir
         attr.unshare_flags = o.unshare.reduce(0) { $0 | $1.cloneFlag }
         attr.uid_map = uidMap
         attr.gid_map = gidMap
@@ -243,6 +253,8 @@ public enum Spawner {
             return "mount(\(m.source ?? m.fstype ?? "none") on \(m.target))"
         case Int(PR_STEP_CGROUP.rawValue) where o.cgroupProcs.indices.contains(index):
             return "join cgroup (write \(o.cgroupProcs[index]))"
+        case Int(PR_STEP_CGROUP.rawValue) where o.cgroupDirectory != nil:
+            return "join cgroup (clone3 into \(o.cgroupDirectory ?? ""))"
         case Int(PR_STEP_EXEC.rawValue):
             return "execve(\(o.path))"
         case Int(PR_STEP_CHDIR.rawValue):

@@ -49,6 +49,7 @@ enum TestBinaries {
     static let directory: String = Proc.executableDirectory() ?? ".build/debug"
     static let podrig = directory + "/podrig"
     static let pause = directory + "/podrig-pause"
+    static let supervisor = directory + "/podrig-supervisor"
 }
 
 /// Runs a command, returning (exit code, stdout, stderr).

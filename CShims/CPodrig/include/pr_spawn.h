@@ -96,6 +96,13 @@ typedef struct pr_spawn_attr {
     /// first thing, so everything it does and execs is charged to the container's cgroup.
     int cgroup_fds[PR_SPAWN_MAX_CGROUPS];
     int cgroup_count;
+    /// cgroup v2: with cgroup_into set, the child starts in the cgroup whose directory fd
+    /// (O_DIRECTORY) is cgroup_dir_fd, by clone3's CLONE_INTO_CGROUP: no migration at all. Where the
+    /// kernel lacks it (ENOSYS, EINVAL, E2BIG) a plain fork follows and the child writes
+    /// cgroup_dir_fd's cgroup.procs like the cgroup_fds; another clone3 failure is the
+    /// PR_STEP_CGROUP error (index -1).
+    int cgroup_into;
+    int cgroup_dir_fd;
     /// Written to /proc/self/oom_score_adj in the child when set_oom_score_adj is non-zero (a lower
     /// score than the inherited one is skipped without CAP_SYS_RESOURCE: EACCES).
     int set_oom_score_adj;
@@ -165,6 +172,11 @@ int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_s
 
 /// A short name of a step, for error messages.
 const char *pr_spawn_step_name(int step);
+
+/// fork(), the child started in the v2 cgroup `dir_fd` names (clone3 CLONE_INTO_CGROUP).
+/// 0 (*pid: the child's pid in the parent, 0 in the child) or -errno; -ENOSYS, -EINVAL or -E2BIG:
+/// this kernel cannot (before 5.7, or dir_fd is not a cgroup2 directory), fork and join instead.
+int pr_fork_into_cgroup(int dir_fd, pid_t *pid);
 
 #pragma clang assume_nonnull end
 
