@@ -49,10 +49,9 @@ int pr_netns_pin(pid_t pid, const char *path) {
     return 0;
 }
 
-// lo up in the calling thread's netns (spawn.c brings it up the same way in a child).
-static int lo_up(void) {
+int pr_netns_lo_up(void) {
     int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (sock < 0) return -1;
+    if (sock < 0) return -errno;
     struct ifreq ifr;
     memset(&ifr, 0, sizeof(ifr));
     memcpy(ifr.ifr_name, "lo", 3);
@@ -61,10 +60,9 @@ static int lo_up(void) {
         ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
         rc = ioctl(sock, SIOCSIFFLAGS, &ifr);
     }
-    int saved = errno;
+    int err = rc == 0 ? 0 : errno;
     close(sock);
-    errno = saved;
-    return rc;
+    return -err;
 }
 
 // The child of pr_netns_create: born in the new netns (CLONE_NEWNET), it shares the caller's
@@ -76,8 +74,10 @@ typedef struct {
 
 static int netns_child_main(void *arg) {
     netns_child *c = arg;
-    if (lo_up() != 0 || mount("/proc/self/ns/net", c->path, "none", MS_BIND, NULL) != 0) {
-        c->err = errno ? errno : EIO;
+    int rc = pr_netns_lo_up();
+    if (rc == 0 && mount("/proc/self/ns/net", c->path, "none", MS_BIND, NULL) != 0) rc = errno ? -errno : -EIO;
+    if (rc != 0) {
+        c->err = -rc;
         return 1;
     }
     return 0;

@@ -3,6 +3,7 @@
 // CLOEXEC pipe; a successful execve closes the pipe, so EOF with no error message means success.
 #define _GNU_SOURCE
 #include "pr_spawn.h"
+#include "pr_netns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -109,23 +110,6 @@ static __attribute__((noreturn)) void child_fail(int pipe_fd, int step) {
     spawn_msg msg = {MSG_ERROR, step, errno, -1};
     write_all(pipe_fd, &msg, sizeof(msg));
     _exit(127);
-}
-
-static int loopback_up(void) {
-    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (sock < 0) return -1;
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof(ifr));
-    memcpy(ifr.ifr_name, "lo", 3);
-    int rc = ioctl(sock, SIOCGIFFLAGS, &ifr);
-    if (rc == 0 && !(ifr.ifr_flags & IFF_UP)) {
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        rc = ioctl(sock, SIOCSIFFLAGS, &ifr);
-    }
-    int saved = errno;
-    close(sock);
-    errno = saved;
-    return rc;
 }
 
 // mkdir -p without malloc (async-signal-safe).
@@ -268,7 +252,11 @@ static __attribute__((noreturn)) void child_setup(const pr_spawn_attr *a, int pi
         if (sethostname(a->hostname, strlen(a->hostname)) != 0) child_fail(pipe_fd, PR_STEP_HOSTNAME);
     }
     if (a->loopback_up) {
-        if (loopback_up() != 0) child_fail(pipe_fd, PR_STEP_LOOPBACK);
+        int rc = pr_netns_lo_up();
+        if (rc != 0) {
+            errno = -rc;
+            child_fail(pipe_fd, PR_STEP_LOOPBACK);
+        }
     }
     for (size_t i = 0; i < a->rlimit_count; i++) {
         struct rlimit rl = {(rlim_t)a->rlimits[i].soft, (rlim_t)a->rlimits[i].hard};

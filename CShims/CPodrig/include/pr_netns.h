@@ -18,6 +18,10 @@ int pr_netns_pin(pid_t pid, const char *path);
 /// Returns 0 or -errno; on error nothing is left at `path`.
 int pr_netns_create(const char *path);
 
+/// lo up in the calling thread's netns: what pr_netns_create's child and pr_spawn's child (its
+/// `loopback_up`) both do. Async-signal-safe. Returns 0 or -errno.
+int pr_netns_lo_up(void);
+
 /// Unpins: umount(MNT_DETACH) then unlink. Missing path is not an error. Returns 0 or -errno.
 int pr_netns_unpin(const char *path);
 
