@@ -25,13 +25,21 @@ func ipamBench(_ results: inout Results, n: Int, work: String, binDir: String, p
     for p in plugins { for i in 0..<30 { _ = try exec(p, "ADD", "live-\(i)") } }
     for i in -3..<n {
         let order = i % 2 == 0 ? plugins : plugins.reversed()
+        var round: [String: Double] = [:]
         for p in order {
-            let add = try exec(p, "ADD", "b-\(i)")
-            if i >= 0 { results.add("ipam.\(p.0).add", add) }
+            round["\(p.0).add"] = try exec(p, "ADD", "b-\(i)")
         }
         for p in order.reversed() {
-            let del = try exec(p, "DEL", "b-\(i)")
-            if i >= 0 { results.add("ipam.\(p.0).del", del) }
+            round["\(p.0).del"] = try exec(p, "DEL", "b-\(i)")
+        }
+        guard i >= 0 else { continue }
+        for (key, seconds) in round { results.add("ipam." + key, seconds) }
+        // The same round's two execs, as the latency section pairs runp with the floor: one
+        // plugin's slow exec (this machine's tail) then moves one round's ratio, not a median.
+        for verb in ["add", "del"] {
+            if let p = round["podrig.\(verb)"], let h = round["hostlocal.\(verb)"], h > 0 {
+                results.add("ratio.ipam.podrig.\(verb)", p / h)
+            }
         }
     }
     for p in plugins { for i in 0..<30 { _ = try exec(p, "DEL", "live-\(i)") } }

@@ -73,7 +73,10 @@ struct Results {
             }
         }
         for verb in ["add", "del"] {
-            if let p = stats("ipam.podrig.\(verb)"), let h = stats("ipam.hostlocal.\(verb)") {
+            if let r = paired("ipam.podrig.\(verb)", limit: 0.50) {
+                out.append(Target(name: "podrig-ipam / host-local \(verb.uppercased()) (paired)",
+                                  value: String(format: "%.2f×", r.median), target: "≤ 0.50×", met: r.median <= 0.50))
+            } else if let p = stats("ipam.podrig.\(verb)"), let h = stats("ipam.hostlocal.\(verb)") {
                 let r = p.median / h.median
                 out.append(Target(name: "podrig-ipam / host-local \(verb.uppercased())",
                                   value: String(format: "%.2f×", r), target: "≤ 0.50×", met: r <= 0.50))
@@ -132,7 +135,8 @@ struct Results {
         if samples.keys.contains(where: { $0.hasPrefix("ratio.") }) {
             s += "\npaired per-round ratios (podrig / floor in the same round, floor first and last in turn):\n"
             for (key, label, limit) in [("podrig.up", "runp", 0.90), ("podrig.down", "stopp + rmp", 1.00),
-                                        ("podrig.ipam.up", "runp, podrig-ipam network", 0.90), ("podrig.ipam.down", "stopp + rmp, podrig-ipam network", 1.00)] {
+                                        ("podrig.ipam.up", "runp, podrig-ipam network", 0.90), ("podrig.ipam.down", "stopp + rmp, podrig-ipam network", 1.00),
+                                        ("ipam.podrig.add", "podrig-ipam / host-local ADD", 0.50), ("ipam.podrig.del", "podrig-ipam / host-local DEL", 0.50)] {
                 if let t = pairedText(key, limit: limit) { s += "  " + label.padding(toLength: 34, withPad: " ", startingAt: 0) + t + "\n" }
             }
         }
