@@ -2,6 +2,7 @@
 // v2 inotify on memory.events and cgroup.events.
 #define _GNU_SOURCE
 #include "pr_oomwatch.h"
+#include "pr_sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,18 +13,6 @@
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <unistd.h>
-
-// A cgroup control file's text (they are small); length or -errno.
-static int read_small(const char *path, char *buf, size_t len) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -errno;
-    ssize_t n = read(fd, buf, len - 1);
-    int err = errno;
-    close(fd);
-    if (n < 0) return -err;
-    buf[n] = '\0';
-    return (int)n;
-}
 
 // The value of a "key N" line; -ENOENT without one.
 static long long key_value(const char *text, const char *key) {
@@ -38,7 +27,7 @@ static long long key_value(const char *text, const char *key) {
 
 long long pr_oom_kill_count(const char *file) {
     char buf[1024];
-    int n = read_small(file, buf, sizeof(buf));
+    int n = pr_read_small(file, buf, sizeof(buf));
     if (n < 0) return n;
     long long v = key_value(buf, "oom_kill");
     return v < 0 ? 0 : v;
@@ -46,7 +35,7 @@ long long pr_oom_kill_count(const char *file) {
 
 int pr_cgroup_populated(const char *events_file) {
     char buf[256];
-    int n = read_small(events_file, buf, sizeof(buf));
+    int n = pr_read_small(events_file, buf, sizeof(buf));
     if (n < 0) return n;
     long long v = key_value(buf, "populated");
     return v < 0 ? -EINVAL : v != 0;

@@ -41,6 +41,17 @@ int pr_open(const char *path, int flags, unsigned int mode) {
     return fd < 0 ? -errno : fd;
 }
 
+int pr_read_small(const char *path, char *buf, size_t len) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    ssize_t n = read(fd, buf, len - 1);
+    int err = errno;
+    close(fd);
+    if (n < 0) return -err;
+    buf[n] = '\0';
+    return (int)n;
+}
+
 int pr_set_subreaper(void) {
     return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 ? 0 : -errno;
 }

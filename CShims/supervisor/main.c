@@ -71,12 +71,7 @@ static void reap(void) {
 static void read_grace_override(void) {
     char path[4096], buf[32];
     snprintf(path, sizeof(path), "%s/grace", P.state_dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) return;
-    buf[n] = '\0';
+    if (pr_read_small(path, buf, sizeof(buf)) <= 0) return;
     P.grace = atoi(buf);
     if (P.grace < 0) P.grace = 0;
 }

@@ -78,12 +78,7 @@ void oom_score_check(container *c, pid_t pid) {
     if (!c->attr.set_oom_score_adj || pid <= 0) return;
     char path[64], buf[16];
     snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) return;
-    buf[n] = '\0';
+    if (pr_read_small(path, buf, sizeof(buf)) <= 0) return;
     int got = atoi(buf);
     if (got != c->attr.oom_score_adj)
         event(c, "oom_score_adj %d not applied (lowering it needs CAP_SYS_RESOURCE, which podrig lacks here): %d kept",

@@ -11,6 +11,7 @@
 #include "pr_kubelet.h"
 #include "pr_oomwatch.h"
 #include "pr_spawn.h"
+#include "pr_sys.h"
 
 // The plan.json format this supervisor reads (docs/supervisor.md); PodPlanner.planVersion is the other side.
 #define SUP_PLAN_VERSION 1

@@ -42,6 +42,18 @@ final class CRIBed {
         return id
     }
 
+    /// `inspect` of a container once it is CONTAINER_EXITED (nil if it did not exit within `seconds`;
+    /// `last` then holds what inspect said last, for the failure message).
+    func exited(_ id: String, within seconds: Double, last: inout JSON?) -> JSON? {
+        var inspect: JSON?
+        let done = bed.wait(seconds) {
+            inspect = try? JSONParser.parse(cli("inspect \(id)").out)
+            return inspect?["status"]?["state"]?.string == "CONTAINER_EXITED"
+        }
+        last = inspect
+        return done ? inspect : nil
+    }
+
     /// A container running `sleep 1000` (critest's pause command), with extra config lines.
     func sleeper(_ sandbox: String, name: String = "sleeper", _ extra: String = "", sourceLocation: SourceLocation = #_sourceLocation) -> String {
         start(sandbox, "metadata: {name: \(name)}\nimage: {image: busybox}\ncommand: [sleep, '1000']\n" + extra, sourceLocation: sourceLocation)

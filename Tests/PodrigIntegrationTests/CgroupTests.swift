@@ -30,11 +30,7 @@ import Testing
             linux: {resources: {memory_limit_in_bytes: 15728640}}
             """)
         var inspect: JSON?
-        let exited = b.bed.wait(20) {
-            inspect = try? JSONParser.parse(b.cli("inspect \(id)").out)
-            return inspect?["status"]?["state"]?.string == "CONTAINER_EXITED"
-        }
-        #expect(exited, "\(inspect?.compact ?? "")")
+        #expect(b.exited(id, within: 20, last: &inspect) != nil, "\(inspect?.compact ?? "")")
         #expect(inspect?["status"]?["reason"]?.string == "OOMKilled")
         #expect(inspect?["status"]?["exitCode"]?.int == 137)
         #expect(inspect?["status"]?["resources"]?["linux"]?["memory_limit_in_bytes"]?.int == 15_728_640)

@@ -94,11 +94,7 @@ import Testing
             linux: {resources: {memory_limit_in_bytes: 15728640}}
             """)
         var inspect: JSON?
-        let exited = b.bed.wait(20) {
-            inspect = try? JSONParser.parse(b.cli("inspect \(id)").out)
-            return inspect?["status"]?["state"]?.string == "CONTAINER_EXITED"
-        }
-        #expect(exited, "\(inspect?.compact ?? "")")
+        #expect(b.exited(id, within: 20, last: &inspect) != nil, "\(inspect?.compact ?? "")")
         #expect(inspect?["status"]?["reason"]?.string == "OOMKilled" && inspect?["status"]?["exitCode"]?.int == 3, "\(inspect?.compact ?? "")")
         #expect(b.cli("rm \(id)").code == 0)
         LeakCheck.cgroupsGone([id])

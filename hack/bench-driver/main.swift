@@ -21,32 +21,30 @@ func benchMain() throws {
 
     // The network under test: the bridge with host-local, dual-stack, gateway and masquerade —
     // containerd's default shape — on bench-only names and subnets, inside the node netns.
-    let conflist: [String: Any] = [
-        "cniVersion": "1.0.0", "name": "pr-bench",
-        "plugins": [[
-            "type": "bridge", "bridge": "pr-bench0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
-            "ipam": ["type": "host-local", "dataDir": work + "/ipam",
-                     "ranges": [[["subnet": "10.90.0.0/16"]], [["subnet": "fd00:90::/64"]]],
-                     "routes": [["dst": "0.0.0.0/0"], ["dst": "::/0"]]] as [String: Any],
-        ] as [String: Any]],
-    ]
-    try JSONSerialization.data(withJSONObject: conflist, options: [.prettyPrinted, .sortedKeys])
-        .write(to: URL(fileURLWithPath: work + "/net.d/10-bench.conflist"))
+    func benchConflist(name: String, bridge: String, ipam: String, dataDir: String, v4: String, v6: String) -> [String: Any] {
+        [
+            "cniVersion": "1.0.0", "name": name,
+            "plugins": [[
+                "type": "bridge", "bridge": bridge, "isGateway": true, "ipMasq": true, "hairpinMode": true,
+                "ipam": ["type": ipam, "dataDir": dataDir,
+                         "ranges": [[["subnet": v4]], [["subnet": v6]]],
+                         "routes": [["dst": "0.0.0.0/0"], ["dst": "::/0"]]] as [String: Any],
+            ] as [String: Any]],
+        ]
+    }
+    func write(_ conflist: [String: Any], _ file: String) throws {
+        try JSONSerialization.data(withJSONObject: conflist, options: [.prettyPrinted, .sortedKeys])
+            .write(to: URL(fileURLWithPath: work + "/net.d/" + file))
+    }
+    let conflist = benchConflist(name: "pr-bench", bridge: "pr-bench0", ipam: "host-local", dataDir: work + "/ipam",
+                                 v4: "10.90.0.0/16", v6: "fd00:90::/64")
+    try write(conflist, "10-bench.conflist")
     // The same network with podrig-ipam in host-local's place (what `podrig net default --ipam
     // podrig` does to the built-in one), on its own bridge and subnets; runp picks it by name.
     let ipamPlugin = args["ipam-plugin"].flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil }
     if ipamPlugin != nil {
-        let pipam: [String: Any] = [
-            "cniVersion": "1.0.0", "name": "pr-bench-pipam",
-            "plugins": [[
-                "type": "bridge", "bridge": "pr-bench1", "isGateway": true, "ipMasq": true, "hairpinMode": true,
-                "ipam": ["type": "podrig-ipam", "dataDir": work + "/ipam-p",
-                         "ranges": [[["subnet": "10.92.0.0/16"]], [["subnet": "fd00:92::/64"]]],
-                         "routes": [["dst": "0.0.0.0/0"], ["dst": "::/0"]]] as [String: Any],
-            ] as [String: Any]],
-        ]
-        try JSONSerialization.data(withJSONObject: pipam, options: [.prettyPrinted, .sortedKeys])
-            .write(to: URL(fileURLWithPath: work + "/net.d/20-bench-pipam.conflist"))
+        try write(benchConflist(name: "pr-bench-pipam", bridge: "pr-bench1", ipam: "podrig-ipam", dataDir: work + "/ipam-p",
+                                v4: "10.92.0.0/16", v6: "fd00:92::/64"), "20-bench-pipam.conflist")
     }
 
     let exe = args["podrig"]!

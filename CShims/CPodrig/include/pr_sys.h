@@ -23,6 +23,10 @@ int pr_pidfd_wait(int pidfd, int timeout_ms);
 /// open(2) with flags and mode (Swift cannot call the variadic open); an fd or -errno.
 int pr_open(const char *path, int flags, unsigned int mode);
 
+/// A small file's text (a cgroup or /proc control file), NUL-terminated in `buf` (of `len` >= 1
+/// bytes; longer text is cut at len - 1). Returns its length or -errno.
+int pr_read_small(const char *path, char *buf, size_t len);
+
 /// statfs(path)'s f_type (TMPFS_MAGIC, EXT4_SUPER_MAGIC, …), or -errno.
 long pr_statfs_type(const char *path);
 /// prctl(PR_SET_CHILD_SUBREAPER, 1); 0 or -errno.
