@@ -55,6 +55,14 @@ public enum CgroupRecord {
         guard let t = (try? Files.readString(file(sandboxDirectory)))?.trimmed, CgroupPath.isPodrigs(t) else { return nil }
         return t
     }
+
+    /// Removes the cgroup a sandbox recorded (its containers' below it too), in whatever hierarchy
+    /// is at `mount`, then the record; gone already is fine. Processes must be gone by now.
+    public static func remove(_ sandboxDirectory: String, mount: String = "/sys/fs/cgroup") throws(PodrigError) {
+        guard let path = read(sandboxDirectory) else { return }
+        if let h = CgroupHierarchy.detect(mount: mount) { try CgroupTree(hierarchy: h).remove(path) }
+        try? Files.remove(file(sandboxDirectory))
+    }
 }
 
 extension CgroupTree {

@@ -78,12 +78,13 @@ public struct CgroupTree: Sendable {
                 let parent = dir
                 dir += "/" + part
                 if hierarchy.version == .v2 { try enableControllers(parent) }
-                if mkdir(dir, 0o755) == 0 {
+                if mkdir(dir, 0o755) == 0 || errno == EEXIST {
+                    // Also when it exists: another podrig may have made it and not yet filled it.
                     if c.name == "cpuset" { try inheritCpuset(parent: parent, dir) }
                 } else if errno == ENOENT && attempt < 4 {
                     raced = true
                     break
-                } else if errno != EEXIST {
+                } else {
                     throw PodrigError.system("mkdir(\(dir))", errno: errno)
                 }
             }
@@ -96,7 +97,8 @@ public struct CgroupTree: Sendable {
         for f in ["cpuset.cpus", "cpuset.mems"] {
             guard let mine = try? Files.readString(dir + "/" + f), mine.trimmed.isEmpty,
                   let theirs = try? Files.readString(parent + "/" + f), !theirs.trimmed.isEmpty else { continue }
-            if let e = CgroupTree.write(dir + "/" + f, theirs.trimmed) { throw e }
+            // Pruned meanwhile by another podrig: the next mkdir below it starts over.
+            if let e = CgroupTree.write(dir + "/" + f, theirs.trimmed) { if Files.exists(dir) { throw e }; return }
         }
     }
 

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import PodrigCore
 import PodrigCgroups
+import PodrigSandbox
 
 /// kubelet's cgroup values for a Pod (pkg/kubelet/cm/helpers_linux.go ResourceConfigForPod) and
 /// for each container (kuberuntime_container_linux.go), over podrig's Pod model.
@@ -159,6 +160,22 @@ public struct CgroupOptions: Sendable {
     }
 }
 
+extension CgroupOptions {
+    /// A CRI sandbox's pod cgroup, made by runp with pause in it (kubelet makes it before the
+    /// sandbox): linux.cgroup_parent below podrig/, else podrig/kubepods/pod<sandbox ID>; the
+    /// sandbox's linux.resources plus linux.overhead where sent, else ResourceConfigForPod over no
+    /// containers yet (BestEffort's 2 shares) until CRIContainers updates it; --pod-max-pids.
+    /// nil when cgroups are disabled; a one-line error without a writable hierarchy.
+    public func sandboxCgroup(_ config: PodSandboxConfig) throws(PodrigError) -> SandboxCgroup? {
+        guard let tree = try tree() else { return nil }
+        var values = CgroupResources.sandbox(resources: config.resources, overhead: config.overhead) ?? PodCgroups.pod(containers: [])
+        values.pidsLimit = podPidsLimit
+        try values.validate(tree.hierarchy.version, what: "linux.resources")
+        let path = try config.cgroupParent.map { p throws(PodrigError) in try CgroupPath.parent(p) }
+        return SandboxCgroup(tree: tree, path: path, resources: values)
+    }
+}
+
 /// The pod's cgroup as PodPlanner uses it: where it is and the tree it is in.
 public struct PodCgroup: Sendable {
     public var tree: CgroupTree
@@ -185,8 +202,6 @@ public struct PodCgroup: Sendable {
 
     /// Removes the cgroup a sandbox recorded (and its containers'), in whatever hierarchy is there.
     public static func removeRecorded(_ sandboxDirectory: String, mount: String = "/sys/fs/cgroup") throws(PodrigError) {
-        guard let path = recorded(sandboxDirectory), CgroupPath.isPodrigs(path) else { return }
-        if let h = CgroupHierarchy.detect(mount: mount) { try CgroupTree(hierarchy: h).remove(path) }
-        try? Files.remove(recordFile(sandboxDirectory))
+        try CgroupRecord.remove(sandboxDirectory, mount: mount)
     }
 }

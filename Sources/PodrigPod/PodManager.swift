@@ -34,6 +34,8 @@ public final class PodManager: @unchecked Sendable {
 
     public init(sandboxOptions: SandboxManager.Options = .init(), network: SandboxNetworkProvider = LoopbackOnlyNetwork(),
                 options: Options = Options()) {
+        var sandboxOptions = sandboxOptions
+        sandboxOptions.cgroupMount = options.cgroups.mount
         self.sandboxes = SandboxManager(options: sandboxOptions, network: network, hooks: PodManager.hooks(root: sandboxOptions.root))
         self.options = options
     }
@@ -93,9 +95,12 @@ public final class PodManager: @unchecked Sendable {
                                       hostname: s.hostNetwork ? nil : String((s.hostname ?? manifest.name).prefix(63)),
                                       logDirectory: logDir, labels: manifest.labels.filter { (try? Validate.labelKey($0.key, what: "")) != nil },
                                       sysctls: s.sysctls, namespaceOptions: ns, userNamespace: s.hostUsers ? nil : .automatic)
-        let record = try sandboxes.run(config, node: node)
+        // kubelet's pod cgroup, made with the sandbox (pause in it).
+        let cgroup = tree.map { SandboxCgroup(tree: $0, path: CgroupPath.pod(uid: manifest.uid, qos: QOSClass.of(s)),
+                                              resources: PodCgroups.pod(s, pidsLimit: options.cgroups.podPidsLimit), disambiguate: true) }
+        let record = try sandboxes.run(config, node: node, cgroup: cgroup)
         let layout = PodLayout(store: sandboxes.store, id: record.id)
-        do {
+        do throws(PodrigError) {
             try Files.makeDirectories(layout.directory, mode: 0o755)
             var raw = manifest.raw
             raw["metadata"]?["name"] = .string(manifest.name)
@@ -107,11 +112,9 @@ public final class PodManager: @unchecked Sendable {
             try Files.writeAtomic(layout.manifest, raw.pretty + "\n")
             var podCgroup: PodCgroup?
             if let tree {
-                var path = CgroupPath.pod(uid: manifest.uid, qos: QOSClass.of(s))
-                // Another pod (another root) with the same metadata.uid: never share its cgroup.
-                if tree.hierarchy.directories(path).contains(where: Files.isDirectory) { path += "-" + record.id.prefix(12) }
-                try PodManager.makePodCgroup(tree, path: path, sandboxDirectory: sandboxes.store.directory(record.id),
-                                             PodCgroups.pod(s, pidsLimit: options.cgroups.podPidsLimit))
+                guard let path = PodCgroup.recorded(sandboxes.store.directory(record.id)) else {
+                    throw PodrigError(.internalError, "sandbox \(record.id.prefix(13)): its pod cgroup is not recorded")
+                }
                 podCgroup = PodCgroup(tree: tree, path: path, singleProcessOOMKill: options.cgroups.singleProcessOOMKill)
             }
             let podrig = options.podrigPath ?? "/proc/self/exe"
@@ -134,18 +137,6 @@ public final class PodManager: @unchecked Sendable {
             throw error
         }
         return try load(record.id)
-    }
-
-    /// The pod's cgroup, recorded in the sandbox's directory first so that removing the sandbox
-    /// (after a failure too) removes it. kubelet's BestEffort QoS cgroup gets the minimum shares.
-    static func makePodCgroup(_ tree: CgroupTree, path: String, sandboxDirectory: String, _ values: CgroupResources) throws(PodrigError) {
-        try Files.writeAtomic(PodCgroup.recordFile(sandboxDirectory), path + "\n", sync: false)
-        if path.contains("/besteffort/") {
-            var qos = CgroupResources()
-            qos.cpuShares = KubeletMapping.minShares
-            try tree.create(CgroupHierarchy.topName + "/kubepods/besteffort", qos)
-        }
-        try tree.create(path, values)
     }
 
     func readlinkSelf() -> String? {
@@ -303,10 +294,6 @@ public final class PodManager: @unchecked Sendable {
 
     /// beforeRemove: the pod's log directory goes with it (its state goes with the sandbox directory).
     static func removePodFiles(_ record: SandboxRecord, store: SandboxStore) throws(PodrigError) {
-        // Its cgroups (the pod's, its containers' and CRI containers'): processes are gone by now.
-        do { try PodCgroup.removeRecorded(store.directory(record.id)) } catch {
-            Log.warn("sandbox \(record.id.prefix(13)): \(error) (doctor --leaks lists what is left)")
-        }
         let layout = PodLayout(store: store, id: record.id)
         PodVolumes.unmount(layout)
         guard layout.exists, let dir = record.config.logDirectory else { return }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PodrigCgroups
 import PodrigCore
 
 /// The CRI sandbox verbs (RunPodSandbox, StopPodSandbox, RemovePodSandbox, status, list) on
@@ -17,6 +18,8 @@ public final class SandboxManager: @unchecked Sendable {
         public var nodeIPs: [String]?
         /// How long pause gets to exit on SIGTERM before SIGKILL.
         public var pauseStopTimeout: Double = 2
+        /// Where the cgroup hierarchy a sandbox's recorded pod cgroup is in is mounted (removal).
+        public var cgroupMount = "/sys/fs/cgroup"
 
         public init() {}
     }
@@ -68,7 +71,8 @@ public final class SandboxManager: @unchecked Sendable {
     /// Creates the namespaces, starts pause, pins the netns, attaches the network and records the
     /// sandbox as READY. On any failure, everything made so far is undone before the error is thrown.
     /// `node`: a simulated cluster node (PodrigCluster) to run on instead of this host.
-    public func run(_ config: PodSandboxConfig, node: SandboxNode? = nil) throws(PodrigError) -> SandboxRecord {
+    /// `cgroup`: the pod cgroup, made on pause's side of runp and pause started in it.
+    public func run(_ config: PodSandboxConfig, node: SandboxNode? = nil, cgroup: SandboxCgroup? = nil) throws(PodrigError) -> SandboxRecord {
         Checkpoint.mark("runp:start")
         let pausePath = try resolvePause()
         try PodSandboxConfig.checkUserNamespace(config.namespaceOptions, config.userNamespace)
@@ -99,9 +103,9 @@ public final class SandboxManager: @unchecked Sendable {
             }
             Checkpoint.mark("runp:state-created")
             if canOverlap(record) {
-                try startOverlapped(&record, pausePath: pausePath)
+                try startOverlapped(&record, pausePath: pausePath, cgroup: cgroup)
             } else {
-                try startPause(&record, pausePath: pausePath)
+                try startPause(&record, pausePath: pausePath, cgroup: cgroup)
                 if config.hostNetwork {
                     // kubelet's rule: a hostNetwork pod's IPs are its node's (both families).
                     if let node { record.podIPs = node.hostIPs } else { record.podIPs = try hostNetworkIPs() }
@@ -153,7 +157,7 @@ public final class SandboxManager: @unchecked Sendable {
     /// does, lo up), the plugin chain runs on a second thread, and pause joins the pinned netns
     /// on this one. Both are waited for; if either fails, the record says what exists for
     /// cleanUp (a failed attach has undone itself; a failed pause leaves the attachment to DEL).
-    private func startOverlapped(_ record: inout SandboxRecord, pausePath: String) throws(PodrigError) {
+    private func startOverlapped(_ record: inout SandboxRecord, pausePath: String, cgroup: SandboxCgroup?) throws(PodrigError) {
         let path = netnsPath(record.id)
         try NetnsPin.create(path: path)
         record.netnsPath = path
@@ -164,7 +168,7 @@ public final class SandboxManager: @unchecked Sendable {
         let network = self.network
         let attach = Background.start { () throws(PodrigError) -> NetworkAttachment in try network.attach(ctx) }
         var pauseFailure: PodrigError?
-        do throws(PodrigError) { try startPause(&record, pausePath: pausePath, joinNetns: path) } catch { pauseFailure = error }
+        do throws(PodrigError) { try startPause(&record, pausePath: pausePath, joinNetns: path, cgroup: cgroup) } catch { pauseFailure = error }
         let attachment: NetworkAttachment
         do throws(PodrigError) { attachment = try attach.wait() } catch {
             record.networkAttached = false  // attach has already undone its own work: no second DEL
@@ -177,9 +181,16 @@ public final class SandboxManager: @unchecked Sendable {
     }
 
     /// `joinNetns`: the pod's netns is already made and pinned there (startOverlapped): pause joins it.
-    private func startPause(_ record: inout SandboxRecord, pausePath: String, joinNetns: String? = nil) throws(PodrigError) {
+    /// `cgroup`: made here, so that with the plugin chain on the other thread its mkdirs and pause's
+    /// v1 migration (an RCU grace period, ≈ 10 ms) overlap the chain.
+    private func startPause(_ record: inout SandboxRecord, pausePath: String, joinNetns: String? = nil, cgroup: SandboxCgroup? = nil) throws(PodrigError) {
         let ns = record.config.namespaceOptions
         var spawn = SpawnOptions(path: pausePath, arguments: ["podrig-pause"])
+        if let cgroup {
+            let path = try cgroup.create(id: record.id, sandboxDirectory: store.directory(record.id))
+            Checkpoint.mark("runp:cgroup-made")
+            cgroup.join(&spawn, path: path)
+        }
         spawn.detach = true
         spawn.unshare = [.uts]
         if let userns = record.config.userNamespace {
@@ -278,6 +289,7 @@ public final class SandboxManager: @unchecked Sendable {
         Checkpoint.mark("stopp:locked")
         try beforeStop(record)
         try teardown(&record)
+        removeCgroup(record)
         record.state = .notReady
         try store.save(record)
         Checkpoint.mark("stopp:done")
@@ -317,6 +329,15 @@ public final class SandboxManager: @unchecked Sendable {
         }
     }
 
+    /// The pod cgroup (and its containers' below it), once pause and the containers are gone: by
+    /// stopp, rmp and the undo of a failed runp. A failure is said, not thrown (`doctor --leaks`
+    /// lists what is left; the record stays for the next stopp or rmp to retry).
+    private func removeCgroup(_ record: SandboxRecord) {
+        do { try CgroupRecord.remove(store.directory(record.id), mount: options.cgroupMount) } catch {
+            Log.warn("sandbox \(record.id.prefix(13)): \(error) (doctor --leaks lists what is left)")
+        }
+    }
+
     // MARK: RemovePodSandbox
 
     /// Removes a sandbox's state. A READY sandbox needs `force` (it is stopped first). Removing
@@ -342,6 +363,7 @@ public final class SandboxManager: @unchecked Sendable {
         }
         try beforeStop(record)
         try teardown(&record, force: force)
+        removeCgroup(record)
         try hooks.beforeRemove?(record)
         Checkpoint.mark("rmp:remove-state")
         try store.remove(id)
@@ -359,6 +381,7 @@ public final class SandboxManager: @unchecked Sendable {
         if let path = r.netnsPath {
             do { try NetnsPin.unpin(path: path) } catch { Log.warn("cleanup of sandbox \(r.id.prefix(13)): \(error)") }
         }
+        removeCgroup(r)
         do { try store.remove(r.id) } catch { Log.warn("cleanup of sandbox \(r.id.prefix(13)): \(error)") }
     }
 

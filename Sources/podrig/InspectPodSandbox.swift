@@ -29,7 +29,7 @@ struct InspectPodSandbox: ParsableCommand {
         let store = SandboxStore(root: global.root)
         let record = try store.load(try store.resolve(id))
         var doc = SandboxView.inspect(record)
-        // The pod cgroup (CRI: made with its first container) and the limits in force there.
+        // The pod cgroup (made with the sandbox, pause in it) and the limits in force there.
         if let path = PodCgroup.recorded(store.directory(record.id)) {
             var cg: JSON = ["path": .string(path)]
             if let values = CgroupResources.sandbox(resources: record.config.resources, overhead: record.config.overhead) { cg["resources"] = values.json }

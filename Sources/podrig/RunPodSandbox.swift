@@ -1,5 +1,6 @@
 import ArgumentParser
 import PodrigCore
+import PodrigPod
 import PodrigSandbox
 
 struct RunPodSandbox: ParsableCommand {
@@ -29,6 +30,7 @@ struct RunPodSandbox: ParsableCommand {
         flags.apply()
         let config = try PodSandboxConfig.load(path: podConfig)
         let node = try flags.resolveNode()
-        print(try flags.sandboxManager().run(config, node: node).id)
+        let cgroup = try flags.cgroups.sandboxCgroup(config)
+        print(try flags.sandboxManager().run(config, node: node, cgroup: cgroup).id)
     }
 }

@@ -70,6 +70,7 @@ struct SandboxFlags {
         var o = SandboxManager.Options()
         o.root = root
         o.pausePath = pausePath
+        o.cgroupMount = cgroups.mount
         if !nodeIPs.isEmpty { o.nodeIPs = nodeIPs }
         return o
     }

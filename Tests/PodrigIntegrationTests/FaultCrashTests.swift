@@ -7,7 +7,7 @@ import Testing
 /// does). Either way `podrig doctor --leaks` must end clean.
 @Suite(.serialized, .enabled(if: isRoot, "needs root"))
 struct FaultCrashTests {
-    static let runSteps = ["runp:start", "runp:state-created", "runp:pause-started",
+    static let runSteps = ["runp:start", "runp:state-created", "runp:cgroup-made", "runp:pause-started",
                            "runp:netns-pinned", "runp:attach", "runp:attached", "runp:ready"]
     static let stopSteps = ["stopp:locked", "stop:pause-signalled", "stop:detached", "stop:pause-stopped",
                             "stop:unpinned", "stopp:done"]
@@ -42,7 +42,7 @@ struct FaultCrashTests {
 
     @Test func crashDuringHostNetworkRunp() throws {
         let root = TestRoot()
-        for step in ["runp:state-created", "runp:pause-started"] {
+        for step in ["runp:state-created", "runp:cgroup-made", "runp:pause-started"] {
             #expect(runp(root, "crashhost", crashAt: step, hostNetwork: true).code == 128 + 9)
         }
         let ids = try SandboxStore(root: root.path).ids()
