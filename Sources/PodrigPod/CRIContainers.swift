@@ -82,8 +82,9 @@ public struct CRIContainers {
             guard mkfifo(layout.startGate, 0o600) == 0 else { throw PodrigError.system("mkfifo(\(layout.startGate))", errno: errno) }
             planner.startGate = layout.startGate
             if let tree {
-                // The sandbox's linux.cgroup_parent (kubelet's pod cgroup), else kubelet's shape under podrig/.
-                // Without one: named by the sandbox ID (CRI callers other than kubelet reuse pod uids).
+                // The pod cgroup runp made (pause in it); for a sandbox made without cgroups, made now:
+                // its linux.cgroup_parent (kubelet's pod cgroup), else named by the sandbox ID (CRI
+                // callers other than kubelet reuse pod uids).
                 let dir = store.directory(sandboxID)
                 let path: String
                 if let recorded = PodCgroup.recorded(dir) {

@@ -88,7 +88,10 @@ func must(_ r: RunOutput, _ what: String) throws -> RunOutput {
 
 let spawnLock = NSLock()
 
+/// PODRIG_CGROUPS passed on (`PODRIG_CGROUPS=disabled hack/bench`: podrig without its cgroups, the
+/// runp of before the pod cgroup was made with the sandbox).
 let baseEnv = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "LC_ALL=C"]
+    + (ProcessInfo.processInfo.environment["PODRIG_CGROUPS"].map { ["PODRIG_CGROUPS=" + $0] } ?? [])
 
 func randomHex(_ n: Int) -> String {
     var s = ""
