@@ -1,6 +1,17 @@
-// fork → namespaces → exec in one function. Everything after fork() is async-signal-safe:
+// fork → namespaces → exec in one function. Everything after the fork is async-signal-safe:
 // raw syscalls only, no malloc, no stdio. Failures travel back as {step, errno} over a
 // CLOEXEC pipe; a successful execve closes the pipe, so EOF with no error message means success.
+//
+// The fork is vfork-style (clone CLONE_VM|CLONE_VFORK on a stack of its own, as glibc's
+// posix_spawn does): copying the page tables of a 38 MB multi-threaded Swift process cost more
+// than the rest of a plugin exec. The child then shares our memory while the calling thread waits
+// (other threads run on): it writes only its own stack and errno (the suspended caller's), calls
+// no glibc function that takes a lock or keeps process state (ids are set by raw syscalls: glibc's
+// setresuid would signal our threads to follow), and runs with every signal blocked until its
+// handlers are SIG_DFL, so no handler of ours runs on its stack. Two modes keep a real fork: a new
+// user namespace (the kernel refuses unshare(CLONE_NEWUSER) to a task sharing its memory, and the
+// parent must write the maps while the child waits) and clone3 into a v2 cgroup (glibc has no
+// clone3 that runs a function on a new stack).
 #define _GNU_SOURCE
 #include "pr_spawn.h"
 #include "pr_netns.h"
@@ -16,6 +27,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -90,7 +102,7 @@ void pr_spawn_attr_init(pr_spawn_attr *attr) {
 static void write_all(int fd, const void *buf, size_t len) {
     const char *p = buf;
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = (ssize_t)syscall(SYS_write, fd, p, len);
         if (n < 0) {
             if (errno == EINTR) continue;
             return;
@@ -232,12 +244,22 @@ static int load_seccomp(const pr_spawn_attr *a) {
     return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0);
 }
 
+// The program is started by a second child (not ours): to enter a PID namespace (setns/unshare of
+// one applies to children only), to be reparented to init (detach) or to our subreaper (reparent).
+static int forks_again(const pr_spawn_attr *a) {
+    if (a->detach || a->reparent || (a->unshare_flags & CLONE_NEWPID)) return 1;
+    for (int i = 0; i < a->ns_count; i++) {
+        if (a->ns_types[i] == CLONE_NEWPID) return 1;
+    }
+    return 0;
+}
+
 // Runs in the child (or grandchild); never returns.
 static __attribute__((noreturn)) void child_setup(const pr_spawn_attr *a, int pipe_fd) {
     if (a->detach || a->new_session) {
         if (setsid() < 0) child_fail(pipe_fd, PR_STEP_SETSID);
     }
-    if (a->parent_death_signal && !a->detach) {
+    if (a->parent_death_signal && !forks_again(a)) {
         if (prctl(PR_SET_PDEATHSIG, a->parent_death_signal, 0, 0, 0) != 0)
             child_fail(pipe_fd, PR_STEP_PDEATHSIG);
     }
@@ -288,10 +310,11 @@ static __attribute__((noreturn)) void child_setup(const pr_spawn_attr *a, int pi
         }
     }
     if (a->set_ids) {
-        if (setgroups(a->group_count, a->group_count ? a->groups : NULL) != 0)
+        // Raw syscalls: this task's ids only (glibc's wrappers would make our other threads follow).
+        if (syscall(SYS_setgroups, a->group_count, a->group_count ? a->groups : NULL) != 0)
             child_fail(pipe_fd, PR_STEP_SETGROUPS);
-        if (setresgid(a->gid, a->gid, a->gid) != 0) child_fail(pipe_fd, PR_STEP_SETGID);
-        if (setresuid(a->uid, a->uid, a->uid) != 0) child_fail(pipe_fd, PR_STEP_SETUID);
+        if (syscall(SYS_setresgid, a->gid, a->gid, a->gid) != 0) child_fail(pipe_fd, PR_STEP_SETGID);
+        if (syscall(SYS_setresuid, a->uid, a->uid, a->uid) != 0) child_fail(pipe_fd, PR_STEP_SETUID);
     }
     if (a->set_caps) {
         if (set_caps(a) != 0) child_fail(pipe_fd, PR_STEP_CAPSET);
@@ -338,18 +361,33 @@ static __attribute__((noreturn)) void child_setup(const pr_spawn_attr *a, int pi
     child_fail(pipe_fd, PR_STEP_EXEC);
 }
 
+// The kernel's struct sigaction (x86_64, arm64 and the generic layout); SIG_DFL needs no restorer.
+struct pr_kernel_sigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)(void);
+    uint64_t mask;
+};
+
+// Every signal, glibc's own two included (its sigprocmask leaves those unblocked).
+static int block_all_signals(uint64_t *old) {
+    uint64_t all = ~0ULL;
+    return (int)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, old, sizeof(all));
+}
+
 static void reset_signals(int pipe_fd) {
-    // Swift's threads may block signals; a fresh program must start with defaults.
-    sigset_t none;
-    sigemptyset(&none);
-    struct sigaction dfl;
+    // A fresh program starts with defaults; until they are, every signal stays blocked (the
+    // parent blocked them all before the clone), so none of our handlers runs in the child.
+    struct pr_kernel_sigaction dfl;
     memset(&dfl, 0, sizeof(dfl));
-    dfl.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++) {
+    dfl.handler = SIG_DFL;
+    for (int sig = 1; sig <= 64; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
-        sigaction(sig, &dfl, NULL);  // fails harmlessly for glibc-reserved signals
+        syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
     }
-    if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) child_fail(pipe_fd, PR_STEP_SIGNALS);
+    uint64_t none = 0;
+    if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none)) != 0)
+        child_fail(pipe_fd, PR_STEP_SIGNALS);
 }
 
 // "0" into cgroup.procs moves the writer (this child) itself (unless clone3 started it in its v2
@@ -380,14 +418,32 @@ static void join_cgroups(const pr_spawn_attr *a, int pipe_fd, int into) {
     }
 }
 
-static __attribute__((noreturn)) void child_main(const pr_spawn_attr *a, int pipe_fd, int sync_fd, int into) {
+// The stacks of the vfork-style children: one for the child, one for the program's own child when
+// it forks again; each above a guard page. Untouched pages cost nothing.
+#define SPAWN_STACK_SIZE (64 * 1024)
+
+typedef struct {
+    const pr_spawn_attr *attr;
+    int pipe_fd;
+    int sync_fd;
+    int into;
+    int vm;                 // shares our memory (clone CLONE_VM|CLONE_VFORK)
+    char *grandchild_stack; // top of the second stack, with vm
+} spawn_child;
+
+static int grandchild_main(void *arg) {
+    const spawn_child *c = arg;
+    child_setup(c->attr, c->pipe_fd);
+}
+
+static __attribute__((noreturn)) void child_main(const spawn_child *c) {
+    const pr_spawn_attr *a = c->attr;
+    int pipe_fd = c->pipe_fd;
     reset_signals(pipe_fd);
-    join_cgroups(a, pipe_fd, into);
-    int joins_pidns = 0;
+    join_cgroups(a, pipe_fd, c->into);
     for (int i = 0; i < a->ns_count; i++) {
         if (a->ns_types[i] == CLONE_NEWUSER) continue;  // joined last, in child_setup
         if (setns(a->ns_fds[i], a->ns_types[i]) != 0) child_fail_at(pipe_fd, PR_STEP_SETNS, i);
-        if (a->ns_types[i] == CLONE_NEWPID) joins_pidns = 1;
     }
     int flags = a->unshare_flags;
     if (flags & CLONE_NEWUSER) {
@@ -398,17 +454,22 @@ static __attribute__((noreturn)) void child_main(const pr_spawn_attr *a, int pip
         write_all(pipe_fd, &msg, sizeof(msg));
         char go = 0;
         ssize_t n;
-        while ((n = read(sync_fd, &go, 1)) < 0 && errno == EINTR) {}
+        while ((n = read(c->sync_fd, &go, 1)) < 0 && errno == EINTR) {}
         if (n != 1) _exit(127);  // the parent failed to map it and reports why
-        close(sync_fd);
+        close(c->sync_fd);
         flags &= ~CLONE_NEWUSER;
     }
     if (flags) {
         if (unshare(flags) != 0) child_fail(pipe_fd, PR_STEP_UNSHARE);
     }
-    // setns/unshare of a PID namespace only applies to children: fork once more to enter it.
-    if (joins_pidns || (a->unshare_flags & CLONE_NEWPID) || a->detach || a->reparent) {
-        pid_t grandchild = fork();
+    if (forks_again(a)) {
+        pid_t grandchild;
+        if (c->vm) {
+            // vfork-style again: we wait until the program has exec'd (or failed), then exit.
+            grandchild = clone(grandchild_main, c->grandchild_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, (void *)c);
+        } else {
+            grandchild = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);  // fork without atfork handlers
+        }
         if (grandchild < 0) child_fail(pipe_fd, PR_STEP_FORK_AGAIN);
         if (grandchild > 0) {
             spawn_msg msg = {MSG_PID, 0, 0, grandchild};
@@ -417,6 +478,10 @@ static __attribute__((noreturn)) void child_main(const pr_spawn_attr *a, int pip
         }
     }
     child_setup(a, pipe_fd);
+}
+
+static int vm_child_main(void *arg) {
+    child_main(arg);
 }
 
 // The parent's half of a new user namespace: its maps, written from outside (we hold CAP_SETUID
@@ -466,6 +531,34 @@ static int write_id_maps(pid_t pid, const pr_spawn_attr *attr) {
     return rc != 0 ? rc : write_map(pid, "gid_map", attr->gid_map);
 }
 
+// The vfork-style child: 0 and its pid, or -errno. Returns once the child has exec'd or exited
+// (with forks_again: once the program has exec'd or failed and the child exited).
+static int spawn_vm_child(spawn_child *c, pid_t *pid) {
+    long page = sysconf(_SC_PAGESIZE);
+    size_t stride = (size_t)page + SPAWN_STACK_SIZE;
+    char *map = mmap(NULL, 2 * stride, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (map == MAP_FAILED) return -errno;
+    if (mprotect(map, (size_t)page, PROT_NONE) != 0 || mprotect(map + stride, (size_t)page, PROT_NONE) != 0) {
+        int err = errno;
+        munmap(map, 2 * stride);
+        return -err;
+    }
+    c->vm = 1;
+    c->grandchild_stack = map + 2 * stride;
+    uint64_t old = 0;
+    int err = block_all_signals(&old) != 0 ? errno : 0;
+    pid_t child = -1;
+    if (err == 0) {
+        child = clone(vm_child_main, map + stride, CLONE_VM | CLONE_VFORK | SIGCHLD, c);
+        if (child < 0) err = errno;
+        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof(old));
+    }
+    munmap(map, 2 * stride);  // neither child runs on it any more
+    if (err != 0) return -err;
+    *pid = child;
+    return 0;
+}
+
 int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_step, int *failed_index) {
     *failed_step = PR_STEP_NONE;
     *failed_index = -1;
@@ -485,47 +578,46 @@ int pr_spawn(const pr_spawn_attr *attr, pid_t *pid, int *is_child, int *failed_s
         *failed_step = PR_STEP_PIPE;
         return -err;
     }
+    spawn_child c = {.attr = attr, .pipe_fd = pipefd[1], .sync_fd = syncfd[0]};
     pid_t child = -1;
-    int into = 0;
+    int rc = 0;
     if (attr->cgroup_into) {
-        int rc = pr_fork_into_cgroup(attr->cgroup_dir_fd, &child);
+        rc = pr_fork_into_cgroup(attr->cgroup_dir_fd, &child);
         if (rc == 0) {
-            into = 1;
-        } else if (rc != -ENOSYS && rc != -EINVAL && rc != -E2BIG) {
-            close(pipefd[0]);
-            close(pipefd[1]);
-            if (userns) {
-                close(syncfd[0]);
-                close(syncfd[1]);
-            }
+            c.into = 1;
+        } else if (rc == -ENOSYS || rc == -EINVAL || rc == -E2BIG) {
+            rc = 0;
+        } else {
             *failed_step = PR_STEP_CGROUP;
-            return rc;
         }
     }
-    if (!into) child = fork();
-    if (child < 0) {
-        int err = errno;
+    if (rc == 0 && !c.into) {
+        if (userns) {
+            child = (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);  // fork without atfork handlers
+            if (child < 0) rc = -errno;
+        } else {
+            rc = spawn_vm_child(&c, &child);
+        }
+        if (rc != 0) *failed_step = PR_STEP_FORK;
+    }
+    if (rc != 0) {
         close(pipefd[0]);
         close(pipefd[1]);
         if (userns) {
             close(syncfd[0]);
             close(syncfd[1]);
         }
-        *failed_step = PR_STEP_FORK;
-        return -err;
+        return rc;
     }
-    if (child == 0) {
+    if (child == 0) {  // a real fork's child (a vfork-style one starts in vm_child_main)
         close(pipefd[0]);
         if (userns) close(syncfd[1]);
-        child_main(attr, pipefd[1], syncfd[0], into);
+        child_main(&c);
     }
     close(pipefd[1]);
     if (userns) close(syncfd[0]);
 
-    int forked_again = attr->detach || attr->reparent || (attr->unshare_flags & CLONE_NEWPID);
-    for (int i = 0; i < attr->ns_count; i++) {
-        if (attr->ns_types[i] == CLONE_NEWPID) forked_again = 1;
-    }
+    int forked_again = forks_again(attr);
     pid_t program = forked_again ? -1 : child;
     int err = 0;
     spawn_msg msg;

@@ -156,7 +156,9 @@ typedef struct pr_spawn_attr {
     int stdin_fd;
     int stdout_fd;
     int stderr_fd;
-    /// Signal sent to the child when its parent dies (0 = none).
+    /// Signal sent to the program when its parent dies (0 = none); only when the program is our
+    /// direct child (not with detach, reparent or a PID namespace, where its parent is the
+    /// intermediate child that exits once it has exec'd).
     int parent_death_signal;
     /// stdin is a pty slave: make it the controlling terminal (needs new_session or detach).
     int controlling_tty;
@@ -165,6 +167,8 @@ typedef struct pr_spawn_attr {
 void pr_spawn_attr_init(pr_spawn_attr *attr);
 
 /// fork → join/unshare namespaces → (fork again for a PID namespace or detach) → set up → execve.
+/// The forks are vfork-style (CLONE_VM|CLONE_VFORK) but for a new user namespace and clone3 into
+/// a v2 cgroup (spawn.c says why); returns once the program has exec'd or failed.
 /// Returns 0 and the pid (in our PID namespace) of the program, or -errno with the failed step.
 /// `is_child` tells whether the program is our direct child (caller must wait for it).
 /// `failed_index` names the namespace, mount or rlimit entry that failed (-1 otherwise).
