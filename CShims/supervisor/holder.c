@@ -1,12 +1,10 @@
 // A container's cgroup holder: a fork of the supervisor that moves itself into the container's
 // cgroups once, at supervisor start, and then forks every process of the container for it (each
 // start and restart, hooks, exec probes). A child forked inside a cgroup inherits it: no
-// migration, so none of them waits for the kernel's cgroup_threadgroup_rwsem (a write of
-// cgroup.procs waits out an RCU grace period, ~10 ms, when no migration happened just before).
-// The one migration, the holder's own, runs while `podrig create` returns and the CLI's next
-// verb starts. The holder is forked after plan_load: every pointer in a pr_spawn_attr (the plan's
-// strings, mounts, seccomp filter) means the same in both processes, so a request is the attr
-// itself plus its fds (SCM_RIGHTS). It never execs; pr_spawn does all fork→exec work, with
+// migration per start. The holder's own migration goes through each tree's `tasks`
+// (cgroup_join_open), which spares it the kernel's cgroup_threadgroup_rwsem. The holder is forked
+// after plan_load: every pointer in a pr_spawn_attr (the plan's strings, mounts, seccomp filter)
+// means the same in both processes, so a request is the attr itself plus its fds (SCM_RIGHTS). It never execs; pr_spawn does all fork→exec work, with
 // `reparent`, so the programs end up the supervisor's children (it is their subreaper).
 #define _GNU_SOURCE
 #include "sup.h"
@@ -58,9 +56,9 @@ static __attribute__((noreturn)) void holder_main(container *c, int fd, pid_t su
     int inherited_score = exempt_from_oom();
     holder_reply failed = {0, PR_STEP_NONE, -1, 0};
     for (int i = 0; c->cgroup_procs[i]; i++) {
-        int cg = open(c->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+        int cg = cgroup_join_open(c->cgroup_procs[i]);
         if (cg < 0 || write(cg, "0", 1) != 1) {
-            failed = (holder_reply){-errno, PR_STEP_CGROUP, i, 0};
+            failed = (holder_reply){cg < 0 ? cg : -errno, PR_STEP_CGROUP, i, 0};
             if (cg >= 0) close(cg);
             break;
         }
@@ -110,6 +108,25 @@ static __attribute__((noreturn)) void holder_main(container *c, int fd, pid_t su
         for (int i = 0; i < nfds; i++) close(fds[i]);
         while (send(fd, &r, sizeof(r), MSG_NOSIGNAL) < 0 && errno == EINTR) {}
     }
+}
+
+// The file a single-threaded process joins a cgroup through by writing "0": v1's `tasks` next to
+// `procs` (cgroup.procs), else `procs` itself (v2; test trees without one). "0" in `tasks` moves
+// the writing thread alone, for which the kernel skips the global cgroup_threadgroup_rwsem
+// (cgroup_procs_write_start): no RCU grace period (~10 ms) to wait out, no fork or exit elsewhere
+// stalled. A freshly forked child has one thread, so that moves the whole process.
+int cgroup_join_open(const char *procs) {
+    const char *slash = strrchr(procs, '/');
+    char tasks[4096];
+    if (slash && strcmp(slash + 1, "cgroup.procs") == 0 && (size_t)(slash - procs) + sizeof("/tasks") <= sizeof(tasks)) {
+        memcpy(tasks, procs, (size_t)(slash - procs));
+        memcpy(tasks + (slash - procs), "/tasks", sizeof("/tasks"));
+        int fd = open(tasks, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) return fd;
+        if (errno != ENOENT) return -errno;
+    }
+    int fd = open(procs, O_WRONLY | O_CLOEXEC);
+    return fd >= 0 ? fd : -errno;
 }
 
 void holder_start(container *c) {

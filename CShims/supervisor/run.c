@@ -52,9 +52,9 @@ static int spawn_joined(container *c, pr_spawn_attr *a, const ns_join *joins, in
             }
         }
         for (int i = 0; !c->cgroup_dir && procs && procs[i] && i < PR_SPAWN_MAX_CGROUPS; i++) {
-            int fd = open(procs[i], O_WRONLY | O_CLOEXEC);
+            int fd = cgroup_join_open(procs[i]);  // the child is single-threaded: `tasks` on v1
             if (fd < 0) {
-                rc = -errno;
+                rc = fd;
                 snprintf(why, why_len, "open(%s): %s", procs[i], strerror(-rc));
                 break;
             }

@@ -191,6 +191,7 @@ void holder_start(container *c);  // forks its holder (nothing without cgroup.pr
 int holder_spawn(container *c, const pr_spawn_attr *a, pid_t *pid, int *step, int *index);  // pr_spawn's 0 / -errno, or HOLDER_NONE
 void holder_stop(container *c);   // SIGKILL and reap
 int holder_reaped(pid_t pid);     // 1 when pid was a holder (reap() found it dead)
+int cgroup_join_open(const char *procs);  // fd to write "0" into to join procs' cgroup (v1: its tasks), or -errno
 
 // probe.c
 void probes_reset(container *c);
