@@ -56,15 +56,36 @@ public struct CRIContainers {
         let id = try Identifiers.newID()
         let layout = PodLayout(directory: directory(sandboxID, id))
         let tree = try pods.options.cgroups.tree()
-        var podValues: CgroupResources?
-        if let tree {
-            let spec = CRIContainers.podSpec(config, sandbox: record.config), node = NodeCapacity.discover()
-            try PodCgroups.validate(spec, node: node, version: tree.hierarchy.version)
-            podValues = podCgroupValues(record, adding: PodCgroups.container(config.container, pod: spec, node: node, version: tree.hierarchy.version))
-        }
         var podCgroup: PodCgroup?
         var supervisor: ProcessIdentity?
         do throws(PodrigError) {
+            if let tree {
+                let spec = CRIContainers.podSpec(config, sandbox: record.config), node = NodeCapacity.discover()
+                try PodCgroups.validate(spec, node: node, version: tree.hierarchy.version)
+                let values = PodCgroups.container(config.container, pod: spec, node: node, version: tree.hierarchy.version)
+                let podValues = podCgroupValues(record, adding: values)
+                // The pod cgroup runp made (pause in it); for a sandbox made without cgroups, made now:
+                // its linux.cgroup_parent (kubelet's pod cgroup), else named by the sandbox ID (CRI
+                // callers other than kubelet reuse pod uids).
+                let dir = store.directory(sandboxID)
+                let path: String
+                if let recorded = PodCgroup.recorded(dir) {
+                    path = recorded
+                } else {
+                    path = try record.config.cgroupParent.map { p throws(PodrigError) in try CgroupPath.parent(p) } ?? CgroupPath.pod(uid: sandboxID, qos: nil)
+                    try Files.writeAtomic(PodCgroup.recordFile(dir), path + "\n", sync: false)
+                }
+                var cg = PodCgroup(tree: tree, path: path, containerID: id)
+                // The mkdirs and writes (five trees on v1) run on a second thread while the rest
+                // of create plans the container; the planner waits for them at its cgroup step.
+                // The pod's values go first: v1 refuses a child quota above its parent's.
+                let rel = cg.containerPath(config.container.name)
+                cg.made = Background.start { () throws(PodrigError) -> [CgroupResources.Write] in
+                    try tree.create(path, podValues)
+                    return try tree.create(rel, values)
+                }
+                podCgroup = cg
+            }
             try Files.makeDirectories(layout.directory, mode: 0o755)
             let cfg = record.config
             let manifest = CRIContainers.manifest(config, sandbox: cfg)
@@ -81,24 +102,7 @@ public struct CRIContainers {
             // cgroups while create returns; `start` opens this gate (runc's exec.fifo, in effect).
             guard mkfifo(layout.startGate, 0o600) == 0 else { throw PodrigError.system("mkfifo(\(layout.startGate))", errno: errno) }
             planner.startGate = layout.startGate
-            if let tree {
-                // The pod cgroup runp made (pause in it); for a sandbox made without cgroups, made now:
-                // its linux.cgroup_parent (kubelet's pod cgroup), else named by the sandbox ID (CRI
-                // callers other than kubelet reuse pod uids).
-                let dir = store.directory(sandboxID)
-                let path: String
-                if let recorded = PodCgroup.recorded(dir) {
-                    path = recorded
-                } else {
-                    path = try cfg.cgroupParent.map { p throws(PodrigError) in try CgroupPath.parent(p) } ?? CgroupPath.pod(uid: sandboxID, qos: nil)
-                    try Files.writeAtomic(PodCgroup.recordFile(dir), path + "\n", sync: false)
-                }
-                // Raised (or lifted) before the container's own cgroup is made: v1 refuses a child
-                // quota above its parent's.
-                try tree.create(path, podValues ?? CgroupResources())
-                podCgroup = PodCgroup(tree: tree, path: path, containerID: id)
-                planner.cgroup = podCgroup
-            }
+            planner.cgroup = podCgroup
             let plan = try planner.prepare()
             try Files.writeAtomic(layout.plan, plan.pretty + "\n")
             let meta: JSON = [
@@ -115,7 +119,10 @@ public struct CRIContainers {
             try Files.writeAtomic(layout.supervisor, sj.compact)
         } catch {
             supervisor?.terminate(grace: 5)
-            if let podCgroup { try? podCgroup.tree.remove(podCgroup.containerPath(config.container.name)) }
+            if let podCgroup {
+                _ = try? podCgroup.made?.wait()  // its mkdirs done before the removal
+                try? podCgroup.tree.remove(podCgroup.containerPath(config.container.name))
+            }
             try? Files.removeTree(layout.directory)
             throw error
         }

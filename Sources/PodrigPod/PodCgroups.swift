@@ -184,6 +184,9 @@ public struct PodCgroup: Sendable {
     public var containerID: String?
     /// CgroupOptions.singleProcessOOMKill.
     public var singleProcessOOMKill = false
+    /// The container's cgroup, being made (mkdirs and writes) by the caller on another thread: the
+    /// planner waits for it and records what it wrote, rather than making it itself.
+    public var made: Background<[CgroupResources.Write]>?
 
     public init(tree: CgroupTree, path: String, containerID: String? = nil, singleProcessOOMKill: Bool = false) {
         self.tree = tree

@@ -204,7 +204,8 @@ public struct PodPlanner {
             let res = PodCgroups.container(c, pod: spec, node: node, version: cgroup.tree.hierarchy.version,
                                            singleProcessOOMKill: cgroup.singleProcessOOMKill)
             let rel = cgroup.containerPath(c.name)
-            let written = try cgroup.tree.create(rel, res)
+            let written: [CgroupResources.Write]
+            if let made = cgroup.made { written = try made.wait() } else { written = try cgroup.tree.create(rel, res) }
             let h = cgroup.tree.hierarchy
             var cg: JSON = ["path": .string(rel), "procs": .array(h.procsFiles(rel).map { .string($0) }),
                             "resources": res.json, "files": .object(JSONObject(written.map { ($0.file, JSON.string($0.value)) }))]
