@@ -114,7 +114,8 @@ static __attribute__((noreturn)) void holder_main(container *c, int fd, pid_t su
 // `procs` (cgroup.procs), else `procs` itself (v2; test trees without one). "0" in `tasks` moves
 // the writing thread alone, for which the kernel skips the global cgroup_threadgroup_rwsem
 // (cgroup_procs_write_start): no RCU grace period (~10 ms) to wait out, no fork or exit elsewhere
-// stalled. A freshly forked child has one thread, so that moves the whole process.
+// stalled. A freshly forked child has one thread, so that moves the whole process. Swift's side
+// (pause, CRI exec): Spawner in PodrigCore/Spawn.swift.
 int cgroup_join_open(const char *procs) {
     const char *slash = strrchr(procs, '/');
     char tasks[4096];

@@ -128,7 +128,13 @@ public enum Spawner {
         var cgFds: [Int32] = []
         defer { for fd in cgFds { close(fd) } }
         for path in o.cgroupProcs {
-            cgFds.append(try checked(pr_open(path, O_WRONLY | O_CLOEXEC, 0), "open(\(path)) to join the container's cgroup"))
+            // v1: the child writes "0" into the `tasks` next to cgroup.procs, moving its one thread
+            // (the whole child), for which the kernel skips cgroup_threadgroup_rwsem and its RCU grace
+            // period (≈ 10 ms); cgroup.procs where there is none (v2). The supervisor's side: holder.c cgroup_join_open.
+            var fd: Int32 = -ENOENT
+            if path.hasSuffix("/cgroup.procs") { fd = pr_open(String(path.dropLast("cgroup.procs".count)) + "tasks", O_WRONLY | O_CLOEXEC, 0) }
+            if fd == -ENOENT { fd = pr_open(path, O_WRONLY | O_CLOEXEC, 0) }
+            cgFds.append(try checked(fd, "open(\(path)) to join the container's cgroup"))
         }
         var cgDir: Int32 = -1
         defer { if cgDir >= 0 { close(cgDir) } }
