@@ -41,6 +41,11 @@ int pr_open(const char *path, int flags, unsigned int mode) {
     return fd < 0 ? -errno : fd;
 }
 
+int pr_openat(int dirfd, const char *path, int flags, unsigned int mode) {
+    int fd = openat(dirfd, path, flags, (mode_t)mode);
+    return fd < 0 ? -errno : fd;
+}
+
 int pr_read_small(const char *path, char *buf, size_t len) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -errno;

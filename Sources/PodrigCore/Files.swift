@@ -59,13 +59,19 @@ public enum Files {
     /// Reads a whole regular file without the fstat: one open, one read (while it fits 16 KiB),
     /// one close — `podrig pods` reads 1000 records.
     public static func readRegular(_ path: String) throws(PodrigError) -> [UInt8] {
-        let fd = pr_open(path, O_RDONLY | O_CLOEXEC, 0)
+        try readRegular(at: AT_FDCWD, path, name: path)
+    }
+
+    /// The same, `path` relative to the directory open at `dirfd` (no walk from / for each of a
+    /// thousand records); `name` is the file's full path, for errors.
+    public static func readRegular(at dirfd: Int32, _ path: String, name: String) throws(PodrigError) -> [UInt8] {
+        let fd = pr_openat(dirfd, path, O_RDONLY | O_CLOEXEC, 0)
         if fd < 0 {
-            if -fd == ENOENT { throw PodrigError(.notFound, "\(path): no such file") }
-            throw PodrigError.system("open(\(path))", errno: -fd)
+            if -fd == ENOENT { throw PodrigError(.notFound, "\(name): no such file") }
+            throw PodrigError.system("open(\(name))", errno: -fd)
         }
         defer { close(fd) }
-        return try read(fd: fd, name: path, regularFile: true)
+        return try read(fd: fd, name: name, regularFile: true)
     }
 
     public static func readString(_ path: String) throws(PodrigError) -> String {

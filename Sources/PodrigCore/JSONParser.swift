@@ -1,3 +1,12 @@
+/// What of a document `JSONParser.parse(bytes:pick:)` builds. Everything else is checked just as
+/// strictly (same grammar, same errors) but not built: `podrig pods` needs 8 of a record's fields.
+public indirect enum JSONPick: Sendable {
+    case all
+    /// In an object, only these keys, each by its own pick (others are left out); in an array,
+    /// each element by this pick; any other value whole.
+    case keys([(String, JSONPick)])
+}
+
 /// A strict RFC 8259 parser producing `JSON`. Errors name the line and column; nesting is
 /// bounded so hostile input cannot exhaust the stack.
 public struct JSONParser {
@@ -12,10 +21,12 @@ public struct JSONParser {
         return try result.get()
     }
 
-    public static func parse(bytes: [UInt8]) throws(PodrigError) -> JSON {
+    /// `pick`: the parts to build (see JSONPick); the document is accepted or refused exactly as
+    /// with `.all`.
+    public static func parse(bytes: [UInt8], pick: JSONPick = .all) throws(PodrigError) -> JSON {
         let result: Result<JSON, PodrigError> = bytes.withUnsafeBufferPointer { buf in
             var p = JSONParser(buf)
-            do throws(PodrigError) { return .success(try p.parseDocument()) } catch { return .failure(error) }
+            do throws(PodrigError) { return .success(try p.parseDocument(pick)) } catch { return .failure(error) }
         }
         return try result.get()
     }
@@ -26,9 +37,9 @@ public struct JSONParser {
 
     private init(_ s: UnsafeBufferPointer<UInt8>) { self.s = s }
 
-    private mutating func parseDocument() throws(PodrigError) -> JSON {
+    private mutating func parseDocument(_ pick: JSONPick = .all) throws(PodrigError) -> JSON {
         skipSpace()
-        let v = try value()
+        let v = try value(pick)
         skipSpace()
         if i != s.count { throw fail("unexpected text after the JSON value") }
         return v
@@ -51,16 +62,17 @@ public struct JSONParser {
         while i < s.count, s[i] == 0x20 || s[i] == 0x0A || s[i] == 0x0D || s[i] == 0x09 { i += 1 }
     }
 
-    private mutating func value() throws(PodrigError) -> JSON {
+    /// `pick` nil: checked only, not built (.null stands in).
+    private mutating func value(_ pick: JSONPick?) throws(PodrigError) -> JSON {
         guard i < s.count else { throw fail("unexpected end of input") }
         switch s[i] {
-        case UInt8(ascii: "{"): return try objectValue()
-        case UInt8(ascii: "["): return try arrayValue()
-        case UInt8(ascii: "\""): return .string(try stringValue())
+        case UInt8(ascii: "{"): return try objectValue(pick)
+        case UInt8(ascii: "["): return try arrayValue(pick)
+        case UInt8(ascii: "\""): return .string(try stringValue(build: pick != nil))
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try numberValue()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try numberValue(build: pick != nil)
         default: throw fail("unexpected character '\(Character(Unicode.Scalar(s[i])))'")
         }
     }
@@ -78,7 +90,7 @@ public struct JSONParser {
         if depth > JSONParser.maxDepth { throw fail("nested deeper than \(JSONParser.maxDepth) levels") }
     }
 
-    private mutating func objectValue() throws(PodrigError) -> JSON {
+    private mutating func objectValue(_ pick: JSONPick?) throws(PodrigError) -> JSON {
         try enter()
         i += 1
         var obj = JSONObject()
@@ -95,8 +107,10 @@ public struct JSONParser {
             guard i < s.count, s[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
             i += 1
             skipSpace()
-            let v = try value()
-            obj[key] = v  // a repeated key: the last one wins, as in Go's encoding/json
+            var child = pick
+            if case .keys(let keys)? = pick { child = keys.first { $0.0 == key }?.1 }
+            let v = try value(child)
+            if child != nil { obj[key] = v }  // a repeated key: the last one wins, as in Go's encoding/json
             skipSpace()
             guard i < s.count else { throw fail("unexpected end of input in an object") }
             if s[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -107,7 +121,7 @@ public struct JSONParser {
         return .object(obj)
     }
 
-    private mutating func arrayValue() throws(PodrigError) -> JSON {
+    private mutating func arrayValue(_ pick: JSONPick?) throws(PodrigError) -> JSON {
         try enter()
         i += 1
         var arr: [JSON] = []
@@ -118,7 +132,8 @@ public struct JSONParser {
         }
         while true {
             skipSpace()
-            arr.append(try value())
+            let v = try value(pick)
+            if pick != nil { arr.append(v) }
             skipSpace()
             guard i < s.count else { throw fail("unexpected end of input in an array") }
             if s[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -129,7 +144,7 @@ public struct JSONParser {
         return .array(arr)
     }
 
-    private mutating func numberValue() throws(PodrigError) -> JSON {
+    private mutating func numberValue(build: Bool = true) throws(PodrigError) -> JSON {
         let start = i
         if s[i] == UInt8(ascii: "-") { i += 1 }
         guard i < s.count, isDigit(s[i]) else { throw fail("invalid number") }
@@ -149,7 +164,7 @@ public struct JSONParser {
             guard i < s.count, isDigit(s[i]) else { throw fail("invalid number") }
             while i < s.count, isDigit(s[i]) { i += 1 }
         }
-        return .number(String(decoding: UnsafeBufferPointer(rebasing: s[start..<i]), as: UTF8.self))
+        return build ? .number(String(decoding: UnsafeBufferPointer(rebasing: s[start..<i]), as: UTF8.self)) : .null
     }
 
     private func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
@@ -172,7 +187,8 @@ public struct JSONParser {
         return v
     }
 
-    private mutating func stringValue() throws(PodrigError) -> String {
+    /// `build` false: checked only, "" returned (non-ASCII text is still validated).
+    private mutating func stringValue(build: Bool = true) throws(PodrigError) -> String {
         i += 1  // opening quote
         let start = i
         // Fast path: no escapes. ASCII needs no UTF-8 validation (the generic validating
@@ -181,6 +197,7 @@ public struct JSONParser {
         while i < s.count {
             let c = s[i]
             if c == UInt8(ascii: "\"") {
+                if ascii && !build { i += 1; return "" }
                 let bytes = UnsafeBufferPointer(rebasing: s[start..<i])
                 let str = ascii ? String(decoding: bytes, as: UTF8.self) : String(validating: bytes, as: UTF8.self)
                 guard let str else { throw fail("invalid UTF-8 in a string") }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CPodrig
 import PodrigCore
 
 /// Sandbox records on disk: <root>/sandboxes/<id>/sandbox.json, written atomically; a flock on
@@ -56,19 +57,29 @@ public struct SandboxStore: Sendable {
     }
 
     public func load(_ id: String) throws(PodrigError) -> SandboxRecord {
+        try load(id, bytes: try recordBytes(id, in: AT_FDCWD))
+    }
+
+    /// A record's bytes, read relative to `dirfd` (the sandboxes directory open, or AT_FDCWD);
+    /// errors name the full path. Empty is an error: a truncated record.
+    private func recordBytes(_ id: String, in dirfd: Int32) throws(PodrigError) -> [UInt8] {
         let path = recordPath(id)
         let bytes: [UInt8]
         do {
-            bytes = try Files.readRegular(path)
+            bytes = dirfd == AT_FDCWD ? try Files.readRegular(path) : try Files.readRegular(at: dirfd, id + "/sandbox.json", name: path)
         } catch {
             if error.code == .notFound { throw PodrigError(.notFound, "sandbox \(id) not found") }
             throw error
         }
         if bytes.isEmpty { throw PodrigError(.invalidInput, "sandbox state \(path) is empty (truncated); `podrig gc` removes it") }
+        return bytes
+    }
+
+    private func load(_ id: String, bytes: [UInt8]) throws(PodrigError) -> SandboxRecord {
         do {
             return try SandboxRecord(json: try JSONParser.parse(bytes: bytes))
         } catch {
-            throw PodrigError(.invalidInput, "sandbox state \(path) is corrupt (\(error.description)); `podrig gc` removes it")
+            throw PodrigError(.invalidInput, "sandbox state \(recordPath(id)) is corrupt (\(error.description)); `podrig gc` removes it")
         }
     }
 
@@ -82,20 +93,48 @@ public struct SandboxStore: Sendable {
     /// effectiveState (pause checked in /proc). Records are read and parsed on all cores: `podrig
     /// pods` over 1000 sandboxes is 1000 opens, reads and parses, and as many /proc reads.
     public func list(effectiveState: Bool = false, onError: (String, PodrigError) -> Void = { _, _ in }) throws(PodrigError) -> [SandboxRecord] {
+        try readAll(onError: onError) { id, dirfd throws(PodrigError) in
+            var r = try load(id, bytes: try recordBytes(id, in: dirfd))
+            if effectiveState { r.state = r.effectiveState }
+            return r
+        }
+    }
+
+    /// What `podrig pods` prints of every readable record (SandboxSummary), as `list` gives them:
+    /// same order, same records, same errors — a record the summary cannot read is parsed whole,
+    /// which names what is wrong with it.
+    public func summaries(effectiveState: Bool = false, onError: (String, PodrigError) -> Void = { _, _ in }) throws(PodrigError) -> [SandboxSummary] {
+        try readAll(onError: onError) { id, dirfd throws(PodrigError) in
+            let bytes = try recordBytes(id, in: dirfd)
+            var s: SandboxSummary
+            if let quick = SandboxSummary(recordBytes: bytes) { s = quick } else { s = SandboxSummary(try load(id, bytes: bytes)) }
+            if effectiveState { s.state = s.effectiveState }
+            return s
+        }
+    }
+
+    /// `read(id, dirfd)` for every sandbox ID on up to 4 threads, relative to the sandboxes
+    /// directory held open; results in ID order, failures to `onError` (a record removed meanwhile,
+    /// with its directory, is skipped silently).
+    private func readAll<T>(onError: (String, PodrigError) -> Void,
+                            _ read: (String, Int32) throws(PodrigError) -> T) throws(PodrigError) -> [T] {
         let ids = try ids()
-        var loaded = [Result<SandboxRecord, PodrigError>?](repeating: nil, count: ids.count)
+        if ids.isEmpty { return [] }
+        let dirfd = pr_open(sandboxesDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0)
+        defer { if dirfd >= 0 { close(dirfd) } }
+        // Gone since the listing (all removed meanwhile): each read then reports what it finds.
+        let at = dirfd >= 0 ? dirfd : AT_FDCWD
+        var loaded = [Result<T, PodrigError>?](repeating: nil, count: ids.count)
         loaded.withUnsafeMutableBufferPointer { slots in
             Parallel.forEach(ids.count) { i in
                 do throws(PodrigError) {
-                    var r = try load(ids[i])
-                    if effectiveState { r.state = r.effectiveState }
-                    slots[i] = .success(r)
+                    slots[i] = .success(try read(ids[i], at))
                 } catch {
                     slots[i] = .failure(error)
                 }
             }
         }
-        var out: [SandboxRecord] = []
+        var out: [T] = []
         out.reserveCapacity(ids.count)
         for (id, result) in zip(ids, loaded) {
             switch result {

@@ -47,32 +47,38 @@ struct ListPods: ParsableCommand {
         let store = SandboxStore(root: root)
         let nameRE = try name.map { try Regex($0) }
         let nsRE = try namespace.map { try Regex($0) }
-        // Each pause is checked once (a /proc read), then the state is what the views show.
-        var records = try store.list(effectiveState: true) { id, error in Log.warn("sandbox \(id.prefix(13)): \(error)") }
-        records = records.filter { r in
-            if let nameRE, (try? nameRE.firstMatch(in: r.config.name)) == nil { return false }
-            if let nsRE, (try? nsRE.firstMatch(in: r.config.namespace)) == nil { return false }
+        let warn: (String, PodrigError) -> Void = { id, error in Log.warn("sandbox \(id.prefix(13)): \(error)") }
+        // Each pause is checked once (a /proc read), then the state is what the views show. The
+        // table and -q need only each record's summary; -o json|yaml print whole records.
+        let whole = !quiet && output != .table
+        let records = whole ? try store.list(effectiveState: true, onError: warn) : []
+        let rows = whole ? records.map(SandboxSummary.init) : try store.summaries(effectiveState: true, onError: warn)
+        var shown = rows.indices.filter { i in
+            let r = rows[i]
+            if let nameRE, (try? nameRE.firstMatch(in: r.name)) == nil { return false }
+            if let nsRE, (try? nsRE.firstMatch(in: r.namespace)) == nil { return false }
             if let state, (r.state == .ready) != (state.lowercased() == "ready") { return false }
             return true
         }
-        records.sort { $0.createdAt > $1.createdAt }
+        shown.sort { rows[$0].createdAt > rows[$1].createdAt }
         if quiet {
-            for r in records { print(r.id) }
+            for i in shown { print(rows[i].id) }
             return
         }
         switch output {
         case .table:
             printTable(
                 ["POD ID", "CREATED", "STATE", "NAME", "NAMESPACE", "ATTEMPT", "IP"],
-                records.map { r in
-                    [noTrunc ? r.id : String(r.id.prefix(13)), ago(nanos: r.createdAt),
-                     r.state == .ready ? "Ready" : "NotReady", r.config.name, r.config.namespace,
-                     String(r.config.attempt), r.podIPs.isEmpty ? "-" : r.podIPs.joined(separator: ",")]
+                shown.map { i in
+                    let r = rows[i]
+                    return [noTrunc ? r.id : String(r.id.prefix(13)), ago(nanos: r.createdAt),
+                            r.state == .ready ? "Ready" : "NotReady", r.name, r.namespace,
+                            String(r.attempt), r.podIPs.isEmpty ? "-" : r.podIPs.joined(separator: ",")]
                 })
         case .json:
-            printDocument(["items": .array(records.map(SandboxView.summary))], .json)
+            printDocument(["items": .array(shown.map { SandboxView.summary(records[$0]) })], .json)
         case .yaml:
-            printDocument(["items": .array(records.map(SandboxView.summary))], .yaml)
+            printDocument(["items": .array(shown.map { SandboxView.summary(records[$0]) })], .yaml)
         }
     }
 }

@@ -9,6 +9,7 @@ import Testing
 @Suite struct ErrnoConventionTests {
     @Test func failuresAreNegativeErrno() {
         #expect(pr_open("/nonexistent/podrig", O_RDONLY, 0) == -ENOENT)
+        #expect(pr_openat(-1, "podrig", O_RDONLY, 0) == -EBADF && pr_openat(AT_FDCWD, "/nonexistent/podrig", O_RDONLY, 0) == -ENOENT)
         #expect(pr_flock(-1, 1, 1) == -EBADF)
         #expect(pr_pidfd_open(-5) == -EINVAL)
         #expect(pr_pidfd_send_signal(-1, 0) == -EBADF)

@@ -64,8 +64,37 @@ func benchMain() throws {
     if !hasCNI { log("this podrig has no CNI yet: its runp measures a loopback-only sandbox (marked in the table)") }
 
     var results = Results()
+    // MARK: podrig pods with many sandboxes (`--only pods` runs just this section)
+
+    func podsBench() throws {
+        if podsCount > 0 {
+            log("pods: creating \(podsCount) hostNetwork sandboxes")
+            let configs = try (0..<podsCount).map { try podrig.config("many\($0)", hostNetwork: true) }
+            _ = try parallel(podsCount, workers: 8) { i in _ = try podrig.runp(configs[i]) }
+            var times: [Double] = []
+            var jsonTimes: [Double] = []
+            for _ in 0..<n {
+                let r = try must(run([exe, "pods", "--root", podrig.root]), "podrig pods")
+                let lines = r.stdout.split(separator: "\n").count - 1
+                if lines != podsCount { throw BenchError("podrig pods listed \(lines) sandboxes, expected \(podsCount)") }
+                times.append(r.seconds)
+                jsonTimes.append(try must(run([exe, "pods", "--root", podrig.root, "-o", "json"]), "podrig pods -o json").seconds)
+            }
+            results.add("pods.\(podsCount)", times)
+            results.add("pods.\(podsCount).json", jsonTimes)
+            log("pods: removing them (rmp -f --all)")
+            let rm = try must(run(podrig.command("rmp", ["-f", "--all"])), "podrig rmp --all")
+            results.note("rmp -f --all of \(podsCount) hostNetwork sandboxes: \(ms(rm.seconds)) ms")
+        }
+    }
+    if args["only"] == "pods" {
+        try podsBench()
+        results.machine = args["machine"] ?? ""
+        print(results.table())
+        return
+    }
     // podrig-ipam vs host-local (`--only ipam` runs just this section).
-    if let plugin = ipamPlugin, args["only"] != "latency" {
+    if let plugin = ipamPlugin, args["only"] == nil || args["only"] == "ipam" {
         let ipamN = Int(args["ipam-n"] ?? "\(n)")!
         log("ipam: podrig-ipam vs host-local ADD/DEL, \(ipamN) rounds (+3 warm-up), interleaved")
         try ipamBench(&results, n: ipamN, work: work, binDir: binDir, plugin: plugin)
@@ -255,27 +284,7 @@ func benchMain() throws {
         results.throughput.append((c, fUp, fDown, pUp, pDown))
     }
 
-    // MARK: podrig pods with many sandboxes
-
-    if podsCount > 0 {
-        log("pods: creating \(podsCount) hostNetwork sandboxes")
-        let configs = try (0..<podsCount).map { try podrig.config("many\($0)", hostNetwork: true) }
-        _ = try parallel(podsCount, workers: 8) { i in _ = try podrig.runp(configs[i]) }
-        var times: [Double] = []
-        var jsonTimes: [Double] = []
-        for _ in 0..<n {
-            let r = try must(run([exe, "pods", "--root", podrig.root]), "podrig pods")
-            let lines = r.stdout.split(separator: "\n").count - 1
-            if lines != podsCount { throw BenchError("podrig pods listed \(lines) sandboxes, expected \(podsCount)") }
-            times.append(r.seconds)
-            jsonTimes.append(try must(run([exe, "pods", "--root", podrig.root, "-o", "json"]), "podrig pods -o json").seconds)
-        }
-        results.add("pods.\(podsCount)", times)
-        results.add("pods.\(podsCount).json", jsonTimes)
-        log("pods: removing them (rmp -f --all)")
-        let rm = try must(run(podrig.command("rmp", ["-f", "--all"])), "podrig rmp --all")
-        results.note("rmp -f --all of \(podsCount) hostNetwork sandboxes: \(ms(rm.seconds)) ms")
-    }
+    try podsBench()
 
     results.hasCNI = hasCNI
     results.machine = args["machine"] ?? ""

@@ -22,6 +22,8 @@ int pr_pidfd_send_signal(int pidfd, int sig);
 int pr_pidfd_wait(int pidfd, int timeout_ms);
 /// open(2) with flags and mode (Swift cannot call the variadic open); an fd or -errno.
 int pr_open(const char *path, int flags, unsigned int mode);
+/// openat(2), the same way (a path relative to dirfd); an fd or -errno.
+int pr_openat(int dirfd, const char *path, int flags, unsigned int mode);
 
 /// A small file's text (a cgroup or /proc control file), NUL-terminated in `buf` (of `len` >= 1
 /// bytes; longer text is cut at len - 1). Returns its length or -errno.
