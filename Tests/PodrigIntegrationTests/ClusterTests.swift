@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import PodrigCluster
+import PodrigCgroups
 import PodrigCore
 import PodrigIPAM
 import PodrigSandbox
@@ -269,6 +270,8 @@ import Testing
         #expect(IPAMTables.allocated(table2) == rec.podIPs.sorted { IPAddr($0)! < IPAddr($1)! }, "\(rec.podIPs)")
         if let p = rec.pause { kill(p.pid, SIGKILL) }
         if let ns = rec.netnsPath { try? NetnsPin.unpin(path: ns) }
+        // Only the network is left to gc here: the pod cgroup (runp's) goes with the lost state.
+        try? CgroupRecord.remove(SandboxStore(root: root.path).directory(rec.id))
         try Files.removeTree(SandboxStore(root: root.path).directory(rec.id))
         let leaked = sh("\(TestBinaries.podrig) doctor --leaks --root \(root.path)")
         #expect(leaked.code == 1 && leaked.out.contains("podrig-ipam.json#\(rec.podIPs[0])") && leaked.out.contains("on a cluster node to a sandbox that is gone"), "\(leaked)")
@@ -309,6 +312,8 @@ import Testing
         #expect(IPAMTables.allocated(table) == rec.podIPs, "\(rec.podIPs)")
         if let p = rec.pause { kill(p.pid, SIGKILL) }
         if let ns = rec.netnsPath { try? NetnsPin.unpin(path: ns) }
+        // Only the network is left to gc here: the pod cgroup (runp's) goes with the lost state.
+        try? CgroupRecord.remove(SandboxStore(root: root.path).directory(rec.id))
         try Files.removeTree(SandboxStore(root: root.path).directory(rec.id))
         #expect(sh("ip netns del pr-cl8-node-1").code == 0)
 
