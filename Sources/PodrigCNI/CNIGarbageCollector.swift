@@ -32,6 +32,9 @@ public struct CNIGarbageCollector {
         /// What gc did besides DELs (stale scratch netns removed, a node netns found gone).
         public var notes: [String] = []
         public var errors: [String] = []
+        /// Sandboxes of this root whose state was gone and whose attachments gc deleted: their
+        /// pod cgroups (podrig/kubepods/pod<ID>) may be left too, after a /run wipe or rm -rf.
+        public var goneSandboxes: [String] = []
     }
 
     public func run() throws(PodrigError) -> Report {
@@ -88,6 +91,9 @@ public struct CNIGarbageCollector {
                     try NetnsPin.unpin(path: netns)
                 }
                 report.deleted.append(name)
+                if entry.podrigRoot == root, !report.goneSandboxes.contains(entry.containerID) {
+                    report.goneSandboxes.append(entry.containerID)
+                }
             } catch {
                 report.errors.append("\(name): \(error)")
                 remaining.append(entry)

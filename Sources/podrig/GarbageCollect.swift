@@ -1,5 +1,6 @@
 import ArgumentParser
 import PodrigCNI
+import PodrigCgroups
 import PodrigCluster
 import PodrigCore
 
@@ -25,8 +26,27 @@ struct GarbageCollect: ParsableCommand {
         cni.nodes = clusters.list().filter { $0.phase == .ready }.flatMap { c in
             c.nodes.filter { $0.phase == .ready }.map { clusters.sandboxNode(c, $0) }
         }
-        try GarbageCollect.report(try cni.run())
+        let report = try cni.run()
+        GarbageCollect.removePodCgroups(of: report.goneSandboxes)
+        try GarbageCollect.report(report)
         if !recovered.errors.isEmpty { throw ExitCode(1) }
+    }
+
+    /// A gone sandbox's pod cgroup at its default place, once no process is in it (a record
+    /// naming another place went with the state; a cgroup_parent one is then doctor's to report).
+    static func removePodCgroups(of ids: [String], mount: String = "/sys/fs/cgroup") {
+        guard !ids.isEmpty, let h = CgroupHierarchy.detect(mount: mount) else { return }
+        let tree = CgroupTree(hierarchy: h)
+        for id in ids {
+            let path = CgroupPath.pod(uid: id, qos: nil)
+            guard h.directories(path).contains(where: Files.isDirectory), !tree.hasProcesses(path) else { continue }
+            do {
+                try tree.remove(path)
+                print("Removed cgroup \(path) whose sandbox's state is gone")
+            } catch {
+                Log.write("podrig: error: gc: \(error)\n")
+            }
+        }
     }
 
     static func report(_ r: CNIGarbageCollector.Report) throws {

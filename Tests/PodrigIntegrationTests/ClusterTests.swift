@@ -270,13 +270,14 @@ import Testing
         #expect(IPAMTables.allocated(table2) == rec.podIPs.sorted { IPAddr($0)! < IPAddr($1)! }, "\(rec.podIPs)")
         if let p = rec.pause { kill(p.pid, SIGKILL) }
         if let ns = rec.netnsPath { try? NetnsPin.unpin(path: ns) }
-        // Only the network is left to gc here: the pod cgroup (runp's) goes with the lost state.
-        try? CgroupRecord.remove(SandboxStore(root: root.path).directory(rec.id))
+        // The state goes, the pod cgroup runp made stays: gc finds it through the cached attachment.
         try Files.removeTree(SandboxStore(root: root.path).directory(rec.id))
         let leaked = sh("\(TestBinaries.podrig) doctor --leaks --root \(root.path)")
         #expect(leaked.code == 1 && leaked.out.contains("podrig-ipam.json#\(rec.podIPs[0])") && leaked.out.contains("on a cluster node to a sandbox that is gone"), "\(leaked)")
         let gc = podrig("gc \(bins)", root: root)
-        #expect(gc.code == 0 && gc.out.contains("Deleted CNI attachment cl7/\(rec.id)/eth0"), "\(gc)")
+        #expect(gc.code == 0 && gc.out.contains("Deleted CNI attachment cl7/\(rec.id)/eth0")
+                && gc.out.contains("Removed cgroup podrig/kubepods/pod\(rec.id)"), "\(gc)")
+        LeakCheck.cgroupsGone([], pods: ["pod" + rec.id])
         #expect(IPAMTables.allocated(table2).isEmpty, "gc left \(IPAMTables.allocated(table2))")
         #expect(IPAMTables.table(table2)?.leases.allSatisfy { $0.state == .reserved && $0.pod == "default/leak" } == true)
         let nodeNet = sh("stat -L -c %i /run/netns/pr-cl7-node-2").out.trimmed
