@@ -124,6 +124,49 @@ import Testing
         #expect(!SandboxProcesses.scan().contains { $0.sandboxDirectory?.hasPrefix(b.root.path + "/") ?? false }, "no pause left")
     }
 
+    /// stopp whose DEL fails: pause and the pod cgroup go all the same (their removal runs beside
+    /// the DEL), the record keeps the network for the retry, which finishes once DEL works.
+    @Test(.enabled(if: usable)) func failedDelStillRemovesThePodCgroup() throws {
+        let b = CRIBed()
+        defer { b.cleanup() }
+        let dir = ScratchDir("podrig-cgdel")
+        try Files.makeDirectories(dir.path + "/conf", mode: 0o755)
+        try Files.makeDirectories(dir.path + "/bin", mode: 0o755)
+        try Files.writeAtomic(dir.path + "/conf/10-pr-cgdel.conflist",
+                              #"{"cniVersion": "1.0.0", "name": "pr-cgdel", "plugins": [{"type": "pr-cgdel"}]}"#)
+        // ADD succeeds with nothing made; DEL fails while <dir>/fail exists.
+        try Files.writeAtomic(dir.path + "/bin/pr-cgdel", """
+            #!/bin/sh
+            if [ "$CNI_COMMAND" = ADD ]; then echo '{"cniVersion": "1.0.0", "interfaces": [], "ips": []}'; fi
+            if [ "$CNI_COMMAND" = DEL ] && [ -e \(dir.path)/fail ]; then echo '{"cniVersion": "1.0.0", "code": 11, "msg": "pr-cgdel refuses"}'; exit 1; fi
+            if [ "$CNI_COMMAND" = VERSION ]; then echo '{"cniVersion": "1.0.0", "supportedVersions": ["1.0.0"]}'; fi
+            exit 0
+            """)
+        chmod(dir.path + "/bin/pr-cgdel", 0o755)
+        let cni = "--network pr-cgdel --cni-conf-dir \(dir.path)/conf --cni-bin-dir \(dir.path)/bin --cni-cache-dir \(dir.path)/cache"
+        let uid = "pr-cgdel-" + (try Identifiers.newID()).prefix(8)
+        let path = b.bed.manifest(#"{"metadata": {"name": "pr-cgdel", "uid": "\#(uid)"}, "linux": {"cgroup_parent": "/kubepods/pod\#(uid)"}}"#, name: "cgdel.json")
+        let r = b.cli("runp \(cni) \(path)")
+        #expect(r.code == 0, "\(r)")
+        let sb = r.out.trimmed
+        let rel = "podrig/kubepods/pod" + uid
+        let pause = try #require(try b.root.manager.status(sb).pause)
+        expectPauseIn(pause.pid, rel)
+        try Files.writeAtomic(dir.path + "/fail", "")
+        let stop = b.cli("stopp \(cni) \(sb)")
+        #expect(stop.code != 0 && stop.err.contains("pr-cgdel refuses"), "\(stop)")
+        #expect(!pause.isAlive)
+        #expect(!exists(rel), "a failed DEL still leaves the pod cgroup removed")
+        let record = try b.root.manager.status(sb)
+        #expect(record.state == .ready && record.networkAttached, "the retry still DELs")
+        try Files.remove(dir.path + "/fail")
+        #expect(b.cli("stopp \(cni) \(sb)").code == 0)
+        #expect(try b.root.manager.status(sb).state == .notReady)
+        #expect(b.cli("rmp \(cni) \(sb)").code == 0)
+        LeakCheck.cgroupsGone([], pods: ["pod" + uid])
+        #expect(!Files.exists(b.root.path + "/sandboxes/" + sb))
+    }
+
     /// `up`: the pod cgroup is made with the sandbox, pause in it; `down` removes it.
     @Test(.enabled(if: usable)) func upPutsPauseInThePodCgroup() throws {
         let bed = PodBed()
