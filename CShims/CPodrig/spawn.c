@@ -375,9 +375,10 @@ static int block_all_signals(uint64_t *old) {
     return (int)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, old, sizeof(all));
 }
 
-static void reset_signals(int pipe_fd) {
+static void reset_signals(const pr_spawn_attr *a, int pipe_fd) {
     // A fresh program starts with defaults; until they are, every signal stays blocked (the
     // parent blocked them all before the clone), so none of our handlers runs in the child.
+    // Then only a->blocked_signals stay blocked, through execve.
     struct pr_kernel_sigaction dfl;
     memset(&dfl, 0, sizeof(dfl));
     dfl.handler = SIG_DFL;
@@ -385,8 +386,8 @@ static void reset_signals(int pipe_fd) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
         syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
     }
-    uint64_t none = 0;
-    if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none)) != 0)
+    uint64_t keep = a->blocked_signals;
+    if (syscall(SYS_rt_sigprocmask, SIG_SETMASK, &keep, NULL, sizeof(keep)) != 0)
         child_fail(pipe_fd, PR_STEP_SIGNALS);
 }
 
@@ -439,7 +440,7 @@ static int grandchild_main(void *arg) {
 static __attribute__((noreturn)) void child_main(const spawn_child *c) {
     const pr_spawn_attr *a = c->attr;
     int pipe_fd = c->pipe_fd;
-    reset_signals(pipe_fd);
+    reset_signals(a, pipe_fd);
     join_cgroups(a, pipe_fd, c->into);
     for (int i = 0; i < a->ns_count; i++) {
         if (a->ns_types[i] == CLONE_NEWUSER) continue;  // joined last, in child_setup

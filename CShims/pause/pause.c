@@ -27,7 +27,9 @@ int main(int argc, char **argv) {
     }
     // Like every podrig process: a closed pipe is an error, never a death.
     signal(SIGPIPE, SIG_IGN);
-    // Block the signals we care about and take them synchronously: no handler races.
+    // Block the signals we care about and take them synchronously: no handler races. podrig
+    // starts us with this set blocked already (SandboxManager.pauseSignals): as PID 1 of a PID
+    // namespace a SIGTERM that came before this call would otherwise be dropped.
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

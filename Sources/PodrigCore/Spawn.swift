@@ -95,6 +95,8 @@ public struct SpawnOptions: Sendable {
     public var stdout: Int32 = -1
     public var stderr: Int32 = -1
     public var parentDeathSignal: Int32 = 0
+    /// Blocked in the program from its first instruction (pr_spawn_attr.blocked_signals).
+    public var blockedSignals: [Int32] = []
     /// stdin is a pty slave that becomes the controlling terminal (needs newSession).
     public var controllingTerminal = false
 
@@ -211,6 +213,7 @@ public enum Spawner {
         attr.stdout_fd = o.stdout
         attr.stderr_fd = o.stderr
         attr.parent_death_signal = o.parentDeathSignal
+        attr.blocked_signals = o.blockedSignals.reduce(0) { $1 >= 1 && $1 <= 64 ? $0 | (UInt64(1) << UInt64($1 - 1)) : $0 }
         attr.controlling_tty = o.controllingTerminal ? 1 : 0
 
         var pid: pid_t = -1

@@ -180,6 +180,9 @@ public final class SandboxManager: @unchecked Sendable {
         Checkpoint.mark("runp:attached")
     }
 
+    /// The signals pause takes by sigwait: its sigprocmask set in CShims/pause/pause.c.
+    static let pauseSignals: [Int32] = [SIGTERM, SIGINT, SIGCHLD]
+
     /// `joinNetns`: the pod's netns is already made and pinned there (startOverlapped): pause joins it.
     /// `cgroup`: made here, so that with the plugin chain on the other thread its mkdirs and pause's
     /// v1 migration (an RCU grace period, ≈ 10 ms) overlap the chain.
@@ -193,6 +196,10 @@ public final class SandboxManager: @unchecked Sendable {
         }
         spawn.detach = true
         spawn.unshare = [.uts]
+        // pause's sigwait set (CShims/pause/pause.c), blocked before it runs: as PID 1 of the pod's
+        // PID namespace it has no handler, so a SIGTERM from a stopp right after runp would be
+        // dropped (and pause killed only after the grace period) if it came before pause blocked it.
+        spawn.blockedSignals = SandboxManager.pauseSignals
         if let userns = record.config.userNamespace {
             // pause creates the pod's user namespace first, owning the others; it runs as its root.
             spawn.unshare.insert(.user, at: 0)

@@ -162,6 +162,10 @@ typedef struct pr_spawn_attr {
     int parent_death_signal;
     /// stdin is a pty slave: make it the controlling terminal (needs new_session or detach).
     int controlling_tty;
+    /// Signals blocked when the program starts (bit sig - 1; the mask survives execve), all
+    /// others unblocked. A program that takes them by sigwait, as pause does, then loses none
+    /// sent before it blocked them itself — which, as PID 1 of a PID namespace, it would.
+    uint64_t blocked_signals;
 } pr_spawn_attr;
 
 void pr_spawn_attr_init(pr_spawn_attr *attr);
