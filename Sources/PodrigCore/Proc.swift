@@ -14,6 +14,13 @@ public struct ProcessIdentity: Sendable, Codable, Equatable {
         self.startTime = startTime
     }
 
+    /// A pid read from a file (a record, a status): nil unless it is one (1 to pid_t's max), so a
+    /// damaged file's number is refused rather than narrowed (a trap) or used (-1: every process).
+    public static func pid(_ value: Int) -> Int32? {
+        guard let p = Int32(exactly: value), p > 0 else { return nil }
+        return p
+    }
+
     /// Reads the identity of a live pid; nil if it is gone.
     public static func of(_ pid: Int32) -> ProcessIdentity? {
         guard let st = Proc.stat(pid) else { return nil }

@@ -188,8 +188,8 @@ public final class PodManager: @unchecked Sendable {
 
     public static func supervisorIdentity(_ layout: PodLayout) -> ProcessIdentity? {
         guard let text = try? Files.readString(layout.supervisor), let j = try? JSONParser.parse(text),
-              let pid = j["pid"]?.int, let st = j["startTime"]?.string.flatMap({ UInt64($0) }) else { return nil }
-        return ProcessIdentity(pid: Int32(pid), startTime: st)
+              let pid = j["pid"]?.int.flatMap(ProcessIdentity.pid), let st = j["startTime"]?.string.flatMap({ UInt64($0) }) else { return nil }
+        return ProcessIdentity(pid: pid, startTime: st)
     }
 
     public func list() throws(PodrigError) -> [Pod] {

@@ -119,7 +119,10 @@ public struct SeccompProfile: Sendable {
                 guard let op = try ar.string("op"), let opn = ops[op] else { throw PodrigError.invalid("\(ar.path).op: unknown") }
                 let value = ar.take("value").flatMap { UInt64($0.compactNumber) } ?? 0
                 let valueTwo = ar.take("valueTwo").flatMap { UInt64($0.compactNumber) } ?? 0
-                rule.args.append(Arg(index: UInt32(try ar.int("index") ?? 0), value: value, valueTwo: valueTwo, op: Int32(opn)))
+                // A syscall has six arguments (libseccomp's SCMP_A0…SCMP_A5).
+                let index = try ar.int("index") ?? 0
+                guard (0...5).contains(index) else { throw PodrigError.invalid("\(ar.path).index: \(index) is not a syscall argument (0 to 5)") }
+                rule.args.append(Arg(index: UInt32(index), value: value, valueTwo: valueTwo, op: Int32(opn)))
                 ar.ignoreRest()
             }
             for (key, isInclude) in [("includes", true), ("excludes", false)] {

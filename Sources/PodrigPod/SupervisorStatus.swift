@@ -83,12 +83,12 @@ public struct SupervisorStatus: Sendable {
                                finishedAt: int64(v["finishedAt"]), reason: v["reason"]?.string ?? "", message: v["message"]?.string ?? "")
         }
         let containers = (j["containers"]?.array ?? []).map { c in
-            Container(name: c["name"]?.string ?? "", state: c["state"]?.string.flatMap(ContainerState.init(rawValue:)) ?? .waiting, pid: Int32(c["pid"]?.int ?? 0),
+            Container(name: c["name"]?.string ?? "", state: c["state"]?.string.flatMap(ContainerState.init(rawValue:)) ?? .waiting, pid: c["pid"]?.int.flatMap(ProcessIdentity.pid) ?? 0,
                       startedAt: int64(c["startedAt"]), restartCount: c["restartCount"]?.int ?? 0, ready: c["ready"]?.bool ?? false,
                       started: c["started"]?.bool ?? false, reason: c["reason"]?.string, message: c["message"]?.string,
                       terminated: term(c["terminated"]), lastTerminated: term(c["lastTerminated"]))
         }
-        return SupervisorStatus(supervisorPid: Int32(j["supervisorPid"]?.int ?? 0), startTime: int64(j["startTime"]),
+        return SupervisorStatus(supervisorPid: j["supervisorPid"]?.int.flatMap(ProcessIdentity.pid) ?? 0, startTime: int64(j["startTime"]),
                                 initializedAt: int64(j["initializedAt"]), terminating: j["terminating"]?.bool ?? false,
                                 result: j["result"]?.string, containers: containers)
     }

@@ -27,7 +27,9 @@ extension SandboxRecord {
         guard let s = json["state"]?.string, let st = SandboxState(rawValue: s) else { throw bad("state") }
         state = st
         if let p = json["pause"], let pid = p["pid"]?.int, case .number(let start)? = p["startTime"], let startTime = UInt64(start) {
-            pause = ProcessIdentity(pid: Int32(pid), startTime: startTime)
+            // A damaged record's pid may be anything: one outside pid_t is refused, never narrowed.
+            guard let pid = ProcessIdentity.pid(pid) else { throw bad("pause.pid (\(pid))") }
+            pause = ProcessIdentity(pid: pid, startTime: startTime)
         }
         netnsPath = json["netnsPath"]?.string
         podIPs = (json["podIPs"]?.array ?? []).compactMap(\.string)

@@ -47,7 +47,8 @@ public struct SandboxSummary: Sendable, Equatable {
         else { return nil }
         var pause: ProcessIdentity?
         if let p = json["pause"], let pid = p["pid"]?.int, case .number(let start)? = p["startTime"], let startTime = UInt64(start) {
-            pause = ProcessIdentity(pid: Int32(pid), startTime: startTime)
+            guard let pid = ProcessIdentity.pid(pid) else { return nil }  // SandboxRecord(json:) throws
+            pause = ProcessIdentity(pid: pid, startTime: startTime)
         }
         self.init(id: id, name: name, namespace: config["namespace"]?.string ?? "default", attempt: config["attempt"]?.int ?? 0,
                   createdAt: Int64(json["createdAt"]?.int ?? 0), state: state, pause: pause,

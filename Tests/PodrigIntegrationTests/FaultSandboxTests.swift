@@ -46,14 +46,22 @@ struct FaultSandboxTests {
         LeakCheck.doctorClean(root: root, ids: [id])
     }
 
-    @Test(arguments: ["empty", "truncated", "garbage"])
+    /// Damaged records, and one whose pause pid is beyond pid_t (narrowing it trapped `pods`).
+    @Test(arguments: ["empty", "truncated", "garbage", "pid"])
     func damagedStateFile(_ damage: String) throws {
         let root = TestRoot()
         let id = runp(root, "damaged").out.trimmed
         let store = SandboxStore(root: root.path)
         let record = try store.load(id)
         let text = try Files.readString(store.recordPath(id))
-        let bad = damage == "empty" ? "" : damage == "truncated" ? String(text.prefix(text.count / 2)) : "\u{1}\u{2}not json"
+        var bad = damage == "empty" ? "" : damage == "truncated" ? String(text.prefix(text.count / 2)) : "\u{1}\u{2}not json"
+        if damage == "pid" {
+            var json = try JSONParser.parse(text)
+            var pause = try #require(json["pause"])
+            pause["pid"] = .int(99_999_999_999)
+            json["pause"] = pause
+            bad = json.compact
+        }
         try Files.writeAtomic(store.recordPath(id), bad)
 
         let inspect = podrig("inspectp \(id)", root: root)

@@ -64,6 +64,20 @@ import Testing
         #expect(!(try p.compile(capMask: 0)).isEmpty)
         let bad = try JSONParser.parse(#"{"defaultAction": "SCMP_ACT_NOPE"}"#)
         #expect(throws: PodrigError.self) { try SeccompProfile.parse(bad, source: "x").compile(capMask: 0) }
+        // An argument index a syscall does not have is one line, not a trap (UInt32(-1)).
+        for index in ["-1", "6", "99999999999999"] {
+            let p = try JSONParser.parse(#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["personality"], "action": "SCMP_ACT_ERRNO", "args": [{"index": \#(index), "value": 8, "op": "SCMP_CMP_EQ"}]}]}"#)
+            #expect { _ = try SeccompProfile.parse(p, source: "p.json") } throws: { error in
+                (error as? PodrigError)?.description.contains("p.json: syscalls[0].args[0].index: \(index) is not a syscall argument") == true
+            }
+        }
+    }
+
+    /// A status file's pids are the supervisor's writing, but a damaged one must not trap.
+    @Test func statusPidsOutsidePidTAreZero() throws {
+        let j = try JSONParser.parse(#"{"supervisorPid": 99999999999, "containers": [{"name": "a", "state": "running", "pid": -5}, {"name": "b", "pid": 42}]}"#)
+        let s = SupervisorStatus.parse(j)
+        #expect(s.supervisorPid == 0 && s.containers.map(\.pid) == [0, 42])
     }
 
     @Test func backOffLikeKubelet() {

@@ -65,7 +65,10 @@ import Testing
         // Repeated keys: the last one wins, in both.
         #"{"id":"x","config":{"name":"n","name":"m"},"state":"ready","state":"notReady","id":"y"}"#,
         #"{"id":"x","config":{"name":"n"},"config":{"namespace":"s"},"state":"ready"}"#,
-        // Refused by both.
+        // Refused by both: a pid outside pid_t (it trapped), or not a pid at all.
+        #"{"id":"x","config":{"name":"n"},"state":"ready","pause":{"pid":99999999999,"startTime":9}}"#,
+        #"{"id":"x","config":{"name":"n"},"state":"ready","pause":{"pid":-1,"startTime":9}}"#,
+        #"{"id":"x","config":{"name":"n"},"state":"ready","pause":{"pid":0,"startTime":9}}"#,
         #"{"config":{"name":"n"},"state":"ready"}"#,
         #"{"id":"x","state":"ready"}"#,
         #"{"id":"x","config":"n","state":"ready"}"#,
