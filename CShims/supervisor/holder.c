@@ -105,8 +105,10 @@ static __attribute__((noreturn)) void holder_main(container *c, int fd, pid_t su
             r.index = index;
             r.pid = pid;
         }
-        for (int i = 0; i < nfds; i++) close(fds[i]);
+        // The reply first: the supervisor (and `podrig start`) wait for it, not for these closes
+        // (up to seven, each a syscall; the program has its own copies by now).
         while (send(fd, &r, sizeof(r), MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+        for (int i = 0; i < nfds; i++) close(fds[i]);
     }
 }
 

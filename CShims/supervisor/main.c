@@ -167,6 +167,9 @@ int main(int argc, char **argv) {
     for (int i = 0; i < P.count; i++) attach_listen(&P.c[i]);
     event(NULL, "Supervisor started (pid %d)", (int)getpid());
     status_write();
+    if (P.gate_fd >= 0) {
+        for (int i = 0; i < P.count; i++) oom_watch_early(&P.c[i]);  // after the gate is open: `start` need not wait for it
+    }
 
     struct pollfd pfds[MAX_FDS];
     container *owners[MAX_FDS];

@@ -12,17 +12,26 @@
 #include <unistd.h>
 
 // Registered before the spawn, so an OOM in the first instant is seen too; a failure is an
-// event and leaves the oom_kill count, read at exit, as the only signal.
-void oom_watch(container *c) {
+// event and leaves the oom_kill count, read at exit, as the only signal. `kills`: the count the
+// caller just read (a new instance: a new baseline), so it is read once per start.
+void oom_watch(container *c, long long kills) {
     c->oom_seen = 0;
     if (c->oom_events == NULL) return;
     if (c->oomw.fd >= 0) {
-        long long k = pr_oom_kill_count(c->oom_events);  // a new instance: a new baseline
-        if (k >= 0) c->oomw.kills = k;
+        if (kills >= 0) c->oomw.kills = kills;
         return;
     }
     int rc = pr_oom_watch_open(&c->oomw, c->oom_events, c->event_control, c->cgroup_events);
     if (rc < 0) event(c, "OOM watch on %s: %s (OOM kills are counted at exit only)", c->oom_events, strerror(-rc));
+}
+
+// A CRI container waits between `create` and `start` with its cgroup made (v1: its holder in
+// it): its watch (v1: eventfd, two opens and the cgroup.event_control write) is made now, so
+// `start` does not wait for it. Nothing it reports before the start counts (oom_read: not
+// running); a failure is silent here and the start tries again, and reports it.
+void oom_watch_early(container *c) {
+    if (c->oom_events == NULL || c->oomw.fd >= 0) return;
+    if (pr_oom_watch_open(&c->oomw, c->oom_events, c->event_control, c->cgroup_events) < 0) c->oomw.fd = -1;
 }
 
 static void oom_read(container *c) {

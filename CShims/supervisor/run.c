@@ -184,9 +184,9 @@ void container_start(container *c) {
     pid_t pid = -1;
     c->started_ns = now_ns();
     c->started_wall_ns = wall_ns();
-    c->oom_kills = c->oom_events ? pr_oom_kill_count(c->oom_events) : 0;
-    if (c->oom_kills < 0) c->oom_kills = 0;
-    oom_watch(c);
+    long long kills = c->oom_events ? pr_oom_kill_count(c->oom_events) : 0;
+    c->oom_kills = kills < 0 ? 0 : kills;
+    oom_watch(c, kills);
     int rc = spawn_joined(c, &a, c->joins, c->join_count, 0, &pid, why, sizeof(why));
     if (rc != 0) {
         stdio_close(&f);

@@ -179,7 +179,8 @@ int spawn_in_container(container *c, char **argv, pid_t *pid);
 container *find_by_pid(pid_t pid, pid_owner *owner, probe_role *role);
 
 // oom.c
-void oom_watch(container *c);     // watches its memory cgroup (again) as an instance starts
+void oom_watch(container *c, long long kills);  // watches its memory cgroup (again) as an instance starts; kills: oom_kill now
+void oom_watch_early(container *c);  // a created container's watch, made while it waits for its start
 void oom_poll_fds(void *pfds, int *n, int max, container **owners);
 void oom_handle(void *pfds, int n, container **owners);
 int oom_killed(container *c);     // at exit: whether the kernel OOM-killed in it while it ran

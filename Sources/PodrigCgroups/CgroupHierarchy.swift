@@ -44,16 +44,15 @@ public struct CgroupHierarchy: Sendable, Equatable {
             return CgroupHierarchy(version: .v2, mount: mount, controllers: [Controller(name: "", directory: mount)])
         }
         var found: [Controller] = []
-        var seen: [String: String] = [:]  // realpath → the first controller directory there
+        var roots: [Identity] = []  // found[i]'s tree (an array: five entries, no hashing)
         var coMounted: [String: String] = [:]
         for name in v1Controllers {
             let dir = mount + "/" + name
-            guard Files.exists(dir + "/cgroup.procs") else { continue }
-            let real = realPath(dir) ?? dir
-            if let first = seen[real] {
-                coMounted[name] = first
+            guard let id = Identity(dir + "/cgroup.procs") else { continue }
+            if let i = roots.firstIndex(of: id) {
+                coMounted[name] = found[i].directory
             } else {
-                seen[real] = dir
+                roots.append(id)
                 found.append(Controller(name: name, directory: dir))
             }
         }
@@ -61,10 +60,17 @@ public struct CgroupHierarchy: Sendable, Equatable {
         return CgroupHierarchy(version: .v1, mount: mount, controllers: found, coMounted: coMounted)
     }
 
-    static func realPath(_ p: String) -> String? {
-        guard let r = realpath(p, nil) else { return nil }
-        defer { free(r) }
-        return String(cString: r)
+    /// A tree's root cgroup.procs, by device and inode: there (a cgroup mount), and two controller
+    /// names (cpuacct → cpu,cpuacct) are one tree when stat(2) says the same — one syscall per
+    /// controller, where access(2) and realpath's walk of every component took five.
+    struct Identity: Equatable {
+        var device: UInt64, inode: UInt64
+        init?(_ path: String) {
+            var st = stat()
+            guard stat(path, &st) == 0 else { return nil }
+            device = UInt64(st.st_dev)
+            inode = UInt64(st.st_ino)
+        }
     }
 
     /// The directory of `relative` (a podrig cgroup path such as podrig/kubepods/pod<uid>) in

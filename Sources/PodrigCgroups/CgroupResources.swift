@@ -80,7 +80,9 @@ public struct CgroupResources: Sendable, Equatable, Codable {
     }
 
     /// The refusals containerd and runc make before anything is created, each one line naming the field.
-    public func validate(_ version: CgroupHierarchy.Version?, what: String, machineCPUs: Int = CgroupResources.machineCPUs()) throws(PodrigError) {
+    /// `machineCPUs`: nil, the machine's — read only when there is a cpuset to check (glibc reads
+    /// /sys/devices/system/cpu/possible for it: three syscalls per container on every create).
+    public func validate(_ version: CgroupHierarchy.Version?, what: String, machineCPUs given: Int? = nil) throws(PodrigError) {
         let page = Int64(sysconf(Int32(_SC_PAGESIZE)))
         if let m = memoryLimit, m != 0, m != -1, m < page {
             throw PodrigError.invalid("\(what): memory limit \(m) bytes is below one page (\(page) bytes)")
@@ -102,6 +104,7 @@ public struct CgroupResources: Sendable, Equatable, Codable {
         if let a = oomScoreAdj, a < -1000 || a > 1000 { throw PodrigError.invalid("\(what): oom_score_adj \(a) is outside -1000…1000") }
         if let c = cpusetCpus {
             guard let cpus = CgroupResources.parseList(c) else { throw PodrigError.invalid("\(what): cpuset cpus \"\(c)\" is not a list such as 0-2,4") }
+            let machineCPUs = given ?? CgroupResources.machineCPUs()
             if let bad = cpus.first(where: { $0 >= machineCPUs }) {
                 throw PodrigError.invalid("\(what): cpuset cpus \"\(c)\" names CPU \(bad); this machine has CPUs 0-\(machineCPUs - 1)")
             }

@@ -39,9 +39,12 @@ public struct CgroupTree: Sendable {
                 if w.optional { continue }
                 throw PodrigError(.notFound, "cgroup \(relative): \(w.file)=\(w.value): the \(w.controller) controller is not mounted")
             }
-            let path = dir + "/" + w.file
-            if w.optional && !Files.exists(path) { continue }
-            if let e = CgroupTree.write(path, w.value) { throw e }
+            // An optional file the kernel lacks (memsw without swap accounting) is skipped: its
+            // open says so (ENOENT, no O_CREAT), with no access(2) first.
+            if let e = CgroupTree.write(dir + "/" + w.file, w.value, create: !w.optional) {
+                if w.optional && e.errno == ENOENT { continue }
+                throw e
+            }
             done.append(w)
         }
         return done
@@ -59,9 +62,10 @@ public struct CgroupTree: Sendable {
         }
     }
 
-    /// One control file, written in one write(2) as the kernel wants.
-    public static func write(_ path: String, _ value: String) -> PodrigError? {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    /// One control file, written in one write(2) as the kernel wants. `create`: a fake tree's file
+    /// is made (cgroupfs makes none); false: a missing file fails with ENOENT.
+    public static func write(_ path: String, _ value: String, create: Bool = true) -> PodrigError? {
+        let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | (create ? O_CREAT : 0), 0o644)
         if fd < 0 { return .system("open(\(path))", errno: errno) }
         defer { close(fd) }
         if let e = Files.writeAll(fd, Array(value.utf8), what: "\(path)=\(value)") { return e }
@@ -69,6 +73,7 @@ public struct CgroupTree: Sendable {
     }
 
     func makePath(_ c: CgroupHierarchy.Controller, _ relative: String) throws(PodrigError) {
+        if try makeLeaf(c, relative) { return }
         let parts = relative.split(separator: "/").map(String.init)
         // Another podrig may be pruning an emptied parent right now: ENOENT means start over.
         for attempt in 0..<5 {
@@ -92,14 +97,45 @@ public struct CgroupTree: Sendable {
         }
     }
 
-    /// v1 cpuset: a new cgroup has empty cpus and mems and refuses tasks until they are set (runc's ensureParent).
-    func inheritCpuset(parent: String, _ dir: String) throws(PodrigError) {
+    /// v1, the common case (a container's cgroup below its pod's, a pod's that exists): one mkdir
+    /// of the last component, where the walk below makes one per component (each EEXIST on
+    /// cgroupfs still takes the kernel's lookup, five trees over). false: do the walk — a parent
+    /// is missing (ENOENT), any other error (the walk reports it), or a cpuset that is not filled
+    /// from its parent (the parent itself unfilled: another podrig is making it right now).
+    func makeLeaf(_ c: CgroupHierarchy.Controller, _ relative: String) throws(PodrigError) -> Bool {
+        guard hierarchy.version == .v1, let slash = relative.lastIndex(of: "/") else { return false }
+        let dir = c.directory + "/" + relative
+        let made = mkdir(dir, 0o755) == 0
+        guard made || errno == EEXIST else { return false }
+        if c.name == "cpuset" { return try inheritCpuset(parent: c.directory + "/" + relative[..<slash], dir, fresh: made) }
+        return true
+    }
+
+    /// v1 cpuset: a new cgroup has empty cpus and mems and refuses tasks until they are set (runc's
+    /// ensureParent). true when both are set now (a filled cpuset's parents are filled too: the
+    /// kernel keeps each within its parent's). `fresh`: our mkdir made it, so its own are not read
+    /// (empty; or the parent's already with cgroup.clone_children, which the write repeats).
+    @discardableResult
+    func inheritCpuset(parent: String, _ dir: String, fresh: Bool = false) throws(PodrigError) -> Bool {
+        var filled = true
         for f in ["cpuset.cpus", "cpuset.mems"] {
-            guard let mine = try? Files.readString(dir + "/" + f), mine.trimmed.isEmpty,
-                  let theirs = try? Files.readString(parent + "/" + f), !theirs.trimmed.isEmpty else { continue }
+            if !fresh {
+                guard let mine = CgroupTree.read(dir + "/" + f) else { filled = false; continue }
+                if !mine.isEmpty { continue }
+            }
+            guard let theirs = CgroupTree.read(parent + "/" + f), !theirs.isEmpty else { filled = false; continue }
             // Pruned meanwhile by another podrig: the next mkdir below it starts over.
-            if let e = CgroupTree.write(dir + "/" + f, theirs.trimmed) { if Files.exists(dir) { throw e }; return }
+            if let e = CgroupTree.write(dir + "/" + f, theirs) { if Files.exists(dir) { throw e }; return false }
         }
+        return filled
+    }
+
+    /// A control file's value, trimmed; nil when it cannot be read. One open, one read, one close:
+    /// cgroupfs hands a small file over in one read (Files.readString's fstat and the read that
+    /// sees EOF are two syscalls more, each ≈ 5 µs on this kind of VM).
+    static func read(_ path: String) -> String? {
+        guard let bytes = try? Files.readRegular(path) else { return nil }
+        return String(decoding: bytes, as: UTF8.self).trimmed
     }
 
     /// v2: the controllers podrig needs, enabled for `dir`'s children where `dir` offers them and

@@ -55,12 +55,15 @@ public struct CRIContainers {
         }
         let id = try Identifiers.newID()
         let layout = PodLayout(directory: directory(sandboxID, id))
+        Checkpoint.mark("create:checked")
         let tree = try pods.options.cgroups.tree()
+        Checkpoint.mark("create:cgroup-tree")
         var podCgroup: PodCgroup?
         var supervisor: ProcessIdentity?
+        let node = NodeCapacity.discover()
         do throws(PodrigError) {
             if let tree {
-                let spec = CRIContainers.podSpec(config, sandbox: record.config), node = NodeCapacity.discover()
+                let spec = CRIContainers.podSpec(config, sandbox: record.config)
                 try PodCgroups.validate(spec, node: node, version: tree.hierarchy.version)
                 let values = PodCgroups.container(config.container, pod: spec, node: node, version: tree.hierarchy.version)
                 let podValues = podCgroupValues(record, adding: values)
@@ -85,6 +88,7 @@ public struct CRIContainers {
                     return try tree.create(rel, values)
                 }
                 podCgroup = cg
+                Checkpoint.mark("create:cgroup-started")
             }
             try Files.makeDirectories(layout.directory, mode: 0o755)
             let cfg = record.config
@@ -93,7 +97,8 @@ public struct CRIContainers {
             if let p = config.logPath { logPath = p.hasPrefix("/") ? p : (cfg.logDirectory ?? layout.directory) + "/" + p }
             try Files.makeDirectories(Files.dirname(of: logPath), mode: 0o755)
             var planner = PodPlanner(manifest: manifest, record: record, layout: layout, logDirectory: layout.directory + "/logs",
-                                     manifestDirectory: configDirectory, nodeIPs: NodeAddresses.discover(), nodeName: PodFiles.nodeName(), finish: [])
+                                     manifestDirectory: configDirectory, nodeIPs: NodeAddresses.discover(), nodeName: PodFiles.nodeName(), finish: [],
+                                     node: node)
             planner.expandVariables = false
             planner.logPath = logPath
             planner.logMaxSize = pods.options.logMaxSize
@@ -104,6 +109,7 @@ public struct CRIContainers {
             planner.startGate = layout.startGate
             planner.cgroup = podCgroup
             let plan = try planner.prepare()
+            Checkpoint.mark("create:planned")
             try Files.writeAtomic(layout.plan, plan.pretty + "\n")
             let meta: JSON = [
                 "id": .string(id), "sandboxID": .string(sandboxID), "name": .string(config.container.name), "attempt": .int(config.attempt),
@@ -113,10 +119,12 @@ public struct CRIContainers {
                 "config": config.raw,
             ]
             try Files.writeAtomic(layout.directory + "/container.json", meta.pretty + "\n")
+            Checkpoint.mark("create:written")
             let identity = try pods.startSupervisor(try pods.resolveSupervisor(), layout: layout, record: record)
             supervisor = identity
             let sj: JSON = ["pid": .int(identity.pid), "startTime": .string(String(identity.startTime))]
             try Files.writeAtomic(layout.supervisor, sj.compact)
+            Checkpoint.mark("create:supervisor-started")
         } catch {
             supervisor?.terminate(grace: 5)
             if let podCgroup {

@@ -36,7 +36,7 @@ public struct PodPlanner {
     public static let defaultLogMaxFiles = 5
 
     public init(manifest: PodManifest, record: SandboxRecord, layout: PodLayout, logDirectory: String, manifestDirectory: String,
-                nodeIPs: [String], nodeName: String, finish: [String]) {
+                nodeIPs: [String], nodeName: String, finish: [String], node: NodeCapacity? = nil) {
         self.manifest = manifest
         self.record = record
         self.layout = layout
@@ -45,10 +45,11 @@ public struct PodPlanner {
         self.nodeIPs = nodeIPs
         self.nodeName = nodeName
         self.finish = finish
+        self.node = node ?? NodeCapacity.discover()  // CRI create passes the one its cgroup values used
     }
 
     /// Node allocatable amounts for resourceFieldRef of unset limits.
-    public var node = NodeCapacity.discover()
+    public var node: NodeCapacity
     /// Where user and group names and default gids come from (the host's files; no NSS).
     public var users = UserDatabase.host()
 
@@ -205,7 +206,9 @@ public struct PodPlanner {
                                            singleProcessOOMKill: cgroup.singleProcessOOMKill)
             let rel = cgroup.containerPath(c.name)
             let written: [CgroupResources.Write]
+            Checkpoint.mark("plan:cgroup")
             if let made = cgroup.made { written = try made.wait() } else { written = try cgroup.tree.create(rel, res) }
+            Checkpoint.mark("plan:cgroup-made")
             let h = cgroup.tree.hierarchy
             var cg: JSON = ["path": .string(rel), "procs": .array(h.procsFiles(rel).map { .string($0) }),
                             "resources": res.json, "files": .object(JSONObject(written.map { ($0.file, JSON.string($0.value)) }))]

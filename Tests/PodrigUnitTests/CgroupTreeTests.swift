@@ -172,6 +172,39 @@ import Testing
         for c in CgroupHierarchy.v1Controllers { #expect(!Files.exists(root + "/\(c)/podrig")) }
     }
 
+    /// The v1 fast path: below an existing pod one mkdir per tree, a fresh cpuset filled from the
+    /// pod's without reading its own; an unfilled parent falls back to the walk from the top; an
+    /// optional file the tree lacks is skipped, not created. (A fake tree's mkdir makes no files:
+    /// the test writes the ones cgroupfs would have.)
+    @Test func v1LeafBelowAnExistingPodAndTheWalkOtherwise() throws {
+        let root = try fakeTree(.v1)
+        defer { try? Files.removeTree(root) }
+        let tree = CgroupTree(hierarchy: try #require(CgroupHierarchy.detect(mount: root)))
+        let pod = "podrig/kubepods/podp", ctr = pod + "/c1"
+        try tree.create(pod)
+        try Files.writeAtomic(root + "/cpuset/\(pod)/cpuset.cpus", "1\n")
+        try Files.writeAtomic(root + "/cpuset/\(pod)/cpuset.mems", "0\n")
+        var r = CgroupResources()
+        r.memoryLimit = 1 << 24
+        let written = try tree.create(ctr, r)
+        #expect(read(root + "/cpuset/\(ctr)/cpuset.cpus") == "1" && read(root + "/cpuset/\(ctr)/cpuset.mems") == "0")
+        #expect(written.map(\.description) == ["memory.limit_in_bytes=16777216"])
+        #expect(!Files.exists(root + "/memory/\(ctr)/memory.memsw.limit_in_bytes"))
+        // an unfilled pod (another podrig making it right now): the walk fills it from its parent
+        let kubepods = root + "/cpuset/podrig/kubepods", other = "podrig/kubepods/podq"
+        try Files.writeAtomic(kubepods + "/cpuset.cpus", "0-1\n")
+        try Files.writeAtomic(kubepods + "/cpuset.mems", "0\n")
+        try Files.makeDirectories(root + "/cpuset/" + other, mode: 0o755)
+        for f in ["cpuset.cpus", "cpuset.mems"] { try Files.writeAtomic(root + "/cpuset/\(other)/\(f)", "") }
+        try tree.create(other + "/c2")
+        #expect(read(root + "/cpuset/\(other)/cpuset.cpus") == "0-1" && read(root + "/cpuset/\(other)/cpuset.mems") == "0")
+        #expect(tree.existing().contains(ctr) && tree.existing().contains(other + "/c2"))
+        for f in ["cpuset.cpus", "cpuset.mems"] { unlink(kubepods + "/" + f) }  // cgroupfs drops its own at rmdir
+        try tree.remove(pod)
+        try tree.remove(other)
+        for c in CgroupHierarchy.v1Controllers { #expect(!Files.exists(root + "/\(c)/podrig")) }
+    }
+
     @Test func refusals() throws {
         #expect(throws: PodrigError.self) { try CgroupPath.parent("/kubepods/../../system.slice") }
         #expect(throws: PodrigError.self) { try CgroupPath.parent("/") }
