@@ -89,6 +89,9 @@ public enum CNISandboxArgs {
             number = String(number.dropLast(suf.count)); mult = m; break
         }
         guard let v = Double(number), v >= 0 else { throw PodrigError.invalid("\(what): \"\(s)\" is not a quantity like 10M") }
-        return Int(v * Double(mult))
+        // Int(Double) traps beyond Int's range ("1e300", "inf").
+        let rate = v * Double(mult)
+        guard rate < 9.2e18 else { throw PodrigError.invalid("\(what): \"\(s)\" is too large") }
+        return Int(rate)
     }
 }

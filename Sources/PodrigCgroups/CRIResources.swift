@@ -40,13 +40,13 @@ extension CgroupResources {
         var p = CgroupResources()
         p.writeSwap = false
         if r.cpuShares != nil || o.cpuShares != nil {
-            p.cpuShares = min(max((r.cpuShares ?? 0) + (o.cpuShares ?? 0), KubeletMapping.minShares), KubeletMapping.maxShares)
+            p.cpuShares = min(max((r.cpuShares ?? 0).adding(saturating: o.cpuShares ?? 0), KubeletMapping.minShares), KubeletMapping.maxShares)
         }
         if let q = r.cpuQuota, q > 0 {
-            p.cpuQuota = q + max(o.cpuQuota ?? 0, 0)
+            p.cpuQuota = q.adding(saturating: max(o.cpuQuota ?? 0, 0))
             p.cpuPeriod = r.cpuPeriod ?? KubeletMapping.quotaPeriod
         }
-        if let m = r.memoryLimit, m > 0 { p.memoryLimit = m + max(o.memoryLimit ?? 0, 0) }
+        if let m = r.memoryLimit, m > 0 { p.memoryLimit = m.adding(saturating: max(o.memoryLimit ?? 0, 0)) }
         return p
     }
 }

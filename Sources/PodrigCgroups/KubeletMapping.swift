@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import PodrigCore
 
 /// kubelet's CPU/memory → cgroup mapping (pkg/kubelet/cm/helpers_linux.go), each rule once.
 public enum KubeletMapping {
@@ -14,14 +15,14 @@ public enum KubeletMapping {
     /// MilliCPUToShares: request (else limit) ×1024/1000, floor 2, cap 262144.
     public static func shares(milliCPU: Int64) -> UInt64 {
         if milliCPU <= 0 { return minShares }
-        let s = UInt64(milliCPU) * sharesPerCPU / 1000
+        let s = UInt64(milliCPU).multiplied(saturating: sharesPerCPU) / 1000
         return min(max(s, minShares), maxShares)
     }
 
     /// MilliCPUToQuota: 0 (no limit) for 0 millicores, else ≥ 1 ms.
     public static func quota(milliCPU: Int64, period: Int64 = quotaPeriod) -> Int64 {
         if milliCPU <= 0 { return 0 }
-        return max(milliCPU * period / 1000, minQuota)
+        return max(milliCPU.multiplied(saturating: period) / 1000, minQuota)
     }
 
     public enum WeightFormula: String, Sendable { case quadratic, linear }

@@ -57,6 +57,13 @@ public enum Clock {
 /// Runs a program to completion with `input` on stdin, collecting stdout and stderr, killing it
 /// after `timeout` seconds. Used for every CNI plugin exec, so it stays on raw syscalls.
 public enum ProcessRunner {
+    /// poll(2)'s timeout for `seconds` left, rounded up, at most a day: a --cni-timeout of 1e10
+    /// (or inf) is beyond Int32 milliseconds, whose conversion trapped.
+    static func pollMilliseconds(_ seconds: Double) -> Int32 {
+        guard seconds > 0 else { return 1 }
+        return Int32(min(seconds, 86_400) * 1000) + 1
+    }
+
     /// `waiting`: what the program is, said on stderr (Log.progress) once it has run for a second.
     public static func run(_ options: SpawnOptions, input: [UInt8] = [], timeout: Double? = nil,
                            waiting: String? = nil) throws(PodrigError) -> RunResult {
@@ -106,7 +113,7 @@ public enum ProcessRunner {
                 // Killed: grandchildren may still hold the pipes; give them a moment, then stop.
                 let left = killedAt + 1 - now
                 if left <= 0 { break }
-                waitMs = Int32(left * 1000) + 1
+                waitMs = ProcessRunner.pollMilliseconds(left)
             } else if let deadline {
                 let left = deadline - now
                 if left <= 0 {
@@ -115,14 +122,14 @@ public enum ProcessRunner {
                     killedAt = now
                     continue
                 }
-                waitMs = Int32(left * 1000) + 1
+                waitMs = ProcessRunner.pollMilliseconds(left)
             }
             if let at = announceAt, let waiting {
                 if now >= at {
                     Log.progress("waiting for \(waiting)" + (timeout.map { " (killed after \(Int($0))s)" } ?? ""))
                     announceAt = nil
                 } else {
-                    let ms = Int32((at - now) * 1000) + 1
+                    let ms = ProcessRunner.pollMilliseconds(at - now)
                     waitMs = waitMs < 0 ? ms : min(waitMs, ms)
                 }
             }

@@ -183,7 +183,7 @@ public struct IPAMAllocator {
             if let ttl = config.reservationTTL, l.pod != nil {
                 l.state = .reserved
                 l.since = now
-                l.expires = now + ttl
+                l.expires = now.adding(saturating: ttl)  // a TTL of centuries: until Int64's end, not a trap
                 kept.append(l)
             }
         }

@@ -19,7 +19,7 @@ public enum IPAMAdmin {
         }
         // One reservation per pod and range set, as a sticky DEL leaves.
         alloc.table.leases.removeAll { $0.ip == ip || ($0.state == .reserved && $0.pod == pod && set.range(for: $0.ip) != nil) }
-        let lease = Lease(ip: ip, state: .reserved, containerID: "", ifName: "", pod: pod, since: now, expires: ttl.map { now + $0 })
+        let lease = Lease(ip: ip, state: .reserved, containerID: "", ifName: "", pod: pod, since: now, expires: ttl.map { now.adding(saturating: $0) })
         alloc.table.leases.append(lease)
         alloc.table.rangeSets = config.storedRanges
         alloc.table.reservationTTL = config.reservationTTL

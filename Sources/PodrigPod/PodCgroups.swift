@@ -17,7 +17,7 @@ public enum PodCgroups {
         }
         var sum: Int64 = 0, every = true
         for c in spec.containers + spec.initContainers.filter(\.isSidecar) {
-            if let a = amount(c) { sum += a } else { every = false }
+            if let a = amount(c) { sum = sum.adding(saturating: a) } else { every = false }
         }
         for c in spec.initContainers where !c.isSidecar {
             if let a = amount(c) { sum = max(sum, a) } else { every = false }
@@ -67,18 +67,18 @@ public enum PodCgroups {
         r.pidsLimit = pidsLimit
         let quotas = containers.map { c -> Int64? in
             guard let q = c.cpuQuota, q > 0 else { return nil }
-            return q * KubeletMapping.quotaPeriod / max(c.cpuPeriod ?? KubeletMapping.quotaPeriod, 1)
+            return q.multiplied(saturating: KubeletMapping.quotaPeriod) / max(c.cpuPeriod ?? KubeletMapping.quotaPeriod, 1)
         }
         let memories = containers.map { c in c.memoryLimit.flatMap { $0 > 0 ? $0 : nil } }
-        let shares = containers.reduce(UInt64(0)) { $0 + ($1.cpuShares ?? 0) }
+        let shares = containers.reduce(UInt64(0)) { $0.adding(saturating: $1.cpuShares ?? 0) }
         let bestEffort = containers.allSatisfy { ($0.cpuShares ?? 0) <= KubeletMapping.minShares } && quotas.allSatisfy { $0 == nil }
             && memories.allSatisfy { $0 == nil }
         r.cpuShares = bestEffort ? KubeletMapping.minShares : min(max(shares, KubeletMapping.minShares), KubeletMapping.maxShares)
         let everyQuota = !containers.isEmpty && quotas.allSatisfy { $0 != nil }
-        r.cpuQuota = everyQuota ? max(quotas.reduce(0) { $0 + ($1 ?? 0) }, KubeletMapping.minQuota) : -1
+        r.cpuQuota = everyQuota ? max(quotas.reduce(0) { $0.adding(saturating: $1 ?? 0) }, KubeletMapping.minQuota) : -1
         r.cpuPeriod = KubeletMapping.quotaPeriod
         let everyMemory = !containers.isEmpty && memories.allSatisfy { $0 != nil }
-        r.memoryLimit = everyMemory ? memories.reduce(0) { $0 + ($1 ?? 0) } : -1
+        r.memoryLimit = everyMemory ? memories.reduce(0) { $0.adding(saturating: $1 ?? 0) } : -1
         return r
     }
 
@@ -110,7 +110,7 @@ public enum PodCgroups {
         case "BestEffort": return 1000
         default:
             guard memoryCapacity > 0 else { return 999 }
-            let adj = 1000 - (1000 * memoryRequest) / memoryCapacity
+            let adj = 1000 - memoryRequest.multiplied(saturating: 1000) / memoryCapacity
             if adj < 3 { return 3 }          // 1000 + guaranteedOOMScoreAdj
             if adj == 1000 { return 999 }    // never the BestEffort score
             return Int(adj)

@@ -250,11 +250,12 @@ public enum PodStatusView {
     /// "2026-01-02T03:04:05Z" (what `time` writes) → nanoseconds; 0 when unreadable.
     static func parseTime(_ t: String) -> Int64 {
         let f = t.split(whereSeparator: { "-T:Z.".contains($0) }).map { Int($0) ?? -1 }
-        guard f.count >= 6, !f.prefix(6).contains(-1) else { return 0 }
+        // A damaged status's year 99999999999 is beyond Int32, whose conversion trapped.
+        guard f.count >= 6, !f.prefix(6).contains(-1), f.prefix(6).allSatisfy({ $0 <= 100_000 }) else { return 0 }
         var tm = Glibc.tm()
         tm.tm_year = Int32(f[0] - 1900); tm.tm_mon = Int32(f[1] - 1); tm.tm_mday = Int32(f[2])
         tm.tm_hour = Int32(f[3]); tm.tm_min = Int32(f[4]); tm.tm_sec = Int32(f[5])
-        return Int64(timegm(&tm)) * 1_000_000_000
+        return Int64(timegm(&tm)).multiplied(saturating: 1_000_000_000)
     }
 
     /// kubectl's short durations: 45s, 3m10s, 2h5m, 4d.

@@ -52,9 +52,12 @@ public struct Quantity: Sendable, Equatable {
 
     public var isZero: Bool { numerator == 0 }
     /// Rounded up, like Quantity.Value().
-    public var value: Int64 { (numerator + denominator - 1) / denominator }
-    /// Thousandths, rounded up, like Quantity.MilliValue().
-    public var milliValue: Int64 { (numerator.multipliedReportingOverflow(by: 1000).partialValue + denominator - 1) / denominator }
+    public var value: Int64 { Quantity.divideRoundingUp(numerator, denominator) }
+    /// Thousandths, rounded up, like Quantity.MilliValue(); Int64's max when they do not fit ("5Ei").
+    public var milliValue: Int64 { Quantity.divideRoundingUp(numerator.multiplied(saturating: 1000), denominator) }
+
+    /// n/d rounded up without n + d - 1, which overflows for a quantity near Int64's max.
+    static func divideRoundingUp(_ n: Int64, _ d: Int64) -> Int64 { n / d + (n % d > 0 ? 1 : 0) }
 
     public static func == (a: Quantity, b: Quantity) -> Bool {
         a.numerator.multipliedReportingOverflow(by: b.denominator).partialValue == b.numerator.multipliedReportingOverflow(by: a.denominator).partialValue
@@ -113,10 +116,10 @@ public struct ResourceFieldRef: Sendable {
         if name == "cpu" {
             let d = max(1, (divisor ?? Quantity.parse("1")!).milliValue)
             let m = quantity.milliValue
-            return String((m + d - 1) / d)
+            return String(Quantity.divideRoundingUp(m, d))
         }
         let d = max(1, (divisor ?? Quantity.parse("1")!).value)
-        return String((quantity.value + d - 1) / d)
+        return String(Quantity.divideRoundingUp(quantity.value, d))
     }
 }
 
@@ -161,13 +164,13 @@ public enum QOSClass {
         var guaranteed = true
         for c in spec.initContainers + spec.containers {
             for (name, q) in c.resources.requests where name == "cpu" || name == "memory" {
-                if !q.isZero { requests[name, default: 0] += q.milliValue }
+                if !q.isZero { requests[name] = requests[name, default: 0].adding(saturating: q.milliValue) }
             }
             var found: Set<String> = []
             for (name, q) in c.resources.limits where name == "cpu" || name == "memory" {
                 if !q.isZero {
                     found.insert(name)
-                    limits[name, default: 0] += q.milliValue
+                    limits[name] = limits[name, default: 0].adding(saturating: q.milliValue)
                 }
             }
             if found != ["cpu", "memory"] { guaranteed = false }

@@ -36,6 +36,10 @@ import Testing
         #expect(throws: PodrigError.self) { try CNIRuntimeConf.parseArgs(["A=b=c"]) }
         #expect(throws: PodrigError.self) { try CNISandboxArgs.quantity("fast", what: "x") }
         #expect((try? CNISandboxArgs.quantity("2Mi", what: "x")) == 2 << 20)
+        // Beyond Int: Int(Double) trapped.
+        for huge in ["1e300", "inf", "99999999999T"] {
+            #expect(throws: PodrigError.self, "\(huge)") { try CNISandboxArgs.quantity(huge, what: "x") }
+        }
     }
 
     @Test func cacheEntryRoundTripsInLibcniFormat() throws {

@@ -113,6 +113,13 @@ import Testing
         #expect(PodCgroups.oomScoreAdj(qos: "Burstable", memoryRequest: 1 << 29, memoryCapacity: 1 << 30) == 500)
         #expect(PodCgroups.oomScoreAdj(qos: "Burstable", memoryRequest: 0, memoryCapacity: 1 << 30) == 999)
         #expect(PodCgroups.oomScoreAdj(qos: "Burstable", memoryRequest: 1 << 30, memoryCapacity: 1 << 30) == 3)
+        // A request of 1Ei: 1000 × it overflowed (a trap).
+        #expect(PodCgroups.oomScoreAdj(qos: "Burstable", memoryRequest: 1 << 60, memoryCapacity: 1 << 30) == 3)
+        // CRI containers' values summed for the pod cgroup saturate, not trap.
+        var huge = CgroupResources()
+        huge.cpuShares = .max; huge.cpuQuota = .max; huge.cpuPeriod = 1000; huge.memoryLimit = .max
+        let pod = PodCgroups.pod(containers: [huge, huge])
+        #expect(pod.cpuShares == KubeletMapping.maxShares && pod.cpuQuota == 2 * (Int64.max / 1000) && pod.memoryLimit == .max)
     }
 
     @Test func v2TreeCreatedFilledAndRemoved() throws {

@@ -7,6 +7,13 @@ import Testing
 
 /// Files.read on every size around its buffer's edges, and on files whose size stat cannot tell.
 @Suite struct FilesTests {
+    /// A timeout beyond Int32 milliseconds (--cni-timeout 1e10, inf) is a long wait, not a trap.
+    @Test(arguments: [1e10, Double.infinity])
+    func hugeRunTimeout(_ timeout: Double) throws {
+        let r = try ProcessRunner.run(SpawnOptions(path: "/bin/true", arguments: ["true"]), timeout: timeout)
+        #expect(r.status.code == 0)
+    }
+
     @Test(arguments: [0, 1, 4095, 4096, 4097, 8193, 100_000])
     func readReturnsExactlyTheFile(_ size: Int) throws {
         let path = "/tmp/podrig-unit-files-\((try Identifiers.newID()).prefix(8))"

@@ -335,6 +335,9 @@ import Testing
         #expect(throws: PodrigError.self) { try IPAMAdmin.release(c, ip: IPAddr("10.8.0.9")!, force: false, now: 5) }
         #expect(try IPAMAdmin.release(c, ip: IPAddr("10.8.0.50")!, force: false, now: 5).pod == "db/db-0")
         #expect(try IPAMAdmin.read(c).leases.map(\.ip.description).sorted() == ["10.8.0.9", "fd08::2"])
+        // A TTL of centuries (--ttl 100000d) ends at Int64's max rather than overflowing now + ttl (a trap).
+        let centuries = try IPAMDuration.parse("100000d", what: "--ttl")
+        #expect(try IPAMAdmin.reserve(c, ip: IPAddr("10.8.0.51")!, pod: "db/db-1", ttl: centuries, now: 1_796_000_000_000_000_000).expires == .max)
     }
 
     @Test func repairRebuildsAnUnreadableTableFromTheCache() throws {

@@ -14,6 +14,33 @@ import Testing
         #expect(q("1k").value == 1000 && q("2e3").value == 2000 && q("1M").value == 1_000_000)
         #expect(q("100Mi") == q("104857600") && !(q("100M") == q("100Mi")))
         for bad in ["", "-1", "1.2.3", "abc", "1Qi", "."] { #expect(Quantity.parse(bad) == nil, "\(bad)") }
+        // Near Int64's max: rounding up (n + d - 1) and thousandths (×1000) overflowed, a trap.
+        #expect(q("900719925474.0991Ki").value == 922_337_203_685_478)  // (2^53-1)×1024/10^4, rounded up
+        #expect(q("5Ei").milliValue == .max && q("5Ei").value == 5 << 60)
+    }
+
+    /// Sums and products over absurd (but parseable) quantities stop at Int64's max, not trap.
+    @Test func hugeQuantitiesDoNotTrap() throws {
+        let m = try manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: h}
+            spec:
+              containers:
+              - {name: a, command: [sh], resources: {requests: {memory: 1Ei, cpu: "9000000000000000"}, limits: {memory: 5Ei}}}
+              - {name: b, command: [sh], resources: {limits: {memory: 5Ei, cpu: "9000000000000"}}}
+            """)
+        #expect(QOSClass.of(m.spec) == "Burstable")
+        let node = NodeCapacity(cpus: 2, memoryBytes: 1 << 30, ephemeralStorageBytes: 1 << 30)
+        let a = PodCgroups.container(m.spec.containers[0], pod: m.spec, node: node, version: .v2)
+        #expect(a.cpuShares == 262_144 && a.oomScoreAdj == 3 && a.memoryLimit == 5 << 60)
+        #expect(PodCgroups.container(m.spec.containers[1], pod: m.spec, node: node, version: .v2).cpuQuota == Int64.max / 1000)
+        #expect(PodCgroups.pod(m.spec).memoryLimit == .max)
+        #expect(ResourceFieldRef(resource: "limits.memory").value(m.spec.containers[0].resources, node: node) == String(5 << 60))
+        // A damaged status's finishedAt year beyond Int32 reads as unknown.
+        let st: JSON = ["phase": "Running", "containerStatuses": [["name": "a", "state": ["running": [:]], "restartCount": 1,
+                        "lastState": ["terminated": ["finishedAt": "99999999999-01-01T00:00:00Z"]]]]]
+        #expect(PodStatusView.display(m, status: st, terminating: false).restarts == "1")
     }
 
     func manifest(_ yaml: String) throws -> PodManifest {

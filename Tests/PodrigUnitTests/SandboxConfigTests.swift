@@ -116,6 +116,10 @@ import Testing
     @Test func formatsTimes() {
         #expect(Time.rfc3339Nano(1_700_000_000_000_000_123) == "2023-11-14T22:13:20.000000123Z")
         #expect(Time.rfc3339(1_700_000_000_000_000_123) == "2023-11-14T22:13:20Z")
+        // Before the epoch (a damaged record's createdAt): the fraction's padding count went negative, a trap.
+        #expect(Time.rfc3339Nano(-999_999_999) == "1969-12-31T23:59:59.000000001Z")
+        #expect(Time.rfc3339Nano(-1_000_000_000) == "1969-12-31T23:59:59.000000000Z")
+        #expect(Time.rfc3339Nano(.min).hasSuffix(".145224192Z"))
     }
 }
 
