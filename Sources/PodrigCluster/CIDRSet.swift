@@ -19,7 +19,8 @@ public struct CIDRSet: Sendable, Equatable {
     public static let errSubNetTooBig = "New CIDR set failed; the node CIDR size is too big"
 
     public init(cluster: CIDR, nodeMask: Int) throws(PodrigError) {
-        if cluster.family == .ipv6 && nodeMask - cluster.prefix > CIDRSet.clusterSubnetMaxDiff {
+        // nodeMask > prefix + diff, not nodeMask - prefix > diff: a damaged record's mask of Int.min overflowed.
+        if cluster.family == .ipv6 && nodeMask > cluster.prefix + CIDRSet.clusterSubnetMaxDiff {
             throw PodrigError.invalid(CIDRSet.errSubNetTooBig)
         }
         guard nodeMask >= cluster.prefix, nodeMask <= cluster.bits, nodeMask - cluster.prefix < 63 else {

@@ -82,6 +82,13 @@ extension PodSandboxConfig {
         func mode(_ key: String, _ def: NamespaceMode) -> NamespaceMode {
             j["namespaceOptions"]?[key]?.int.flatMap(NamespaceMode.init(rawValue:)) ?? def
         }
+        // A damaged record's ID mappings are refused as CRI's are: a negative length made a range
+        // (hostID..<hostID+length) that trapped when the next hostUsers: false pod picked its own.
+        let userNamespace = UserNamespaceConfig(recordJSON: j["userNamespace"])
+        if let u = userNamespace, !u.isAutomatic {
+            try UserNamespaceConfig.check(u.uids, path: "sandbox record: config.userNamespace.uids")
+            try UserNamespaceConfig.check(u.gids, path: "sandbox record: config.userNamespace.gids")
+        }
         var dns: DNSConfig?
         if let d = j["dns"] { dns = DNSConfig(servers: strings(d["servers"]), searches: strings(d["searches"]), options: strings(d["options"])) }
         let ports: [PortMapping] = (j["portMappings"]?.array ?? []).map {
@@ -94,7 +101,7 @@ extension PodSandboxConfig {
                   labels: map(j["labels"]), annotations: map(j["annotations"]), cgroupParent: j["cgroupParent"]?.string,
                   sysctls: map(j["sysctls"]),
                   namespaceOptions: NamespaceOptions(network: mode("network", .pod), pid: mode("pid", .container), ipc: mode("ipc", .pod)),
-                  userNamespace: UserNamespaceConfig(recordJSON: j["userNamespace"]),
+                  userNamespace: userNamespace,
                   resources: j["resources"]?.object.flatMap { try? CgroupResources(criJSON: $0, path: "resources") },
                   overhead: j["overhead"]?.object.flatMap { try? CgroupResources(criJSON: $0, path: "overhead") })
     }

@@ -59,8 +59,9 @@ public struct UserNamespaceConfig: Sendable, Codable, Equatable {
         for (i, e) in m.enumerated() {
             let at = "\(path)[\(i)]"
             guard e.length >= 1 else { throw PodrigError.invalid("\(at).length: must be at least 1, got \(e.length)") }
-            guard e.containerID >= 0, e.containerID + e.length <= max else { throw PodrigError.invalid("\(at): container IDs \(e.containerID)+\(e.length) exceed 32 bits") }
-            guard e.hostID >= 0, e.hostID + e.length <= max else { throw PodrigError.invalid("\(at): host IDs \(e.hostID)+\(e.length) exceed 32 bits") }
+            // Compared as max - length: containerID + length overflowed for an ID near Int's max (a trap).
+            guard e.containerID >= 0, e.containerID <= max - e.length else { throw PodrigError.invalid("\(at): container IDs \(e.containerID)+\(e.length) exceed 32 bits") }
+            guard e.hostID >= 0, e.hostID <= max - e.length else { throw PodrigError.invalid("\(at): host IDs \(e.hostID)+\(e.length) exceed 32 bits") }
             for (j, o) in m.enumerated() where j < i {
                 if e.containerRange.overlaps(o.containerRange) { throw PodrigError.invalid("\(at): container IDs overlap \(path)[\(j)]") }
                 if e.hostRange.overlaps(o.hostRange) { throw PodrigError.invalid("\(at): host IDs overlap \(path)[\(j)]") }

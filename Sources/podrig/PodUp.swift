@@ -214,7 +214,7 @@ struct PodUp: ParsableCommand {
                     if result == "Failed" && p.manifest.owner?.kind != "Job" {
                         let all = p.manifest.spec.initContainers + p.manifest.spec.containers
                         let code = all.compactMap { cur.status?.container($0.name)?.terminated?.exitCode }.first { $0 != 0 }
-                        outcome = outcome != 0 ? outcome : Int32(code ?? 1)
+                        outcome = outcome != 0 ? outcome : Int32(clamping: code ?? 1)  // a damaged status's code: no Int32 trap
                     }
                 } else if cur == nil || (!(cur?.supervisorAlive ?? false) && podUpSignal == 0) {
                     done[i] = true

@@ -48,7 +48,7 @@ extension PodUp {
         while Clock.now() < end {
             let cur = try? ContainerExec.target(target.pod, container: target.container, namespace: target.namespace, pods: manager)
             if let term = cur?.status?.terminated ?? cur?.status?.lastTerminated, cur?.status?.state != .running {
-                code = Int32(term.signal != 0 ? 128 + term.signal : term.exitCode)
+                code = Int32(clamping: term.signal != 0 ? 128 + min(max(term.signal, 0), 127) : term.exitCode)  // a damaged status: no trap
                 break
             }
             usleep(20_000)

@@ -7,6 +7,13 @@ import Testing
 @Suite struct NodeIPAMTests {
     func set(_ cidr: String, _ mask: Int) throws -> CIDRSet { try CIDRSet(cluster: CIDR.parse(cidr), nodeMask: mask) }
 
+    /// A damaged cluster record's mask is refused, not an overflow (mask - prefix trapped).
+    @Test func absurdMasksRefused() {
+        for cluster in ["10.0.0.0/8", "beef:1234::/30"] {
+            for mask in [Int.min, -1, Int.max] { #expect(throws: PodrigError.self) { try set(cluster, mask) } }
+        }
+    }
+
     @Test(arguments: [("127.123.234.0/30", 30, "127.123.234.0/30"), ("beef:1234::/30", 30, "beef:1234::/30")])
     func fullyAllocated(_ cluster: String, _ mask: Int, _ expected: String) throws {
         var a = try set(cluster, mask)

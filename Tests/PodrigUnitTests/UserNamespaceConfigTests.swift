@@ -26,6 +26,9 @@ import Testing
         (#"{"mode": 0, "uids": [{"host_id": 1, "length": 10}, {"container_id": 10, "host_id": 5, "length": 10}], "gids": [{"host_id": 1, "length": 10}]}"#, "uids[1]: host IDs overlap"),
         (#"{"mode": 0, "uids": [{"host_id": 4294967290, "length": 10}], "gids": [{"host_id": 1, "length": 10}]}"#, "exceed 32 bits"),
         (#"{"mode": 0, "uids": [{"host_id": 1, "length": -1}], "gids": [{"host_id": 1, "length": 10}]}"#, "length: must be at least 1"),
+        // ID + length overflowed Int for these (a trap), rather than exceeding 32 bits.
+        (#"{"mode": 0, "uids": [{"container_id": 9223372036854775807, "host_id": 0, "length": 1}], "gids": [{"host_id": 1, "length": 10}]}"#, "exceed 32 bits"),
+        (#"{"mode": 0, "uids": [{"host_id": 1, "length": 9223372036854775807}], "gids": [{"host_id": 1, "length": 10}]}"#, "exceed 32 bits"),
         (#"{"mode": 2, "gids": [{"host_id": 1, "length": 10}]}"#, "NODE takes no uids/gids mappings"),
         (#"{"mode": 0, "uids": [{"host_id": 1, "length": 10, "size": 3}], "gids": [{"host_id": 1, "length": 10}]}"#, "size"),
     ])
@@ -48,5 +51,12 @@ import Testing
         var node = r
         node.config.userNamespace = nil
         #expect(try SandboxRecord(json: try JSONParser.parse(node.json.compact)).config.userNamespace == nil)
+        // A damaged record's mapping (length -5) is refused with a line; its range trapped the next pick.
+        var damaged = try JSONParser.parse(r.json.compact)
+        var config = try #require(damaged["config"]), userns = try #require(config["userNamespace"])
+        userns["uids"] = [["containerId": 0, "hostId": 65536, "length": -5]]
+        config["userNamespace"] = userns
+        damaged["config"] = config
+        #expect { _ = try SandboxRecord(json: damaged) } throws: { ($0 as? PodrigError)?.message.contains("config.userNamespace.uids[0].length") == true }
     }
 }
