@@ -178,6 +178,6 @@ public final class CNIPluginRunner: @unchecked Sendable {
     }
 
     static func seconds(_ t: Double) -> String {
-        t == t.rounded() ? "\(Int(t)) s" : "\(t) s"
+        t == t.rounded() && abs(t) < 1e15 ? "\(Int(t)) s" : "\(t) s"  // Int(1e20) traps
     }
 }

@@ -7,6 +7,11 @@ extension FixedWidthInteger {
         return o ? (other < 0 ? .min : .max) : r
     }
 
+    public func subtracting(saturating other: Self) -> Self {
+        let (r, o) = subtractingReportingOverflow(other)
+        return o ? (other < 0 ? .max : .min) : r
+    }
+
     public func multiplied(saturating other: Self) -> Self {
         let (r, o) = multipliedReportingOverflow(by: other)
         return o ? ((self < 0) != (other < 0) ? .min : .max) : r

@@ -35,7 +35,7 @@ enum WorkloadViews {
             .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
     }
 
-    static func age(_ r: WorkloadStore.Record) -> String { PodStatusView.age(Time.nowNanos() - r.created) }
+    static func age(_ r: WorkloadStore.Record) -> String { PodStatusView.age(Time.nowNanos().subtracting(saturating: r.created)) }
     static func spec(_ r: WorkloadStore.Record, _ key: String) -> Int? { r.object["spec"]?[key]?.int }
 
     /// The object with the status its controller would report.
@@ -106,7 +106,7 @@ enum WorkloadViews {
             let succeeded = st?["succeeded"]?.int ?? 0
             let completions = spec(r, "completions").map { "\(succeeded)/\($0)" } ?? "\(succeeded)/1 of \(spec(r, "parallelism") ?? 1)"
             let end = conds.isEmpty ? Time.nowNanos() : jobEnd(r)
-            row = [name, status, completions, PodStatusView.age(end - r.created), age(r)]
+            row = [name, status, completions, PodStatusView.age(end.subtracting(saturating: r.created)), age(r)]
         case "ConfigMap":
             row = [name, "\((r.object["data"]?.object?.count ?? 0) + (r.object["binaryData"]?.object?.count ?? 0))", age(r)]
         case "Secret":
@@ -136,7 +136,8 @@ enum WorkloadViews {
         let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         let days = era * 146097 + doe - 719468
-        return ((days * 24 + h) * 60 + mi) * 60 * 1_000_000_000 + sec * 1_000_000_000
+        // Seconds fit any 4-digit year; nanoseconds do not past 2262 (a damaged record's 9999 trapped).
+        return (((days * 24 + h) * 60 + mi) * 60 + sec).multiplied(saturating: 1_000_000_000)
     }
 
     static func printSection(_ kind: String, _ recs: [WorkloadStore.Record], _ ctx: Context, prefix: String) {

@@ -120,6 +120,10 @@ import Testing
         #expect(Time.rfc3339Nano(-999_999_999) == "1969-12-31T23:59:59.000000001Z")
         #expect(Time.rfc3339Nano(-1_000_000_000) == "1969-12-31T23:59:59.000000000Z")
         #expect(Time.rfc3339Nano(.min).hasSuffix(".145224192Z"))
+        // Ages of a damaged record's time (now − createdAt) saturate rather than overflow.
+        #expect(Int64(1_796_000_000_000_000_000).subtracting(saturating: -9_000_000_000_000_000_000) == .max)
+        #expect(Int64(-5).subtracting(saturating: .max) == .min && UInt64(1).subtracting(saturating: 2) == 0)
+        #expect(Int64.max.adding(saturating: 1) == .max && Int64.min.multiplied(saturating: 2) == .min)
     }
 }
 

@@ -183,7 +183,7 @@ public final class WorkloadController: @unchecked Sendable {
         let succeeded = w.indexed ? doneIndexes.count : succeededPods.count
         let start = jobStart[key] ?? rec.created
         var outcome: (type: String, reason: String, message: String)?
-        if let d = w.activeDeadlineSeconds, Time.nowNanos() - start > Int64(d).multiplied(saturating: 1_000_000_000) {
+        if let d = w.activeDeadlineSeconds, Time.nowNanos().subtracting(saturating: start) > Int64(d).multiplied(saturating: 1_000_000_000) {
             outcome = ("Failed", "DeadlineExceeded", "Job was active longer than specified deadline")
         } else if failed > w.backoffLimit {
             outcome = ("Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit")
