@@ -92,25 +92,33 @@ import Testing
         #expect(!exists(rel), "rmp removes the pod cgroup")
     }
 
+    /// A network `name` of one fake plugin (a fault to inject): `body(dir)` is its shell for ADD
+    /// and DEL; VERSION and everything else succeed. Returns the scratch dir and runp's CNI flags.
+    static func fakeNetwork(_ name: String, _ body: (String) -> String) throws -> (dir: ScratchDir, flags: String) {
+        let dir = ScratchDir("podrig-" + name)
+        try Files.makeDirectories(dir.path + "/conf", mode: 0o755)
+        try Files.makeDirectories(dir.path + "/bin", mode: 0o755)
+        try Files.writeAtomic(dir.path + "/conf/10-\(name).conflist",
+                              #"{"cniVersion": "1.0.0", "name": "\#(name)", "plugins": [{"type": "\#(name)"}]}"#)
+        try Files.writeAtomic(dir.path + "/bin/" + name, """
+            #!/bin/sh
+            \(body(dir.path))
+            if [ "$CNI_COMMAND" = VERSION ]; then echo '{"cniVersion": "1.0.0", "supportedVersions": ["1.0.0"]}'; fi
+            exit 0
+            """)
+        chmod(dir.path + "/bin/" + name, 0o755)
+        return (dir, "--network \(name) --cni-conf-dir \(dir.path)/conf --cni-bin-dir \(dir.path)/bin --cni-cache-dir \(dir.path)/cache")
+    }
+
     /// The plugin chain fails after pause was started in the pod cgroup (overlapped runp), and a
     /// sysctl fails after pause (the ordered runp): either way the cgroup goes with the rest.
     @Test(.enabled(if: usable)) func failedRunpRemovesThePodCgroup() throws {
         let b = CRIBed()
         defer { b.cleanup() }
-        let dir = ScratchDir("podrig-cgfail")
-        try Files.makeDirectories(dir.path + "/conf", mode: 0o755)
-        try Files.makeDirectories(dir.path + "/bin", mode: 0o755)
-        try Files.writeAtomic(dir.path + "/conf/10-pr-cgfail.conflist",
-                              #"{"cniVersion": "1.0.0", "name": "pr-cgfail", "plugins": [{"type": "pr-cgfail"}]}"#)
         // ADD fails (after a little while, so pause's side is done first); DEL succeeds.
-        try Files.writeAtomic(dir.path + "/bin/pr-cgfail", """
-            #!/bin/sh
-            if [ "$CNI_COMMAND" = ADD ]; then sleep 0.2; echo '{"cniVersion": "1.0.0", "code": 11, "msg": "pr-cgfail refuses"}'; exit 1; fi
-            if [ "$CNI_COMMAND" = VERSION ]; then echo '{"cniVersion": "1.0.0", "supportedVersions": ["1.0.0"]}'; fi
-            exit 0
-            """)
-        chmod(dir.path + "/bin/pr-cgfail", 0o755)
-        let cni = "--network pr-cgfail --cni-conf-dir \(dir.path)/conf --cni-bin-dir \(dir.path)/bin --cni-cache-dir \(dir.path)/cache"
+        let (dir, cni) = try Self.fakeNetwork("pr-cgfail") { _ in
+            #"if [ "$CNI_COMMAND" = ADD ]; then sleep 0.2; echo '{"cniVersion": "1.0.0", "code": 11, "msg": "pr-cgfail refuses"}'; exit 1; fi"#
+        }
         var uids: [String] = []
         for (name, body, flags) in [("pr-cgfail-cni", "", cni), ("pr-cgfail-sysctl", #", "sysctls": {"net.ipv4.pr_cgfail_nonexistent": "1"}"#, "")] {
             let uid = name + "-" + (try Identifiers.newID()).prefix(8)
@@ -122,6 +130,7 @@ import Testing
         }
         LeakCheck.cgroupsGone([], pods: uids)
         #expect(!SandboxProcesses.scan().contains { $0.sandboxDirectory?.hasPrefix(b.root.path + "/") ?? false }, "no pause left")
+        withExtendedLifetime(dir) {}  // the plugin's dir lives until here
     }
 
     /// stopp whose DEL fails: pause and the pod cgroup go all the same (their removal runs beside
@@ -129,21 +138,13 @@ import Testing
     @Test(.enabled(if: usable)) func failedDelStillRemovesThePodCgroup() throws {
         let b = CRIBed()
         defer { b.cleanup() }
-        let dir = ScratchDir("podrig-cgdel")
-        try Files.makeDirectories(dir.path + "/conf", mode: 0o755)
-        try Files.makeDirectories(dir.path + "/bin", mode: 0o755)
-        try Files.writeAtomic(dir.path + "/conf/10-pr-cgdel.conflist",
-                              #"{"cniVersion": "1.0.0", "name": "pr-cgdel", "plugins": [{"type": "pr-cgdel"}]}"#)
         // ADD succeeds with nothing made; DEL fails while <dir>/fail exists.
-        try Files.writeAtomic(dir.path + "/bin/pr-cgdel", """
-            #!/bin/sh
+        let (dir, cni) = try Self.fakeNetwork("pr-cgdel") { dir in
+            """
             if [ "$CNI_COMMAND" = ADD ]; then echo '{"cniVersion": "1.0.0", "interfaces": [], "ips": []}'; fi
-            if [ "$CNI_COMMAND" = DEL ] && [ -e \(dir.path)/fail ]; then echo '{"cniVersion": "1.0.0", "code": 11, "msg": "pr-cgdel refuses"}'; exit 1; fi
-            if [ "$CNI_COMMAND" = VERSION ]; then echo '{"cniVersion": "1.0.0", "supportedVersions": ["1.0.0"]}'; fi
-            exit 0
-            """)
-        chmod(dir.path + "/bin/pr-cgdel", 0o755)
-        let cni = "--network pr-cgdel --cni-conf-dir \(dir.path)/conf --cni-bin-dir \(dir.path)/bin --cni-cache-dir \(dir.path)/cache"
+            if [ "$CNI_COMMAND" = DEL ] && [ -e \(dir)/fail ]; then echo '{"cniVersion": "1.0.0", "code": 11, "msg": "pr-cgdel refuses"}'; exit 1; fi
+            """
+        }
         let uid = "pr-cgdel-" + (try Identifiers.newID()).prefix(8)
         let path = b.bed.manifest(#"{"metadata": {"name": "pr-cgdel", "uid": "\#(uid)"}, "linux": {"cgroup_parent": "/kubepods/pod\#(uid)"}}"#, name: "cgdel.json")
         let r = b.cli("runp \(cni) \(path)")
@@ -165,6 +166,7 @@ import Testing
         #expect(b.cli("rmp \(cni) \(sb)").code == 0)
         LeakCheck.cgroupsGone([], pods: ["pod" + uid])
         #expect(!Files.exists(b.root.path + "/sandboxes/" + sb))
+        withExtendedLifetime(dir) {}
     }
 
     /// `up`: the pod cgroup is made with the sandbox, pause in it; `down` removes it.
