@@ -73,10 +73,8 @@ public struct Termination: Sendable {
         while true {
             let left = grace - (Clock.now() - signalledAt)
             if left <= 0 { break }
-            // At most a day per wait: a grace of 3000000 s (a pod's terminationGracePeriodSeconds) is
-            // beyond Int32 milliseconds, whose conversion trapped.
-            let slice = tick == nil ? min(left, 86_400) : min(left, 1)
-            if pr_pidfd_wait(pidfd, Int32(slice * 1000)) == 1 || !process.isAlive {
+            let slice = tick == nil ? left : min(left, 1)
+            if pr_pidfd_wait(pidfd, ProcessRunner.pollMilliseconds(slice)) == 1 || !process.isAlive {
                 tick?(Clock.now() - signalledAt)
                 return
             }

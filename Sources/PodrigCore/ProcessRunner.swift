@@ -58,7 +58,8 @@ public enum Clock {
 /// after `timeout` seconds. Used for every CNI plugin exec, so it stays on raw syscalls.
 public enum ProcessRunner {
     /// poll(2)'s timeout for `seconds` left, rounded up, at most a day: a --cni-timeout of 1e10
-    /// (or inf) is beyond Int32 milliseconds, whose conversion trapped.
+    /// (or inf), or a grace period of 3000000 s, is beyond Int32 milliseconds, whose conversion
+    /// trapped. Termination.wait uses it too.
     static func pollMilliseconds(_ seconds: Double) -> Int32 {
         guard seconds > 0 else { return 1 }
         return Int32(min(seconds, 86_400) * 1000) + 1

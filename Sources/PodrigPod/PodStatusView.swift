@@ -259,6 +259,10 @@ public enum PodStatusView {
     }
 
     /// kubectl's short durations: 45s, 3m10s, 2h5m, 4d.
+    /// The age of what was made at `createdAt` (nanoseconds), kubectl's way. Saturating: a
+    /// damaged record's time (-9e18) would overflow now − createdAt.
+    public static func age(since createdAt: Int64) -> String { age(Time.nowNanos().subtracting(saturating: createdAt)) }
+
     public static func age(_ nanos: Int64) -> String {
         let s = max(0, Int(nanos / 1_000_000_000))
         if s < 120 { return "\(s)s" }

@@ -37,9 +37,10 @@ struct GarbageCollect: ParsableCommand {
     static func removePodCgroups(of ids: [String], mount: String = "/sys/fs/cgroup") {
         guard !ids.isEmpty, let h = CgroupHierarchy.detect(mount: mount) else { return }
         let tree = CgroupTree(hierarchy: h)
+        let all = tree.existing()  // one walk for every ID, not one per hasProcesses
         for id in ids {
             let path = CgroupPath.pod(uid: id, qos: nil)
-            guard h.directories(path).contains(where: Files.isDirectory), !tree.hasProcesses(path) else { continue }
+            guard all.contains(path), !tree.hasProcesses(path, among: all) else { continue }
             do {
                 try tree.remove(path)
                 print("Removed cgroup \(path) whose sandbox's state is gone")

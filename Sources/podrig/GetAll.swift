@@ -35,7 +35,7 @@ enum WorkloadViews {
             .sorted { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
     }
 
-    static func age(_ r: WorkloadStore.Record) -> String { PodStatusView.age(Time.nowNanos().subtracting(saturating: r.created)) }
+    static func age(_ r: WorkloadStore.Record) -> String { PodStatusView.age(since: r.created) }
     static func spec(_ r: WorkloadStore.Record, _ key: String) -> Int? { r.object["spec"]?[key]?.int }
 
     /// The object with the status its controller would report.

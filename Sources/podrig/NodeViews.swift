@@ -5,7 +5,7 @@ import PodrigPod
 /// Nodes the way kubectl shows them: the table, and v1 Node documents with spec.podCIDR(s) and
 /// status.addresses; podrig's annotations say which block of the cluster range each podCIDR is.
 enum NodeViews {
-    static func age(_ createdAt: Int64) -> String { PodStatusView.age(Time.nowNanos().subtracting(saturating: createdAt)) }
+    static func age(_ createdAt: Int64) -> String { PodStatusView.age(since: createdAt) }
 
     static func ready(_ c: ClusterRecord, _ n: NodeRecord) -> Bool {
         let p = ClusterStore(root: "").paths(c.name)

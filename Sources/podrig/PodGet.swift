@@ -124,5 +124,5 @@ struct PodGet: ParsableCommand {
         return r
     }
 
-    func age(_ nanos: Int64) -> String { PodStatusView.age(Time.nowNanos().subtracting(saturating: nanos)) }  // a damaged record's time: no overflow
+    func age(_ nanos: Int64) -> String { PodStatusView.age(since: nanos) }
 }
