@@ -100,6 +100,19 @@ static void gate_read(void) {
         return;
     }
     event(NULL, "Start requested");
+    P.reply_pending = P.reply_path != NULL;
+}
+
+// `podrig start` made the startReply FIFO and reads it before it writes the gate; one byte, once
+// status.json shows the launched containers, wakes it at once (a poll of the file would see the
+// change a tick later; inotify's teardown waits out an SRCU grace period, 10-30 ms here). No
+// reader (a start that gave up, an older podrig): ENXIO or ENOENT, and start's own re-read stays.
+static void start_reply(void) {
+    P.reply_pending = 0;
+    int fd = open(P.reply_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return;
+    if (write(fd, "1", 1) != 1) {}  // a reader that left meanwhile: nothing to wake
+    close(fd);
 }
 
 static int64_t next_wake(void) {
@@ -179,6 +192,7 @@ int main(int argc, char **argv) {
         pod_tick(now);
         if ((P.terminating || P.done) && all_stopped()) break;
         if (P.dirty) status_write();
+        if (P.reply_pending && P.gate_fd < 0) start_reply();
 
         int n = 0;
         pfds[n].fd = sfd;

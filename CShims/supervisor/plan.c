@@ -34,7 +34,7 @@ static char *read_file(const char *path, size_t *len) {
 // supervisor does not know is an error: the two sides were changed apart.
 static const char *const root_keys[] = {"version", "name", "namespace", "stateDir", "logDir", "restartPolicy",
                                         "terminationGracePeriodSeconds", "probeHost", "finish", "containers", "logMaxSize",
-                                        "logMaxFiles", "startGate", NULL};
+                                        "logMaxFiles", "startGate", "startReply", NULL};
 static const char *const container_keys[] = {"name", "kind", "spawn", "postStart", "preStop", "startupProbe", "readinessProbe",
                                              "livenessProbe", "terminationMessageFile", "logPath", "stdin", "stdinOnce", "tty",
                                              "cgroup", NULL};
@@ -272,6 +272,7 @@ int plan_load(const char *path, pod *p) {
     p->log_max_files = (int)json_int(&root, "logMaxFiles", 5);
     p->finish = json_strv(json_get(&root, "finish"));
     p->gate_path = json_str(&root, "startGate");
+    p->reply_path = json_str(&root, "startReply");
     if (p->state_dir == NULL || p->log_dir == NULL || policy == NULL) {
         fprintf(stderr, "podrig-supervisor: %s: stateDir, logDir and restartPolicy are required\n", path);
         return -1;

@@ -140,6 +140,8 @@ typedef struct pod {
     int dirty;
     const char *gate_path;       // plan startGate: a FIFO; no container starts before a byte arrives on it
     int gate_fd;                 // plan startGate (a FIFO), open until `podrig start` writes it; -1
+    const char *reply_path;      // plan startReply: the FIFO `podrig start` reads (PodLayout.startReply)
+    int reply_pending;           // the gate opened: reply once status.json shows the containers launched
 } pod;
 
 extern pod P;

@@ -107,6 +107,7 @@ public struct CRIContainers {
             // cgroups while create returns; `start` opens this gate (runc's exec.fifo, in effect).
             guard mkfifo(layout.startGate, 0o600) == 0 else { throw PodrigError.system("mkfifo(\(layout.startGate))", errno: errno) }
             planner.startGate = layout.startGate
+            planner.startReply = layout.startReply
             planner.cgroup = podCgroup
             let plan = try planner.prepare()
             Checkpoint.mark("create:planned")
@@ -193,10 +194,13 @@ public struct CRIContainers {
             try Files.writeAtomic(c.layout.supervisor, sj.compact)
             supervisor = identity
         }
+        // Open before the gate is, so the supervisor's reply cannot come before its reader.
+        var reply = FIFOWake(c.layout.startReply)
         if c.held, let supervisor { try CRIContainers.release(c.layout, supervisor: supervisor) }
-        // Return once it runs (or failed to start), as CRI StartContainer does.
+        // Return once it runs (or failed to start), as CRI StartContainer does: woken by the
+        // supervisor's reply right after its status.json says so, not a poll tick later.
         let end = Clock.now() + 5
-        while Clock.now() < end {
+        while true {
             let s = SupervisorStatus.load(c.layout.status)?.containers.first
             if let s, s.state != .waiting {
                 if s.state == .terminated, s.terminated?.reason == "StartError" {
@@ -204,7 +208,9 @@ public struct CRIContainers {
                 }
                 return
             }
-            usleep(1_000)
+            let left = end - Clock.now()
+            if left <= 0 { return }
+            reply.wait(left)
         }
     }
 

@@ -19,6 +19,9 @@ public struct PodLayout: Sendable {
     public var supervisorLog: String { directory + "/supervisor.log" }
     /// A created CRI container's start gate (plan startGate): a FIFO, gone once `start` wrote it.
     public var startGate: String { directory + "/start" }
+    /// Its start reply (plan startReply, the supervisor's P.reply_path): a FIFO `start` makes and
+    /// reads while it waits; the supervisor writes one byte once status.json shows the start.
+    public var startReply: String { directory + "/started" }
     public var etc: String { directory + "/etc" }
     public var shm: String { directory + "/shm" }
     public func volume(_ name: String) -> String { directory + "/volumes/" + name }

@@ -32,6 +32,8 @@ public struct PodPlanner {
     public var cgroup: PodCgroup?
     /// CRI create: a FIFO the supervisor waits on before it starts any container (plan startGate).
     public var startGate: String?
+    /// CRI create: the FIFO the supervisor answers `start` on (plan startReply).
+    public var startReply: String?
     public static let defaultLogMaxSize: Int64 = 10 * 1024 * 1024
     public static let defaultLogMaxFiles = 5
 
@@ -106,6 +108,7 @@ public struct PodPlanner {
             "containers": .array(containers),
         ]
         if let startGate { plan["startGate"] = .string(startGate) }
+        if let startReply { plan["startReply"] = .string(startReply) }
         return plan
     }
 

@@ -30,6 +30,9 @@ import Testing
         #expect(bed.cli("ps -a").out.contains("CREATED"))
         #expect(bed.cli("start \(id.prefix(8))").code == 0)
         #expect(bed.cli("ps").out.contains("RUNNING"))
+        // The gate and the reply FIFO go with the start (the reply's reader removes it).
+        let dir = bed.root.path + "/sandboxes/\(sandbox)/containers/\(id)"
+        #expect(Files.exists(dir + "/plan.json") && !Files.exists(dir + "/start") && !Files.exists(dir + "/started"))
         let inspect = try JSONParser.parse(bed.cli("inspect \(id)").out)
         #expect(inspect["status"]?["state"]?.string == "CONTAINER_RUNNING")
         let pid = Int32(inspect["info"]?["pid"]?.int ?? 0)

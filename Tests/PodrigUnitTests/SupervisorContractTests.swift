@@ -132,8 +132,10 @@ import Testing
         let tree = CgroupTree(hierarchy: try #require(CgroupHierarchy.detect(mount: dir + "/cgroup")))
         planner.cgroup = PodCgroup(tree: tree, path: CgroupPath.pod(uid: "u1", qos: "Burstable"))
         planner.startGate = layout.startGate  // CRI create's
+        planner.startReply = layout.startReply
         var plan = try planner.prepare()
         #expect(plan["startGate"]?.string == dir + "/pod/start")
+        #expect(plan["startReply"]?.string == dir + "/pod/started")
         let web = plan["containers"]?[2]
         #expect(web?["cgroup"]?["procs"]?[0]?.string == dir + "/cgroup/podrig/kubepods/burstable/podu1/ctr-web/cgroup.procs")
         #expect(web?["cgroup"]?["files"]?["cpu.max"]?.string == "20000 100000")
