@@ -50,6 +50,16 @@ public struct CgroupTree: Sendable {
         return done
     }
 
+    /// `apply` to a cgroup that should exist, without the mkdirs `create` makes: false when a
+    /// directory is missing (removed meanwhile: the caller `create`s it, which writes them all
+    /// again), or on any other failure, which `create` then reports. An empty `resources` still
+    /// checks that every tree's directory is there.
+    public func reapply(_ relative: String, _ resources: CgroupResources) -> Bool {
+        let writes = resources.writes(hierarchy.version, weightFormula: weightFormula)
+        if writes.isEmpty { return hierarchy.directories(relative).allSatisfy(Files.isDirectory) }
+        return (try? apply(relative, resources)) != nil
+    }
+
     /// The limits in force in `relative` (what `inspectp` shows): the files podrig writes at
     /// the pod level, as the kernel reads them back; missing files are left out.
     public func limits(_ relative: String) -> [(file: String, value: String)] {
@@ -79,13 +89,19 @@ public struct CgroupTree: Sendable {
         for attempt in 0..<5 {
             var dir = c.directory
             var raced = false
-            for part in parts {
+            for (i, part) in parts.enumerated() {
                 let parent = dir
                 dir += "/" + part
                 if hierarchy.version == .v2 { try enableControllers(parent) }
-                if mkdir(dir, 0o755) == 0 || errno == EEXIST {
+                let made = mkdir(dir, 0o755) == 0
+                if made || errno == EEXIST {
                     // Also when it exists: another podrig may have made it and not yet filled it.
-                    if c.name == "cpuset" { try inheritCpuset(parent: parent, dir) }
+                    if c.name == "cpuset" {
+                        try inheritCpuset(parent: parent, dir)
+                        // podrig's top, new: the kernel gives its descendants their parent's cpus
+                        // and mems at mkdir (the flag is inherited), so theirs need no writes.
+                        if made && i == 0 { _ = CgroupTree.write(dir + "/cgroup.clone_children", "1", create: false) }
+                    }
                 } else if errno == ENOENT && attempt < 4 {
                     raced = true
                     break
@@ -113,10 +129,12 @@ public struct CgroupTree: Sendable {
 
     /// v1 cpuset: a new cgroup has empty cpus and mems and refuses tasks until they are set (runc's
     /// ensureParent). true when both are set now (a filled cpuset's parents are filled too: the
-    /// kernel keeps each within its parent's). `fresh`: our mkdir made it, so its own are not read
-    /// (empty; or the parent's already with cgroup.clone_children, which the write repeats).
+    /// kernel keeps each within its parent's). `fresh`: our mkdir made it, so its own are empty
+    /// unless the kernel copied the parent's (cgroup.clone_children): its mems read once, no more.
     @discardableResult
     func inheritCpuset(parent: String, _ dir: String, fresh: Bool = false) throws(PodrigError) -> Bool {
+        // Below podrig's top (cgroup.clone_children) the kernel filled both: one read says so.
+        if fresh, let mems = CgroupTree.read(dir + "/cpuset.mems"), !mems.isEmpty { return true }
         var filled = true
         for f in ["cpuset.cpus", "cpuset.mems"] {
             if !fresh {

@@ -72,7 +72,8 @@ public struct CRIContainers {
                 // callers other than kubelet reuse pod uids).
                 let dir = store.directory(sandboxID)
                 let path: String
-                if let recorded = PodCgroup.recorded(dir) {
+                let recorded = PodCgroup.recorded(dir)
+                if let recorded {
                     path = recorded
                 } else {
                     path = try record.config.cgroupParent.map { p throws(PodrigError) in try CgroupPath.parent(p) } ?? CgroupPath.pod(uid: sandboxID, qos: nil)
@@ -84,7 +85,9 @@ public struct CRIContainers {
                 // The pod's values go first: v1 refuses a child quota above its parent's.
                 let rel = cg.containerPath(config.container.name)
                 cg.made = Background.start { () throws(PodrigError) -> [CgroupResources.Write] in
-                    try tree.create(path, podValues)
+                    // A recorded pod cgroup exists (runp made it, pause is in it): its values
+                    // rewritten without the mkdir walk, five EEXISTs; gone meanwhile, made again.
+                    if recorded == nil || !tree.reapply(path, podValues) { try tree.create(path, podValues) }
                     return try tree.create(rel, values)
                 }
                 podCgroup = cg
