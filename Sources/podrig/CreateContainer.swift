@@ -20,8 +20,15 @@ struct CreateContainer: ParsableCommand {
     var containerConfig: String
 
     func run() throws {
-        global.apply()
-        let pods = try makePodManager(global, network, rotation: rotation)
+        try Self.execute(SandboxFlags(global, network), rotation: LogRotation(rotation), sandbox: sandbox, containerConfig: containerConfig)
+    }
+
+    static func execute(_ flags: SandboxFlags, rotation: LogRotation, sandbox: String, containerConfig: String) throws {
+        flags.apply()
+        let pods = try flags.podManager { o in
+            o.logMaxSize = rotation.maxSizeBytes
+            o.logMaxFiles = rotation.maxFiles
+        }
         let config = try CRIContainerConfig.load(path: containerConfig)
         let id = try CRIContainers(pods: pods).create(sandboxID: try pods.sandboxes.resolve(sandbox), config: config,
                                                       configDirectory: Files.dirname(of: containerConfig))

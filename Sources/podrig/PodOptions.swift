@@ -25,10 +25,29 @@ func makePodManager(_ global: GlobalOptions, _ network: NetworkOptions, _ pod: P
     }
 }
 
+/// kubelet's log rotation settings as plain values (what LogRotationOptions parses to, and what
+/// QuickVerbs builds for `create`); nil when a value is not one LogRotationOptions accepts.
+struct LogRotation: Equatable {
+    static let defaultMaxSize = "10Mi"
+    var maxSizeBytes: Int64
+    var maxFiles: Int
+
+    init?(maxSize: String = LogRotation.defaultMaxSize, maxFiles: Int = PodPlanner.defaultLogMaxFiles) {
+        guard let q = Quantity.parse(maxSize), q.value > 0, maxFiles >= 2 else { return nil }
+        maxSizeBytes = q.value
+        self.maxFiles = maxFiles
+    }
+
+    init(_ o: LogRotationOptions) {
+        maxSizeBytes = o.maxSizeBytes
+        maxFiles = o.containerLogMaxFiles
+    }
+}
+
 /// kubelet's log rotation settings, for the containers `up` and `create` plan.
 struct LogRotationOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Rotate a container's log when it reaches this size (kubelet's containerLogMaxSize; a quantity such as 10Mi).", valueName: "size"))
-    var containerLogMaxSize = "10Mi"
+    var containerLogMaxSize = LogRotation.defaultMaxSize
 
     @Option(help: ArgumentHelp("Log files kept per container, the current one included (kubelet's containerLogMaxFiles).", valueName: "n"))
     var containerLogMaxFiles = PodPlanner.defaultLogMaxFiles

@@ -5,9 +5,10 @@ import PodrigCgroups
 import PodrigCore
 import PodrigPod
 
-/// runp, stopp, rmp, pods and `--version` without ArgumentParser. Its reflection-driven parse (Mirror,
-/// conformance scans over the whole static binary) cost ≈ 2 ms of every call — most of podrig's
-/// overhead over the bare CNI floor. This parser knows exactly the flags those commands define,
+/// runp, stopp, rmp, pods, CRI create/start/rm and `--version` without ArgumentParser. Its
+/// reflection-driven parse (Mirror, conformance scans over the whole static binary) cost ≈ 2 ms of
+/// every sandbox verb — most of podrig's overhead over the bare CNI floor — and ≈ 5 ms of each
+/// container verb, whose commands hold three option groups. This parser knows exactly the flags those commands define,
 /// fills the same SandboxFlags (same defaults), runs the same `execute`, and gives up on anything
 /// else — unknown, combined or malformed flags, help, `--` — so ArgumentParser handles and
 /// reports those as usual. QuickVerbsTests keeps it in step with the ArgumentParser definitions.
@@ -17,6 +18,9 @@ enum QuickVerbs {
         case stopp(ids: [String])
         case rmp(force: Bool, all: Bool, ids: [String])
         case pods(quiet: Bool, name: String?, namespace: String?, state: String?, output: OutputFormat, noTrunc: Bool)
+        case create(sandbox: String, config: String, rotation: LogRotation)
+        case start(ids: [String])
+        case rm(force: Bool, ids: [String])
         /// `podrig --version` alone: ArgumentParser's answer (the version line) without building its
         /// command tree, so it costs what process start costs.
         case version
@@ -29,12 +33,13 @@ enum QuickVerbs {
 
     static func parse(_ args: [String]) -> Parsed? {
         if args == ["--version"] { return Parsed(verb: .version) }
-        guard let command = args.first, ["runp", "stopp", "rmp", "pods"].contains(command) else { return nil }
+        guard let command = args.first, ["runp", "stopp", "rmp", "pods", "create", "start", "rm"].contains(command) else { return nil }
         var f = SandboxFlags()
         var positional: [String] = []
         var force = false, all = false, quiet = false, noTrunc = false
         var name: String?, namespace: String?, state: String?
         var output = OutputFormat.table
+        var logMaxSize = LogRotation.defaultMaxSize, logMaxFiles = PodPlanner.defaultLogMaxFiles
         var i = 1
         while i < args.count {
             var arg = args[i]
@@ -70,7 +75,9 @@ enum QuickVerbs {
             case (_, "--cni-args"): guard let v = value() else { return nil }; f.cniArgs.append(v)
             case ("runp", "--node"): guard let v = value() else { return nil }; f.node = v
             case ("runp", "--cluster"): guard let v = value() else { return nil }; f.cluster = v
-            case ("rmp", "-f"), ("rmp", "--force"): guard flag() else { return nil }; force = true
+            case ("rmp", "-f"), ("rmp", "--force"), ("rm", "-f"), ("rm", "--force"): guard flag() else { return nil }; force = true
+            case ("create", "--container-log-max-size"): guard let v = value() else { return nil }; logMaxSize = v
+            case ("create", "--container-log-max-files"): guard let v = value(), let n = Int(v) else { return nil }; logMaxFiles = n
             case ("rmp", "-a"), ("rmp", "--all"): guard flag() else { return nil }; all = true
             case ("pods", "-q"), ("pods", "--quiet"): guard flag() else { return nil }; quiet = true
             case ("pods", "--no-trunc"): guard flag() else { return nil }; noTrunc = true
@@ -99,6 +106,16 @@ enum QuickVerbs {
         case "rmp":
             guard !positional.isEmpty || all else { return nil }
             verb = .rmp(force: force, all: all, ids: positional)
+        case "create":
+            // A bad rotation value: ArgumentParser's validate() words the error.
+            guard positional.count == 2, let rotation = LogRotation(maxSize: logMaxSize, maxFiles: logMaxFiles) else { return nil }
+            verb = .create(sandbox: positional[0], config: positional[1], rotation: rotation)
+        case "start":
+            guard !positional.isEmpty else { return nil }
+            verb = .start(ids: positional)
+        case "rm":
+            guard !positional.isEmpty else { return nil }
+            verb = .rm(force: force, ids: positional)
         default:
             guard positional.isEmpty else { return nil }
             verb = .pods(quiet: quiet, name: name, namespace: namespace, state: state, output: output, noTrunc: noTrunc)
@@ -115,6 +132,10 @@ enum QuickVerbs {
             p.flags.apply()
             try ListPods.execute(root: p.flags.root, quiet: quiet, name: name, namespace: namespace, state: state,
                                  output: output, noTrunc: noTrunc)
+        case .create(let sandbox, let config, let rotation):
+            try CreateContainer.execute(p.flags, rotation: rotation, sandbox: sandbox, containerConfig: config)
+        case .start(let ids): try StartContainer.execute(p.flags, ids: ids)
+        case .rm(let force, let ids): try RemoveContainer.execute(p.flags, force: force, ids: ids)
         case .version:
             print(PodrigVersion.current)
         }

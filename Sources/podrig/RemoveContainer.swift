@@ -15,8 +15,12 @@ struct RemoveContainer: ParsableCommand {
     var ids: [String]
 
     func run() throws {
-        global.apply()
-        let cri = CRIContainers(pods: try makePodManager(global, network))
+        try Self.execute(SandboxFlags(global, network), force: force, ids: ids)
+    }
+
+    static func execute(_ flags: SandboxFlags, force: Bool, ids: [String]) throws {
+        flags.apply()
+        let cri = CRIContainers(pods: try flags.podManager())
         try forEachContainer(ids, in: cri, doing: "removing", goneIsDone: true) { try cri.remove($0, force: force) }
     }
 }

@@ -12,8 +12,12 @@ struct StartContainer: ParsableCommand {
     var ids: [String]
 
     func run() throws {
-        global.apply()
-        let cri = CRIContainers(pods: try makePodManager(global, network))
+        try Self.execute(SandboxFlags(global, network), ids: ids)
+    }
+
+    static func execute(_ flags: SandboxFlags, ids: [String]) throws {
+        flags.apply()
+        let cri = CRIContainers(pods: try flags.podManager())
         try forEachContainer(ids, in: cri, doing: "starting") { try cri.start($0) }
     }
 }

@@ -2,26 +2,31 @@
 import ArgumentParser
 import Testing
 
-/// The hand parser of runp/stopp/rmp/pods must know every flag ArgumentParser defines for them,
+/// The hand parser of runp/stopp/rmp/pods/create/start/rm must know every flag ArgumentParser defines for them,
 /// give the same values, and fall back to ArgumentParser for anything else.
 @Suite struct QuickVerbsTests {
     static let sample: [String: String] = ["--cni-timeout": "5", "--ip-family": "ipv6", "--state": "ready", "--output": "json", "-o": "yaml",
-                                                   "--cgroups": "disabled", "--cpu-weight-formula": "linear", "--pod-max-pids": "100"]
+                                                   "--cgroups": "disabled", "--cpu-weight-formula": "linear", "--pod-max-pids": "100",
+                                                   "--container-log-max-size": "20Mi", "--container-log-max-files": "3"]
     static let booleans: Set<String> = ["--debug", "-v", "--verbose", "--single-process-oom-kill", "--force", "-f", "--all", "-a", "--quiet", "-q", "--no-trunc"]
 
     static func flags(_ type: ParsableCommand.Type) -> [String] {
-        let usage = type.helpMessage(columns: 1000)
-        return Array(Set(usage.split(whereSeparator: { !($0.isLetter || $0 == "-") })
-            .filter { $0.hasPrefix("-") && $0.count > 1 && $0 != "--help" && $0 != "-h" && $0 != "--version" }
-            .map(String.init)))
+        // The options section only: a discussion may name other tools' flags (kubelet's --seccomp-default).
+        let help = type.helpMessage(columns: 1000)
+        var usage: Substring = help[...]
+        if let options = help.firstRange(of: "OPTIONS:") { usage = help[options.lowerBound...] }
+        let words: [Substring] = usage.split(whereSeparator: { !($0.isLetter || $0 == "-") })
+        let named: [String] = words.filter { $0.hasPrefix("-") && $0.count > 1 }.map(String.init)
+        return Array(Set(named.filter { $0 != "--help" && $0 != "-h" && $0 != "--version" }))
     }
 
     @Test(arguments: [("runp", RunPodSandbox.self as ParsableCommand.Type), ("stopp", StopPodSandbox.self),
-                      ("rmp", RemovePodSandbox.self), ("pods", ListPods.self)])
+                      ("rmp", RemovePodSandbox.self), ("pods", ListPods.self), ("create", CreateContainer.self),
+                      ("start", StartContainer.self), ("rm", RemoveContainer.self)])
     func knowsEveryFlag(_ verb: String, _ type: ParsableCommand.Type) {
         let flags = Self.flags(type)
         #expect(flags.count >= 10, "\(flags)")
-        let tail: [String] = verb == "pods" ? [] : ["x"]
+        let tail: [String] = verb == "pods" ? [] : verb == "create" ? ["sb", "c.yaml"] : ["x"]
         for flag in flags {
             let args = Self.booleans.contains(flag) ? [verb, flag] + tail : [verb, flag, Self.sample[flag] ?? "v"] + tail
             #expect(QuickVerbs.parse(args) != nil, "\(verb): hand parser does not know \(flag)")
@@ -53,6 +58,23 @@ import Testing
         let pods = try #require(QuickVerbs.parse(["pods", "-q", "--name", "n", "--namespace", "s", "--state", "notready", "-o", "json", "--no-trunc"]))
         guard case .pods(let quiet, let name, let ns, let state, let output, let noTrunc) = pods.verb else { Issue.record("not pods"); return }
         #expect(quiet && name == "n" && ns == "s" && state == "notready" && output == .json && noTrunc)
+
+        // The container verbs: the same flags, rotation values and positionals as ArgumentParser's.
+        let rotation = ["--container-log-max-size", "20Mi", "--container-log-max-files", "3"]
+        let cq = try #require(QuickVerbs.parse(["create"] + common + rotation + ["sb", "c.yaml"]))
+        let cf = try CreateContainer.parse(common + rotation + ["sb", "c.yaml"])
+        #expect(cq.flags.networkArguments == SandboxFlags(cf.global, cf.network).networkArguments && cq.flags.root == cf.global.root)
+        guard case .create(let sb, let config, let r) = cq.verb else { Issue.record("not create"); return }
+        #expect(sb == cf.sandbox && config == cf.containerConfig && r == LogRotation(cf.rotation))
+        let dc = try #require(QuickVerbs.parse(["create", "sb", "c.yaml"]))
+        guard case .create(_, _, let defaults) = dc.verb else { Issue.record("not create"); return }
+        #expect(defaults == LogRotation(try CreateContainer.parse(["sb", "c.yaml"]).rotation))
+        let rmq = try #require(QuickVerbs.parse(["rm", "--force", "a", "b"]))
+        guard case .rm(let f, let rmIDs) = rmq.verb else { Issue.record("not rm"); return }
+        let rmf = try RemoveContainer.parse(["--force", "a", "b"])
+        #expect(f == rmf.force && rmIDs == rmf.ids)
+        guard case .start(let startIDs) = try #require(QuickVerbs.parse(["start", "a", "b"])).verb else { Issue.record("not start"); return }
+        #expect(startIDs == (try StartContainer.parse(["a", "b"])).ids)
     }
 
     /// `--version` alone is answered by the fast path with ArgumentParser's line; anything more goes
@@ -74,7 +96,10 @@ import Testing
     @Test(arguments: [["runp"], ["runp", "--help"], ["runp", "--bogus", "x"], ["runp", "a", "b"], ["runp", "--root"],
                       ["runp", "--cni-timeout", "-1", "x"], ["runp", "--ip-family", "ipv5", "x"], ["runp", "--debug=1", "x"],
                       ["stopp"], ["rmp"], ["rmp", "-fa", "x"], ["pods", "x"], ["pods", "-o", "wide"], ["pods", "--state", "sleepy"],
-                      ["stopp", "--force", "x"], ["inspectp", "x"], ["runp", "--", "x"]])
+                      ["stopp", "--force", "x"], ["inspectp", "x"], ["runp", "--", "x"],
+                      ["create", "sb"], ["create", "a", "b", "c"], ["create", "--container-log-max-files", "1", "a", "b"],
+                      ["create", "--container-log-max-size", "0", "a", "b"], ["create", "--container-log-max-size", "lots", "a", "b"],
+                      ["create", "--all", "a", "b"], ["start"], ["start", "-f", "x"], ["rm"], ["rm", "-a", "x"], ["rm", "--node", "n", "x"]])
     func fallsBack(_ args: [String]) {
         #expect(QuickVerbs.parse(args) == nil)
     }
