@@ -94,6 +94,9 @@ public struct CgroupResources: Sendable, Equatable, Codable {
         if let q = cpuQuota, q > 0, q < KubeletMapping.minQuota {
             throw PodrigError.invalid("\(what): cpu quota \(q)µs is below the kernel's minimum of 1ms (1000)")
         }
+        if let q = cpuQuota, q > KubeletMapping.maxQuota {
+            throw PodrigError.invalid("\(what): cpu quota \(q)µs is above the kernel's maximum of \(KubeletMapping.maxQuota)µs (a cpu limit of about \(KubeletMapping.maxQuota / 100_000) CPUs at the 100ms period)")
+        }
         if let p = cpuPeriod, p != 0, p < 1000 || p > 1_000_000 {
             throw PodrigError.invalid("\(what): cpu period \(p)µs is outside 1ms…1s (1000…1000000)")
         }

@@ -11,6 +11,9 @@ public enum KubeletMapping {
     public static let quotaPeriod: Int64 = 100_000
     /// kubelet's MinQuotaPeriod: 1 ms.
     public static let minQuota: Int64 = 1000
+    /// The kernel's largest CFS quota, µs (kernel/sched/core.c: max_cfs_runtime = MAX_BW, 2^44 − 1
+    /// µs); above it cpu.cfs_quota_us / cpu.max answer EINVAL.
+    public static let maxQuota: Int64 = (1 << 44) - 1
 
     /// MilliCPUToShares: request (else limit) ×1024/1000, floor 2, cap 262144.
     public static func shares(milliCPU: Int64) -> UInt64 {

@@ -27,15 +27,19 @@ struct GarbageCollect: ParsableCommand {
             c.nodes.filter { $0.phase == .ready }.map { clusters.sandboxNode(c, $0) }
         }
         let report = try cni.run()
-        GarbageCollect.removePodCgroups(of: report.goneSandboxes)
+        let cgroupFailures = GarbageCollect.removePodCgroups(of: report.goneSandboxes)
         try GarbageCollect.report(report)
-        if !recovered.errors.isEmpty { throw ExitCode(1) }
+        // Every failure printed is a failed gc, as the CNI ones are: scripts see exit 1.
+        if !recovered.errors.isEmpty || cgroupFailures > 0 { throw ExitCode(1) }
     }
 
     /// A gone sandbox's pod cgroup at its default place, once no process is in it (a record
     /// naming another place went with the state; a cgroup_parent one is then doctor's to report).
-    static func removePodCgroups(of ids: [String], mount: String = "/sys/fs/cgroup") {
-        guard !ids.isEmpty, let h = CgroupHierarchy.detect(mount: mount) else { return }
+    /// Returns how many could not be removed (each reported on stderr).
+    @discardableResult
+    static func removePodCgroups(of ids: [String], mount: String = "/sys/fs/cgroup") -> Int {
+        guard !ids.isEmpty, let h = CgroupHierarchy.detect(mount: mount) else { return 0 }
+        var failures = 0
         let tree = CgroupTree(hierarchy: h)
         let all = tree.existing()  // one walk for every ID, not one per hasProcesses
         for id in ids {
@@ -46,8 +50,10 @@ struct GarbageCollect: ParsableCommand {
                 print("Removed cgroup \(path) whose sandbox's state is gone")
             } catch {
                 Log.write("podrig: error: gc: \(error)\n")
+                failures += 1
             }
         }
+        return failures
     }
 
     static func report(_ r: CNIGarbageCollector.Report) throws {

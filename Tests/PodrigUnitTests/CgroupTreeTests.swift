@@ -234,6 +234,12 @@ import Testing
         }
         refused({ $0.memoryLimit = 100 }, "below one page")
         refused({ $0.cpuQuota = 999 }, "below the kernel's minimum of 1ms")
+        // A limit of 200 million CPUs (`cpu: 2e8`): refused here, not by the kernel's EINVAL.
+        refused({ $0.cpuQuota = KubeletMapping.quota(milliCPU: 200_000_000_000, period: KubeletMapping.quotaPeriod) }, "above the kernel's maximum")
+        refused({ $0.cpuQuota = Int64.max }, "above the kernel's maximum")
+        var largest = CgroupResources()
+        largest.cpuQuota = KubeletMapping.maxQuota
+        #expect(throws: Never.self) { try largest.validate(.v2, what: "linux.resources", machineCPUs: 2) }
         refused({ $0.cpusetCpus = "0-2" }, "names CPU 2")
         refused({ $0.cpusetCpus = "a" }, "is not a list")
         refused({ $0.memoryLimit = 1 << 24; $0.memorySwapLimit = 1 << 20 }, "below the memory limit")
