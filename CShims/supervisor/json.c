@@ -147,6 +147,11 @@ int64_t json_int(const jnode *obj, const char *key, int64_t dflt) {
     return n && n->type == J_NUM ? strtoll(n->str, NULL, 10) : dflt;
 }
 
+int json_int_in(const jnode *obj, const char *key, int dflt, int lo, int hi) {
+    int64_t v = json_int(obj, key, dflt);
+    return v < lo ? lo : v > hi ? hi : (int)v;
+}
+
 uint64_t json_u64(const jnode *obj, const char *key) {
     const jnode *n = json_get(obj, key);
     if (n == NULL || (n->type != J_NUM && n->type != J_STR)) return 0;

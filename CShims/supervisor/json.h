@@ -22,6 +22,8 @@ int json_parse(const char *text, jnode *out, const char **err);
 const jnode *json_get(const jnode *obj, const char *key);
 const char *json_str(const jnode *obj, const char *key);  // NULL if absent or not a string
 int64_t json_int(const jnode *obj, const char *key, int64_t dflt);
+/// json_int clamped to lo…hi, so a cast to int never wraps (dflt when absent).
+int json_int_in(const jnode *obj, const char *key, int dflt, int lo, int hi);
 uint64_t json_u64(const jnode *obj, const char *key);     // numbers or "0x…" strings
 int json_bool(const jnode *obj, const char *key);
 /// A NULL-terminated argv copied out of a string array (NULL if absent).

@@ -72,8 +72,8 @@ static void read_grace_override(void) {
     char path[4096], buf[32];
     snprintf(path, sizeof(path), "%s/grace", P.state_dir);
     if (pr_read_small(path, buf, sizeof(buf)) <= 0) return;
-    P.grace = atoi(buf);
-    if (P.grace < 0) P.grace = 0;
+    long long g = strtoll(buf, NULL, 10);  // saturates; atoi's overflow is undefined
+    P.grace = g < 0 ? 0 : g > PR_MAX_SECONDS ? PR_MAX_SECONDS : (int)g;
 }
 
 // The plan's startGate: a CRI container's supervisor starts at `podrig create` (its holder joins

@@ -77,13 +77,13 @@ static void load_probe(probe *p, const jnode *j) {
     p->argv = json_strv(json_get(j, "argv"));
     p->host = json_str(j, "host");
     p->path = json_str(j, "path");
-    p->port = (int)json_int(j, "port", 0);
+    p->port = json_int_in(j, "port", 0, 0, 65535);
     p->headers = json_strv(json_get(j, "headers"));
-    p->initial_delay = (int)json_int(j, "initialDelaySeconds", 0);
-    p->period = (int)json_int(j, "periodSeconds", 10);
-    p->timeout = (int)json_int(j, "timeoutSeconds", 1);
-    p->success_threshold = (int)json_int(j, "successThreshold", 1);
-    p->failure_threshold = (int)json_int(j, "failureThreshold", 3);
+    p->initial_delay = json_int_in(j, "initialDelaySeconds", 0, 0, PR_MAX_SECONDS);
+    p->period = json_int_in(j, "periodSeconds", 10, 1, PR_MAX_SECONDS);
+    p->timeout = json_int_in(j, "timeoutSeconds", 1, 1, PR_MAX_SECONDS);
+    p->success_threshold = json_int_in(j, "successThreshold", 1, 1, INT32_MAX);
+    p->failure_threshold = json_int_in(j, "failureThreshold", 3, 1, INT32_MAX);
 }
 
 // "init", "sidecar" or "main" (PodPlanner's ContainerKind names) → the kind; -1 for anything else.
@@ -267,9 +267,9 @@ int plan_load(const char *path, pod *p) {
     p->log_dir = json_str(&root, "logDir");
     p->probe_host = json_str(&root, "probeHost");
     const char *policy = json_str(&root, "restartPolicy");
-    p->grace = (int)json_int(&root, "terminationGracePeriodSeconds", 30);
+    p->grace = json_int_in(&root, "terminationGracePeriodSeconds", 30, 0, PR_MAX_SECONDS);
     p->log_max_size = json_int(&root, "logMaxSize", 10 * 1024 * 1024);
-    p->log_max_files = (int)json_int(&root, "logMaxFiles", 5);
+    p->log_max_files = json_int_in(&root, "logMaxFiles", 5, 1, INT32_MAX);
     p->finish = json_strv(json_get(&root, "finish"));
     p->gate_path = json_str(&root, "startGate");
     p->reply_path = json_str(&root, "startReply");

@@ -291,6 +291,8 @@ extension PodManifestParser {
         func positive(_ key: String, _ dflt: Int, min: Int) throws(PodrigError) -> Int {
             let v = try r.int(key) ?? dflt
             guard v >= min else { throw PodrigError.invalid("\(path).\(key): must be ≥ \(min)") }
+            // int32 in the API: a larger number is the decode error kubectl would give.
+            guard v <= Int(Int32.max) else { throw PodrigError.invalid("\(path).\(key): \(v) does not fit an int32 (at most 2147483647)") }
             return v
         }
         p.initialDelaySeconds = try positive("initialDelaySeconds", 0, min: 0)

@@ -63,3 +63,11 @@ public enum KubeletRules {
         return pr_container_restarts(policy.c, kind, Int32(clamping: exitCode))
     }
 }
+
+/// Seconds as the supervisor keeps them (PR_MAX_SECONDS in CShims/CPodrig/include/pr_kubelet.h).
+public enum SupervisorTiming {
+    public static let maxSeconds = Int(PR_MAX_SECONDS)
+
+    /// A grace period as plan.json and <stateDir>/grace carry it: 0…maxSeconds (68 years is forever).
+    public static func clampSeconds(_ s: Int) -> Int { min(max(0, s), maxSeconds) }
+}

@@ -214,7 +214,7 @@ public final class PodManager: @unchecked Sendable {
     /// sandbox goes (pause, CNI DEL, netns) and its state and logs are removed.
     /// `gracePeriod` overrides terminationGracePeriodSeconds, like `kubectl delete --grace-period`.
     public func down(_ pod: Pod, gracePeriod: Int? = nil) throws(PodrigError) {
-        if let g = gracePeriod { try Files.writeAtomic(pod.layout.directory + "/grace", String(max(0, g))) }
+        if let g = gracePeriod { try Files.writeAtomic(pod.layout.directory + "/grace", String(SupervisorTiming.clampSeconds(g))) }
         try sandboxes.remove(pod.record.id, force: true)
     }
 
@@ -226,9 +226,9 @@ public final class PodManager: @unchecked Sendable {
         if layout.exists {
             var grace = 30.0
             if let text = try? Files.readString(layout.plan), let plan = try? JSONParser.parse(text) {
-                grace = Double(plan["terminationGracePeriodSeconds"]?.int ?? 30)
+                grace = Double(SupervisorTiming.clampSeconds(plan["terminationGracePeriodSeconds"]?.int ?? 30))
             }
-            if let text = try? Files.readString(layout.directory + "/grace"), let g = Int(text.trimmed) { grace = Double(g) }
+            if let text = try? Files.readString(layout.directory + "/grace"), let g = Int(text.trimmed) { grace = Double(SupervisorTiming.clampSeconds(g)) }
             if let sup = supervisorIdentity(layout), sup.isAlive {
                 // Sidecars get their own (at least 2 s) after the main containers: allow for both.
                 terminate(sup, layout: layout, what: "pod \(record.config.name)", grace: grace, wait: 2 * grace + 5)
@@ -272,9 +272,10 @@ public final class PodManager: @unchecked Sendable {
     /// Terminates one supervisor with a grace period of its own (CRI StopContainer's timeout).
     public static func stopSupervisor(_ layout: PodLayout, grace: Int) {
         if let sup = supervisorIdentity(layout), sup.isAlive {
-            try? Files.writeAtomic(layout.directory + "/grace", String(max(0, grace)))
+            let grace = SupervisorTiming.clampSeconds(grace)
+            try? Files.writeAtomic(layout.directory + "/grace", String(grace))
             terminate(sup, layout: layout, what: "container " + String(Files.basename(of: layout.directory).prefix(13)),
-                      grace: Double(max(0, grace)), wait: Double(max(0, grace)) + 5)
+                      grace: Double(grace), wait: Double(grace) + 5)
         }
         killLeftovers(layout)
     }

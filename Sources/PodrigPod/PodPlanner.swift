@@ -102,7 +102,7 @@ public struct PodPlanner {
             "version": .int(PodPlanner.planVersion), "name": .string(manifest.name), "namespace": .string(manifest.namespace),
             "stateDir": .string(layout.directory), "logDir": .string(logDirectory),
             "restartPolicy": .string(spec.restartPolicy.rawValue),
-            "terminationGracePeriodSeconds": .int(spec.terminationGracePeriodSeconds),
+            "terminationGracePeriodSeconds": .int(SupervisorTiming.clampSeconds(spec.terminationGracePeriodSeconds)),
             "probeHost": .string(probeHost), "finish": .array(finish.map { .string($0) }),
             "logMaxSize": .int(Int(logMaxSize)), "logMaxFiles": .int(logMaxFiles),
             "containers": .array(containers),

@@ -167,6 +167,30 @@ import Testing
         #expect((try? Files.readString(out + "/polite")) == "prestop\nterm\n")
     }
 
+    /// The API server takes any int64 grace period and int32 probe periods: `down -v` (its progress
+    /// lines do arithmetic on the grace period) neither traps nor waits past a polite container.
+    @Test(.enabled(if: isRoot)) func hugeGracePeriodAndProbeIntervals() throws {
+        let bed = PodBed()
+        let file = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: forever}
+            spec:
+              hostNetwork: true
+              terminationGracePeriodSeconds: 9223372036854775807
+              containers:
+              - name: c
+                command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 0.1; done']
+                livenessProbe: {exec: {command: ["true"]}, periodSeconds: 2147483647, initialDelaySeconds: 2147483647, timeoutSeconds: 2147483647}
+            """)
+        #expect(bed.cli("up -d \(file)").code == 0)
+        guard let p = bed.pod("forever") else { Issue.record("pod forever not found"); return }
+        let pids = (p.status?.containers ?? []).map(\.pid).filter { $0 > 0 }
+        let r = bed.cli("down -v forever")
+        #expect(r.code == 0 && r.err.contains("grace period 2147483647s"), "down -v: \(r.code) \(r.err)")
+        bed.checkGone(p, containerPids: pids)
+    }
+
     @Test(.enabled(if: isRoot)) func logsAreCRIAndExecReturnsTheExitCode() throws {
         let bed = PodBed()
         let file = bed.manifest("""

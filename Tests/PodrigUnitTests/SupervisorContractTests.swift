@@ -165,6 +165,43 @@ import Testing
         #expect(r.code == 1 && r.err.contains("restartPolicy: expected Always, OnFailure or Never, got Sometimes"), "\(r.err)")
     }
 
+    /// A grace period of Int64.max (valid to the API server) or a probe period of 2^31−1 must not
+    /// wrap nor trap on either side: Swift writes at most PR_MAX_SECONDS, the supervisor clamps
+    /// what it reads, and a probe field beyond int32 is the parser's error.
+    @Test func hugeSecondsAreClampedOnBothSides() throws {
+        #expect(SupervisorTiming.clampSeconds(Int.max) == 2147483647 && SupervisorTiming.clampSeconds(-5) == 0)
+        let dir = "/tmp/podrig-unit-plan-\((try! Identifiers.newID()).prefix(8))"
+        defer { try? Files.removeTree(dir) }
+        let yaml = """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: g}
+            spec:
+              terminationGracePeriodSeconds: 9223372036854775807
+              containers:
+              - name: c
+                command: [sleep, "1"]
+                livenessProbe: {exec: {command: ["true"]}, periodSeconds: 2147483647, initialDelaySeconds: 2147483647}
+            """
+        let m = try PodManifestParser.parse(try ConfigText.parse(yaml, source: "g.yaml"))
+        var record = SandboxRecord(id: (try! Identifiers.newID()), config: PodSandboxConfig(name: "g", namespace: "default"), createdAt: 1)
+        record.pause = ProcessIdentity(pid: 1, startTime: 1)
+        let planner = PodPlanner(manifest: m, record: record, layout: PodLayout(directory: dir + "/pod"), logDirectory: dir + "/logs",
+                                 manifestDirectory: dir, nodeIPs: ["192.0.2.1"], nodeName: "node1", finish: ["/bin/true"])
+        var plan = try planner.prepare()
+        #expect(plan["terminationGracePeriodSeconds"]?.int == SupervisorTiming.maxSeconds)
+        // What an older or hand-written plan.json may hold: the supervisor clamps instead of wrapping.
+        plan["terminationGracePeriodSeconds"] = .int(Int.max)
+        try Files.writeAtomic(dir + "/plan.json", plan.compact)
+        let r = check(dir + "/plan.json")
+        #expect(r.code == 0, "\(r.err)")
+        let tooBig = yaml.replacingFirst(" periodSeconds: 2147483647,", " periodSeconds: 3000000000,")
+        #expect(throws: PodrigError.self) { try PodManifestParser.parse(try ConfigText.parse(tooBig, source: "g.yaml")) }
+        do { _ = try PodManifestParser.parse(try ConfigText.parse(tooBig, source: "g.yaml")) } catch {
+            #expect("\(error)".contains("livenessProbe.periodSeconds: 3000000000 does not fit an int32"), "\(error)")
+        }
+    }
+
     /// A pod user namespace adds no key: a `join` entry of type CLONE_NEWUSER (pause's ns/user),
     /// which the supervisor takes like any other and pr_spawn joins last. (Root: the pod's files
     /// are chowned to its mapped root.)

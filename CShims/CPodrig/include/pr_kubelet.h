@@ -44,6 +44,13 @@ typedef enum pr_pod_phase {
 
 const char *pr_pod_phase_name(pr_pod_phase phase);
 
+/// The longest grace period or probe interval the supervisor keeps, in seconds (68 years, so every
+/// deadline `now + s × 10^9` fits an int64): Kubernetes' probe fields are int32, and a longer
+/// terminationGracePeriodSeconds (an int64 there) is as good as forever. podrig clamps what it
+/// writes into plan.json and <stateDir>/grace to it (Swift: SupervisorTiming.clampSeconds); the
+/// supervisor clamps what it reads (plan.c, main.c's grace override).
+#define PR_MAX_SECONDS 2147483647
+
 /// kubelet's ShouldContainerBeRestarted: sidecars always restart; init containers restart after a
 /// failure unless the policy is Never; main containers follow the policy.
 bool pr_container_restarts(pr_restart_policy policy, pr_container_kind kind, int exit_code);
