@@ -82,7 +82,7 @@ struct CNITestCommand: ParsableCommand {
         if conf != nil && suite != nil { throw ValidationError("--conf and --suite exclude each other") }
         if jobs < 1 || jobs > 16 { throw ValidationError("--jobs must be 1…16") }
         if parallel < 1 || parallel > 64 { throw ValidationError("--parallel must be 1…64") }
-        if !(timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+        try SecondsOption.check(timeout, "--timeout")
     }
 
     func run() throws {

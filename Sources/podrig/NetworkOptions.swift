@@ -37,7 +37,7 @@ struct NetworkOptions: ParsableArguments {
     var cniArgs: [String] = []
 
     func validate() throws {
-        if !(cniTimeout > 0) { throw ValidationError("--cni-timeout must be a positive number of seconds") }
+        try SecondsOption.check(cniTimeout, "--cni-timeout")
     }
 }
 

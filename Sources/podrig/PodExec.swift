@@ -44,7 +44,7 @@ struct PodExec: ParsableCommand {
     var command: [String] = []
 
     func validate() throws {
-        if let t = timeout, !(t > 0 && t <= 31_536_000) { throw ValidationError("--timeout must be a positive number of seconds, got \(t)") }
+        if let t = timeout { try SecondsOption.check(t, "--timeout") }
     }
 
     func run() throws {

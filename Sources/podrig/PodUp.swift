@@ -53,6 +53,8 @@ struct PodUp: ParsableCommand {
     @Argument(help: ArgumentHelp("Manifest (YAML or JSON): Pods, Deployments, ReplicaSets, StatefulSets, Jobs, DaemonSets, ConfigMaps, Secrets.", valueName: "file"))
     var file: String
 
+    func validate() throws { try SecondsOption.check(timeout, "--timeout") }
+
     func run() throws {
         global.apply()
         let set = try ManifestSet.load(path: file, configMapFiles: configMaps, strict: strict)

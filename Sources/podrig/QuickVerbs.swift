@@ -70,7 +70,7 @@ enum QuickVerbs {
             case (_, "--cni-bin-dir"): guard let v = value() else { return nil }; f.cniBinDir = v
             case (_, "--cni-cache-dir"): guard let v = value() else { return nil }; f.cniCacheDir = v
             case (_, "--network"): guard let v = value() else { return nil }; f.networks.append(v)
-            case (_, "--cni-timeout"): guard let v = value(), let t = Double(v), t > 0 else { return nil }; f.cniTimeout = t
+            case (_, "--cni-timeout"): guard let v = value(), let t = Double(v), SecondsOption.isValid(t) else { return nil }; f.cniTimeout = t
             case (_, "--ip-family"): guard let v = value(), let fam = IPFamily(rawValue: v) else { return nil }; f.ipFamily = fam
             case (_, "--cni-args"): guard let v = value() else { return nil }; f.cniArgs.append(v)
             case ("runp", "--node"): guard let v = value() else { return nil }; f.node = v

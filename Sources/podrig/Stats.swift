@@ -30,6 +30,8 @@ struct Stats: ParsableCommand {
     @Argument(help: ArgumentHelp("Container (or with -p, pod sandbox) IDs or prefixes; default: all.", valueName: "id"))
     var ids: [String] = []
 
+    func validate() throws { try SecondsOption.check(window, "--window", atMost: 3600) }
+
     func run() throws {
         global.apply()
         let manager = try makePodManager(global, network)

@@ -29,6 +29,8 @@ struct TopPods: ParsableCommand {
     @Argument(help: "Pod names; default: all.")
     var names: [String] = []
 
+    func validate() throws { try SecondsOption.check(window, "--window", atMost: 3600) }
+
     func run() throws {
         global.apply()
         let manager = try makePodManager(global, network)

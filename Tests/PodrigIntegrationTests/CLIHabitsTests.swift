@@ -50,6 +50,27 @@ import Testing
         #expect(LeadingOptions.normalize(["-n", "ns", "exec", "p", "--", "sh"]) == ["exec", "-n", "ns", "p", "--", "sh"])
     }
 
+    /// Every option that takes seconds: nan, inf, 1e300, 0 and negatives are a validation error
+    /// (a deadline that does not fit a timespec trapped before), reasonable values parse.
+    @Test func secondsOptionsAreBounded() throws {
+        let uses: [(String) -> [String]] = [
+            { ["pods", "--cni-timeout", $0] }, { ["runp", "--cni-timeout", $0, "p.json"] },
+            { ["exec", "--timeout", $0, "p", "--", "true"] }, { ["up", "--timeout", $0, "f.yaml"] },
+            { ["stats", "--window", $0] }, { ["top", "pods", "--window", $0] }, { ["cni", "test", "--timeout", $0, "--conf", "c.conf"] },
+        ]
+        for use in uses {
+            for bad in ["nan", "inf", "1e300", "0", "-1"] {
+                #expect(throws: (any Error).self, "\(use(bad))") { _ = try Podrig.parseAsRoot(use(bad)) }
+            }
+            #expect(throws: Never.self, "\(use("2.5"))") { _ = try Podrig.parseAsRoot(use("2.5")) }
+        }
+        // The hot verbs' hand parser refuses them too (ArgumentParser then names the option).
+        #expect(QuickVerbs.parse(["pods", "--cni-timeout", "nan"]) == nil)
+        #expect(QuickVerbs.parse(["pods", "--cni-timeout", "2.5"])?.flags.cniTimeout == 2.5)
+        let r = sh("\(TestBinaries.podrig) --cni-timeout inf pods")
+        #expect(r.code == 2 && r.err.contains("--cni-timeout must be a positive number of seconds"), "\(r.err)")
+    }
+
     @Test func theCLIAcceptsThem() {
         let root = TestRoot()
         var r = sh("\(TestBinaries.podrig) --root \(root.path) pods -q")
