@@ -92,3 +92,62 @@ public struct CRILogTail {
         return out
     }
 }
+
+/// kubelet's log options (pkg/kubelet/kuberuntime/logs, as kubectl and crictl logs pass them):
+/// `since` drops records older than it; `tail` keeps the last N lines of what was already
+/// written (both cut a suffix of a log in time order, so their order does not matter);
+/// `limitBytes` stops the output, timestamps included, after that many bytes — mid-line, as
+/// kubelet's limited writer does.
+public struct CRILogOptions: Sendable, Equatable {
+    public var sinceNanos: Int64?
+    public var tail: Int?
+    public var limitBytes: Int?
+    public var timestamps = false
+
+    public init(sinceNanos: Int64? = nil, tail: Int? = nil, limitBytes: Int? = nil, timestamps: Bool = false) {
+        self.sinceNanos = sinceNanos
+        self.tail = tail
+        self.limitBytes = limitBytes
+        self.timestamps = timestamps
+    }
+}
+
+/// Turns records into output text under CRILogOptions: partial (P) records joined to their final
+/// (F) one, each line with the final record's time when asked. `finished` once the byte limit is
+/// reached, so a follower stops.
+public struct CRILogPrinter {
+    public let options: CRILogOptions
+    public private(set) var finished = false
+    private var partial = ""
+    private var written = 0
+
+    public init(_ options: CRILogOptions) { self.options = options }
+
+    /// The text for records; `backlog`: what the log held when logs started, which `tail` cuts.
+    public mutating func render(_ records: [CRILogLine], backlog: Bool = false) -> [UInt8] {
+        guard !finished else { return [] }
+        var lines: [(time: String, text: String)] = []
+        for r in records {
+            if let since = options.sinceNanos, let t = Time.parseRFC3339(r.time), t < since { continue }
+            if r.partial { partial += r.message; continue }
+            lines.append((r.time, partial + r.message))
+            partial = ""
+        }
+        if backlog, let n = options.tail { lines = Array(lines.suffix(max(0, n))) }
+        var out: [UInt8] = []
+        for l in lines {
+            let line = Array(((options.timestamps ? l.time + " " : "") + l.text + "\n").utf8)
+            guard let limit = options.limitBytes else { out += line; continue }
+            let room = limit - written
+            if line.count >= room {
+                out += line.prefix(max(0, room))
+                written = limit
+                finished = true
+                break
+            }
+            out += line
+            written += line.count
+        }
+        return out
+    }
+}

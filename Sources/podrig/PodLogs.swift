@@ -4,6 +4,7 @@ import Glibc
 #endif
 import CPodrig
 import PodrigCore
+import PodrigIPAM
 import PodrigPod
 
 struct PodLogs: ParsableCommand {
@@ -14,7 +15,8 @@ struct PodLogs: ParsableCommand {
             The target is named as for exec: a container ID or unique prefix, a sandbox ID prefix with -c NAME, or a pod \
             name with -c NAME. The supervisor rotates a log at --container-log-max-size (kept: --container-log-max-files, \
             both options of up and create); logs reads the rotated files first. --reopen asks the supervisor to reopen the \
-            log file at its path, as CRI ReopenContainerLog does after a log was moved away.
+            log file at its path, as CRI ReopenContainerLog does after a log was moved away. --tail, --since, --since-time \
+            and --limit-bytes mean what they mean to kubectl logs and crictl logs (kubelet's rules).
             """
     )
 
@@ -25,13 +27,25 @@ struct PodLogs: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Keep printing new lines until the container stops.")
     var follow = false
 
-    @Flag(help: "Prefix each line with its RFC 3339 timestamp.")
+    @Flag(name: .shortAndLong, help: "Prefix each line with its RFC 3339 timestamp.")
     var timestamps = false
+
+    @Option(help: ArgumentHelp("Lines of the recent log to show; -1: all (give it as --tail=-1).", valueName: "n"))
+    var tail: Int = -1
+
+    @Option(help: ArgumentHelp("Only lines newer than a relative duration, like 5s, 2m or 3h.", valueName: "duration"))
+    var since: String?
+
+    @Option(name: .customLong("since-time"), help: ArgumentHelp("Only lines at or after an RFC 3339 time, like 2026-12-04T17:00:00Z.", valueName: "time"))
+    var sinceTime: String?
+
+    @Option(name: .customLong("limit-bytes"), help: ArgumentHelp("Stop after this many bytes of output.", valueName: "n"))
+    var limitBytes: Int?
 
     @Flag(name: .shortAndLong, help: "The previous instance of the container (before its last restart).")
     var previous = false
 
-    @Flag(help: "Reopen the container's log file at its path (CRI ReopenContainerLog) instead of printing it.")
+    @Flag(name: .shortAndLong, help: "Reopen the container's log file at its path (CRI ReopenContainerLog) instead of printing it.")
     var reopen = false
 
     @Option(name: .shortAndLong, help: "Container name (default: the pod's first container, or the sandbox's only one).")
@@ -39,6 +53,26 @@ struct PodLogs: ParsableCommand {
 
     @Argument(help: ArgumentHelp("Container ID (or unique prefix), sandbox ID prefix, or pod name.", valueName: "container-or-pod"))
     var podName: String
+
+    func validate() throws {
+        if tail < -1 { throw ValidationError("--tail must be -1 (all) or a number of lines ≥ 0, got \(tail)") }
+        if let n = limitBytes, n <= 0 { throw ValidationError("--limit-bytes must be greater than 0, got \(n)") }
+        if since != nil && sinceTime != nil { throw ValidationError("--since and --since-time exclude each other") }
+        if let d = since { do { _ = try IPAMDuration.parse(d, what: "--since") } catch { throw ValidationError(error.message) } }
+        if let t = sinceTime, Time.parseRFC3339(t) == nil {
+            throw ValidationError("--since-time: \"\(t)\" is not an RFC 3339 time (like 2026-12-04T17:00:00Z)")
+        }
+        if reopen && (follow || previous || tail != -1 || since != nil || sinceTime != nil || limitBytes != nil) {
+            throw ValidationError("--reopen prints nothing: it takes none of -f, -p, --tail, --since, --since-time, --limit-bytes")
+        }
+    }
+
+    func options() -> CRILogOptions {
+        var o = CRILogOptions(tail: tail >= 0 ? tail : nil, limitBytes: limitBytes, timestamps: timestamps)
+        if let d = since, let ns = try? IPAMDuration.parse(d, what: "--since") { o.sinceNanos = Time.nowNanos() - ns }
+        if let t = sinceTime { o.sinceNanos = Time.parseRFC3339(t) }
+        return o
+    }
 
     func run() throws {
         global.apply()
@@ -56,26 +90,23 @@ struct PodLogs: ParsableCommand {
             }
             path = "\(t.podLogDirectory ?? "")/\(previous ? restarts - 1 : restarts).log"
         }
-        var tail = CRILogTail(path: path)
-        var partial = ""
-        func emit(_ lines: [CRILogLine]) {
-            for l in lines {
-                if l.partial { partial += l.message; continue }
-                print((timestamps ? l.time + " " : "") + partial + l.message)
-                partial = ""
-            }
-            fflush(nil)
+        var file = CRILogTail(path: path)
+        var printer = CRILogPrinter(options())
+        // A reader that went away (logs | head) ends the command quietly, as kubectl's does.
+        var readerGone = false
+        func emit(_ lines: [CRILogLine], backlog: Bool = false) {
+            let out = printer.render(lines, backlog: backlog)
+            if !out.isEmpty && Files.writeAll(1, out, what: "stdout") != nil { readerGone = true }
         }
-        emit(CRILogFiles.readRotated(path))
-        emit(tail.read())
+        emit(CRILogFiles.readRotated(path) + file.read(), backlog: true)
         guard follow && !previous else { return }
-        while true {
+        while !printer.finished && !readerGone {
             usleep(200_000)
-            emit(tail.read())
+            emit(file.read())
             guard let cur = try? ContainerExec.target(podName, container: container, namespace: pod.namespace, pods: manager) else { return }
             t = cur
             if !t.supervisorAlive || t.status?.state != .running || (t.status?.restartCount ?? 0) != restarts {
-                emit(tail.read())
+                emit(file.read())
                 return
             }
         }

@@ -216,6 +216,20 @@ import Testing
         #expect(records.contains { $0.stream == "stderr" && $0.message == "to-err" })
         #expect(bed.cli("logs logs").out == "to-out\nto-err\n")
         #expect(bed.cli("logs --timestamps logs").out.split(separator: "\n").allSatisfy { $0.contains("Z to-") })
+        // kubectl/crictl logs options, kubelet's meaning.
+        #expect(bed.cli("logs --tail 1 logs").out == "to-err\n")
+        #expect(bed.cli("logs --tail=0 logs").out == "")
+        #expect(bed.cli("logs --limit-bytes 5 logs").out == "to-ou")
+        #expect(bed.cli("logs --since 1h logs").out == "to-out\nto-err\n")
+        #expect(bed.cli("logs --since-time 2262-01-01T00:00:00Z logs").out == "")
+        #expect(bed.cli("logs --since-time 2000-01-01T00:00:00+02:00 -t logs").out.split(separator: "\n").count == 2)
+        for (args, message) in [("--since x", "--since"), ("--since-time yesterday", "--since-time"),
+                                ("--tail -2", "--tail"), ("--limit-bytes 0", "--limit-bytes"),
+                                ("--since 1h --since-time 2000-01-01T00:00:00Z", "exclude each other"),
+                                ("--reopen --tail 1", "--reopen")] {
+            let r = bed.cli("logs \(args) logs")
+            #expect(r.code != 0 && r.out.isEmpty && r.err.contains(message), "logs \(args): \(r.code) \(r.err)")
+        }
         #expect(bed.cli("exec logs -- sh -c 'exit 42'").code == 42)
         #expect(bed.cli("exec logs -- true").code == 0)
         #expect(bed.cli("exec -c nosuch logs -- true").code != 0)

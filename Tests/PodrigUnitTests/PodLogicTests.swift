@@ -127,6 +127,55 @@ import Testing
         #expect(CRILogLine.parse("garbage") == nil)
     }
 
+    @Test func rfc3339Parsing() {
+        #expect(Time.parseRFC3339("1970-01-01T00:00:00Z") == 0)
+        #expect(Time.parseRFC3339("2026-11-21T18:24:10Z") == Int64(1_795_285_450_000_000_000))
+        #expect(Time.parseRFC3339("2026-11-21T18:24:10.123456789Z") == 1_795_285_450_123_456_789)
+        #expect(Time.parseRFC3339("2026-11-21T18:24:10.5z") == 1_795_285_450_500_000_000)
+        #expect(Time.parseRFC3339("2026-11-21T19:24:10+01:00") == Time.parseRFC3339("2026-11-21T18:24:10Z"))
+        #expect(Time.parseRFC3339("2026-11-21T12:54:10-05:30") == Time.parseRFC3339("2026-11-21T18:24:10Z"))
+        #expect(Time.parseRFC3339("2024-02-29T00:00:00Z") != nil)
+        // Round trip with the writer the log records use.
+        let now = Time.nowNanos()
+        #expect(Time.parseRFC3339(Time.rfc3339Nano(now)) == now)
+        for bad in ["", "2026-11-21", "2026-11-21T18:24:10", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z",
+                    "2026-11-21T24:00:00Z", "2026-11-21T18:24:10.Z", "2026-11-21T18:24:10.1234567890Z",
+                    "2026-11-21T18:24:10+0100", "2026-11-21 18:24:10Z", "2026-11-21T18:24:10Zjunk", "9999-12-31T23:59:59Z",
+                    "0000-01-01T00:00:00Z", "２０２６-11-21T18:24:10Z"] {
+            #expect(Time.parseRFC3339(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func criLogPrinterAppliesKubeletsOptions() {
+        func rec(_ s: Int, _ m: String, partial: Bool = false) -> CRILogLine {
+            CRILogLine(time: Time.rfc3339Nano(Int64(s) * 1_000_000_000), stream: "stdout", partial: partial, message: m)
+        }
+        let log = [rec(1, "one"), rec(2, "tw", partial: true), rec(2, "o"), rec(3, "three"), rec(4, "four")]
+        func text(_ o: CRILogOptions, _ r: [CRILogLine] = log) -> String {
+            var p = CRILogPrinter(o)
+            return String(decoding: p.render(r, backlog: true), as: UTF8.self)
+        }
+        #expect(text(CRILogOptions()) == "one\ntwo\nthree\nfour\n")
+        #expect(text(CRILogOptions(tail: 2)) == "three\nfour\n")
+        #expect(text(CRILogOptions(tail: 0)) == "")
+        #expect(text(CRILogOptions(tail: 99)) == "one\ntwo\nthree\nfour\n")
+        #expect(text(CRILogOptions(sinceNanos: 3_000_000_000)) == "three\nfour\n")
+        #expect(text(CRILogOptions(sinceNanos: 9_000_000_000)) == "")
+        #expect(text(CRILogOptions(sinceNanos: 2_000_000_000, tail: 1)) == "four\n")
+        #expect(text(CRILogOptions(limitBytes: 6)) == "one\ntw")
+        #expect(text(CRILogOptions(limitBytes: 4)) == "one\n")
+        #expect(text(CRILogOptions(timestamps: true), [rec(1, "one")]) == "1970-01-01T00:00:01.000000000Z one\n")
+
+        // Following: tail cuts only the backlog; the byte limit spans calls and then stops the follower.
+        var p = CRILogPrinter(CRILogOptions(tail: 1, limitBytes: 10))
+        #expect(String(decoding: p.render(log, backlog: true), as: UTF8.self) == "four\n")
+        #expect(String(decoding: p.render([rec(5, "fi", partial: true)]), as: UTF8.self) == "")
+        #expect(!p.finished)
+        #expect(String(decoding: p.render([rec(5, "ve"), rec(6, "six")]), as: UTF8.self) == "five\n")
+        #expect(p.finished)
+        #expect(p.render([rec(7, "seven")]).isEmpty)
+    }
+
     @Test func hostsAndResolvConf() {
         let hosts = PodFiles.hosts(hostname: "web-0", fqdn: "web-0.s.ns.svc.cluster.local", podIPs: ["10.89.0.2"],
                                    aliases: [(ip: "10.89.9.9", hostnames: ["a", "b"])], hostNetwork: false)
