@@ -18,5 +18,6 @@ let package = Package(
         .executableTarget(name: "FuzzCNIResult", dependencies: ["FuzzSupport", podrig]),
         .executableTarget(name: "FuzzClusterFlags", dependencies: ["FuzzSupport", podrig]),
         .executableTarget(name: "FuzzContainerPlanner", dependencies: ["FuzzSupport", podrig]),
+        .executableTarget(name: "FuzzCRILog", dependencies: ["FuzzSupport", podrig]),
     ]
 )
