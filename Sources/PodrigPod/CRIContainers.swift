@@ -44,11 +44,16 @@ public struct CRIContainers {
 
     // MARK: create
 
-    public func create(sandboxID: String, config: CRIContainerConfig, configDirectory: String) throws(PodrigError) -> String {
+    /// `sandboxConfig`: the PodSandboxConfig a CRI client sends along (crictl create's third
+    /// argument). The sandbox's own, recorded at runp, is what the container is planned from, as
+    /// containerd's sandbox store is; one naming another pod is the wrong file and refused.
+    public func create(sandboxID: String, config: CRIContainerConfig, configDirectory: String,
+                       sandboxConfig: (config: PodSandboxConfig, source: String)? = nil) throws(PodrigError) -> String {
         let lock = try store.lock(sandboxID)
         defer { lock.unlock() }
         let record = try store.load(sandboxID)
         guard record.effectiveState == .ready else { throw PodrigError(.notReady, "sandbox \(sandboxID.prefix(13)) is not ready") }
+        if let given = sandboxConfig { try Self.checkSameSandbox(given.config, source: given.source, record: record) }
         try CRIContainers.checkUserNamespace(config, sandbox: record.config)
         for c in try list(sandboxID: sandboxID) where c.name == config.container.name && c.attempt == config.attempt {
             throw PodrigError(.alreadyExists, "container \(c.name) (attempt \(c.attempt)) already exists in sandbox \(sandboxID.prefix(13)): \(c.id.prefix(13))")
@@ -341,5 +346,15 @@ public struct CRIContainers {
         let all = try list()
         guard let id = try Identifiers.resolveIfPresent(prefix, among: all.map(\.id), kind: "container") else { return nil }
         return all.first { $0.id == id }
+    }
+}
+
+extension CRIContainers {
+    static func checkSameSandbox(_ given: PodSandboxConfig, source: String, record: SandboxRecord) throws(PodrigError) {
+        func who(_ c: PodSandboxConfig) -> String { "\(c.namespace)/\(c.name) (uid \(c.uid), attempt \(c.attempt))" }
+        let had = record.config
+        guard given.name == had.name, given.namespace == had.namespace, given.uid == had.uid, given.attempt == had.attempt else {
+            throw PodrigError(.invalidInput, "pod config \(source): it is for \(who(given)), but sandbox \(record.id.prefix(13)) is \(who(had))")
+        }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import PodrigCore
 import PodrigPod
+import PodrigSandbox
 
 struct CreateContainer: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,19 +20,26 @@ struct CreateContainer: ParsableCommand {
     @Argument(help: ArgumentHelp("crictl container config (JSON or YAML).", valueName: "container-config"))
     var containerConfig: String
 
+    @Argument(help: ArgumentHelp("crictl pod config, as crictl create takes it (optional): it must be the sandbox's own.", valueName: "pod-config"))
+    var podConfig: String?
+
     func run() throws {
-        try Self.execute(SandboxFlags(global, network), rotation: LogRotation(rotation), sandbox: sandbox, containerConfig: containerConfig)
+        try Self.execute(SandboxFlags(global, network), rotation: LogRotation(rotation), sandbox: sandbox,
+                         containerConfig: containerConfig, podConfig: podConfig)
     }
 
-    static func execute(_ flags: SandboxFlags, rotation: LogRotation, sandbox: String, containerConfig: String) throws {
+    static func execute(_ flags: SandboxFlags, rotation: LogRotation, sandbox: String, containerConfig: String,
+                        podConfig: String? = nil) throws {
         flags.apply()
         let pods = try flags.podManager { o in
             o.logMaxSize = rotation.maxSizeBytes
             o.logMaxFiles = rotation.maxFiles
         }
         let config = try CRIContainerConfig.load(path: containerConfig)
+        let sandboxConfig = try podConfig.map { p throws(PodrigError) in (config: try PodSandboxConfig.load(path: p), source: p) }
         let id = try CRIContainers(pods: pods).create(sandboxID: try pods.sandboxes.resolve(sandbox), config: config,
-                                                      configDirectory: Files.dirname(of: containerConfig))
+                                                      configDirectory: Files.dirname(of: containerConfig),
+                                                      sandboxConfig: sandboxConfig)
         print(id)
     }
 }

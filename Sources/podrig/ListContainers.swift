@@ -89,7 +89,12 @@ enum ContainerView {
 }
 
 struct ListContainers: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List containers, like `crictl ps`.")
+    static let configuration = CommandConfiguration(
+        commandName: "ps", abstract: "List containers, like `crictl ps`.",
+        discussion: """
+            The filters are crictl ps's: without -a or --state only running containers; --name is a regular \
+            expression matched anywhere in the name; --latest and --last include every state.
+            """)
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var network: NetworkOptions
@@ -103,20 +108,61 @@ struct ListContainers: ParsableCommand {
     @Option(name: .shortAndLong, help: "Only containers of this sandbox (ID prefix).")
     var pod: String?
 
+    @Option(help: ArgumentHelp("Only the container with this ID (or unique prefix).", valueName: "id"))
+    var id: String?
+
+    @Option(help: ArgumentHelp("Only containers whose name matches this regular expression.", valueName: "regex"))
+    var name: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Only containers in this state: created, running, exited or unknown.", valueName: "state"))
+    var state: String?
+
+    @Option(help: ArgumentHelp("Only containers with this label (repeatable; all must match).", valueName: "key=value"))
+    var label: [String] = []
+
+    @Flag(name: .shortAndLong, help: "Only the most recently created container (any state).")
+    var latest = false
+
+    @Option(help: ArgumentHelp("Only the n most recently created containers (any state).", valueName: "n"))
+    var last: Int?
+
+    @Flag(name: .customLong("no-trunc"), help: "Show full IDs in the table.")
+    var noTrunc = false
+
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml.")
     var output: OutputFormat = .table
+
+    static let states = ["created", "running", "exited", "unknown"]
+
+    func validate() throws {
+        if let s = state, !Self.states.contains(s.lowercased()) {
+            throw ValidationError("--state must be one of \(Self.states.joined(separator: ", ")), got \"\(s)\"")
+        }
+        if let n = last, n < 0 { throw ValidationError("--last must be ≥ 0, got \(n)") }
+        for l in label where !l.contains("=") { throw ValidationError("--label must be key=value, got \"\(l)\"") }
+        if let n = name, (try? Regex(n)) == nil { throw ValidationError("--name: \"\(n)\" is not a regular expression") }
+    }
 
     func run() throws {
         global.apply()
         let pods = try makePodManager(global, network)
-        var rows = try ContainerView.rows(pods).filter { all || $0.state == "CONTAINER_RUNNING" }
-        if let pod { rows = rows.filter { $0.podID.hasPrefix(pod) } }
+        let anyState = all || latest || (last ?? 0) > 0
+        let wanted = state.map { "CONTAINER_" + $0.uppercased() } ?? (anyState ? nil : "CONTAINER_RUNNING")
+        let labels = label.map { l in (key: String(l.prefix { $0 != "=" }), value: String(l.drop { $0 != "=" }.dropFirst())) }
+        let pattern = try name.map { try Regex($0) }
+        var rows = try ContainerView.rows(pods).filter { r in
+            (wanted == nil || r.state == wanted) && (pod == nil || r.podID.hasPrefix(pod!)) && (id == nil || r.id.hasPrefix(id!))
+                && labels.allSatisfy { r.labels[$0.key] == $0.value } && (pattern == nil || r.name.firstMatch(of: pattern!) != nil)
+        }
+        // Newest first, as rows come; crictl cuts after filtering.
+        if latest { rows = Array(rows.prefix(1)) } else if let n = last, n > 0 { rows = Array(rows.prefix(n)) }
         if quiet { rows.forEach { print($0.id) }; return }
         switch output {
         case .table:
+            let short = { (s: String) in noTrunc ? s : String(s.prefix(13)) }
             printTable(["CONTAINER", "IMAGE", "CREATED", "STATE", "NAME", "ATTEMPT", "POD ID", "POD"], rows.map {
-                [String($0.id.prefix(13)), $0.image, ago(nanos: $0.createdAt), $0.state.replacingPrefix("CONTAINER_", ""),
-                 $0.name, String($0.attempt), String($0.podID.prefix(13)), $0.podName]
+                [short($0.id), $0.image, ago(nanos: $0.createdAt), $0.state.replacingPrefix("CONTAINER_", ""),
+                 $0.name, String($0.attempt), short($0.podID), $0.podName]
             })
         case .json: printDocument(["containers": .array(rows.map(\.container))], .json)
         case .yaml: printDocument(["containers": .array(rows.map(\.container))], .yaml)

@@ -27,6 +27,7 @@ struct Podrig: ParsableCommand {
             PodExec.self,
             PodAttach.self,
             CreateContainer.self,
+            RunContainer.self,
             StartContainer.self,
             StopContainer.self,
             RemoveContainer.self,

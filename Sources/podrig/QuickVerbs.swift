@@ -18,7 +18,7 @@ enum QuickVerbs {
         case stopp(ids: [String])
         case rmp(force: Bool, all: Bool, ids: [String])
         case pods(quiet: Bool, name: String?, namespace: String?, state: String?, output: OutputFormat, noTrunc: Bool)
-        case create(sandbox: String, config: String, rotation: LogRotation)
+        case create(sandbox: String, config: String, podConfig: String?, rotation: LogRotation)
         case start(ids: [String])
         case rm(force: Bool, ids: [String])
         /// `podrig --version` alone: ArgumentParser's answer (the version line) without building its
@@ -108,8 +108,10 @@ enum QuickVerbs {
             verb = .rmp(force: force, all: all, ids: positional)
         case "create":
             // A bad rotation value: ArgumentParser's validate() words the error.
-            guard positional.count == 2, let rotation = LogRotation(maxSize: logMaxSize, maxFiles: logMaxFiles) else { return nil }
-            verb = .create(sandbox: positional[0], config: positional[1], rotation: rotation)
+            guard positional.count == 2 || positional.count == 3,
+                  let rotation = LogRotation(maxSize: logMaxSize, maxFiles: logMaxFiles) else { return nil }
+            verb = .create(sandbox: positional[0], config: positional[1], podConfig: positional.count == 3 ? positional[2] : nil,
+                           rotation: rotation)
         case "start":
             guard !positional.isEmpty else { return nil }
             verb = .start(ids: positional)
@@ -132,8 +134,8 @@ enum QuickVerbs {
             p.flags.apply()
             try ListPods.execute(root: p.flags.root, quiet: quiet, name: name, namespace: namespace, state: state,
                                  output: output, noTrunc: noTrunc)
-        case .create(let sandbox, let config, let rotation):
-            try CreateContainer.execute(p.flags, rotation: rotation, sandbox: sandbox, containerConfig: config)
+        case .create(let sandbox, let config, let podConfig, let rotation):
+            try CreateContainer.execute(p.flags, rotation: rotation, sandbox: sandbox, containerConfig: config, podConfig: podConfig)
         case .start(let ids): try StartContainer.execute(p.flags, ids: ids)
         case .rm(let force, let ids): try RemoveContainer.execute(p.flags, force: force, ids: ids)
         case .version:

@@ -64,10 +64,16 @@ import Testing
         let cq = try #require(QuickVerbs.parse(["create"] + common + rotation + ["sb", "c.yaml"]))
         let cf = try CreateContainer.parse(common + rotation + ["sb", "c.yaml"])
         #expect(cq.flags.networkArguments == SandboxFlags(cf.global, cf.network).networkArguments && cq.flags.root == cf.global.root)
-        guard case .create(let sb, let config, let r) = cq.verb else { Issue.record("not create"); return }
-        #expect(sb == cf.sandbox && config == cf.containerConfig && r == LogRotation(cf.rotation))
+        guard case .create(let sb, let config, let podConfig, let r) = cq.verb else { Issue.record("not create"); return }
+        #expect(sb == cf.sandbox && config == cf.containerConfig && podConfig == nil && cf.podConfig == nil && r == LogRotation(cf.rotation))
+        // crictl's three-argument form: POD container-config pod-config.
+        let c3 = try #require(QuickVerbs.parse(["create", "sb", "c.yaml", "p.yaml"]))
+        guard case .create(_, _, let p3, _) = c3.verb else { Issue.record("not create"); return }
+        let cf3 = try CreateContainer.parse(["sb", "c.yaml", "p.yaml"])
+        #expect(p3 == "p.yaml" && cf3.podConfig == "p.yaml")
+        #expect(QuickVerbs.parse(["create", "sb", "c.yaml", "p.yaml", "x"]) == nil)
         let dc = try #require(QuickVerbs.parse(["create", "sb", "c.yaml"]))
-        guard case .create(_, _, let defaults) = dc.verb else { Issue.record("not create"); return }
+        guard case .create(_, _, _, let defaults) = dc.verb else { Issue.record("not create"); return }
         #expect(defaults == LogRotation(try CreateContainer.parse(["sb", "c.yaml"]).rotation))
         let rmq = try #require(QuickVerbs.parse(["rm", "--force", "a", "b"]))
         guard case .rm(let f, let rmIDs) = rmq.verb else { Issue.record("not rm"); return }
@@ -97,7 +103,7 @@ import Testing
                       ["runp", "--cni-timeout", "-1", "x"], ["runp", "--ip-family", "ipv5", "x"], ["runp", "--debug=1", "x"],
                       ["stopp"], ["rmp"], ["rmp", "-fa", "x"], ["pods", "x"], ["pods", "-o", "wide"], ["pods", "--state", "sleepy"],
                       ["stopp", "--force", "x"], ["inspectp", "x"], ["runp", "--", "x"],
-                      ["create", "sb"], ["create", "a", "b", "c"], ["create", "--container-log-max-files", "1", "a", "b"],
+                      ["create", "sb"], ["create", "a", "b", "c", "d"], ["create", "--container-log-max-files", "1", "a", "b"],
                       ["create", "--container-log-max-size", "0", "a", "b"], ["create", "--container-log-max-size", "lots", "a", "b"],
                       ["create", "--all", "a", "b"], ["start"], ["start", "-f", "x"], ["rm"], ["rm", "-a", "x"], ["rm", "--node", "n", "x"]])
     func fallsBack(_ args: [String]) {
