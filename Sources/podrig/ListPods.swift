@@ -21,8 +21,20 @@ struct ListPods: ParsableCommand {
     @Option(help: "Only sandboxes in this namespace (regular expression).")
     var namespace: String?
 
-    @Option(help: "Only sandboxes in this state: ready or notready.")
+    @Option(name: .shortAndLong, help: "Only sandboxes in this state: ready or notready.")
     var state: String?
+
+    @Option(help: ArgumentHelp("Only the sandbox with this ID (or prefix).", valueName: "id"))
+    var id: String?
+
+    @Option(help: ArgumentHelp("Only sandboxes with this label (repeatable; all must match).", valueName: "key=value"))
+    var label: [String] = []
+
+    @Flag(name: .shortAndLong, help: "Only the most recently created sandbox.")
+    var latest = false
+
+    @Option(help: ArgumentHelp("Only the n most recently created sandboxes.", valueName: "n"))
+    var last: Int?
 
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml.")
     var output: OutputFormat = .table
@@ -34,23 +46,39 @@ struct ListPods: ParsableCommand {
         if let state, !["ready", "notready"].contains(state.lowercased()) {
             throw ValidationError("--state must be ready or notready, got \"\(state)\"")
         }
+        if let n = last, n < 0 { throw ValidationError("--last must be ≥ 0, got \(n)") }
+        for l in label where !l.contains("=") { throw ValidationError("--label must be key=value, got \"\(l)\"") }
+        for (option, re) in [("--name", name), ("--namespace", namespace)] {
+            if let re, (try? Regex(re)) == nil { throw ValidationError("\(option): \"\(re)\" is not a regular expression") }
+        }
+    }
+
+    var query: PodsQuery {
+        PodsQuery(quiet: quiet, name: name, namespace: namespace, state: state, id: id, labels: label, latest: latest,
+                  last: last, output: output, noTrunc: noTrunc)
     }
 
     func run() throws {
         global.apply()
-        try Self.execute(root: global.root, quiet: quiet, name: name, namespace: namespace, state: state,
-                         output: output, noTrunc: noTrunc)
+        try Self.execute(root: global.root, query)
     }
 
-    static func execute(root: String, quiet: Bool, name: String?, namespace: String?, state: String?,
-                        output: OutputFormat, noTrunc: Bool) throws {
+    /// crictl pods' filters; --latest and --last cut after them, newest first.
+    static func execute(root: String, _ q: PodsQuery) throws {
+        let (quiet, name, namespace, state, id, output, noTrunc) = (q.quiet, q.name, q.namespace, q.state, q.id, q.output, q.noTrunc)
+        let labels = q.labels.map { l in (key: String(l.prefix { $0 != "=" }), value: String(l.drop { $0 != "=" }.dropFirst())) }
         let store = SandboxStore(root: root)
-        let nameRE = try name.map { try Regex($0) }
-        let nsRE = try namespace.map { try Regex($0) }
+        // The hot verbs' parser skips validate(): the same words here.
+        func regex(_ option: String, _ text: String?) throws(PodrigError) -> Regex<AnyRegexOutput>? {
+            guard let text else { return nil }
+            do { return try Regex(text) } catch { throw PodrigError(.invalidInput, "\(option): \"\(text)\" is not a regular expression") }
+        }
+        let nameRE = try regex("--name", name)
+        let nsRE = try regex("--namespace", namespace)
         let warn: (String, PodrigError) -> Void = { id, error in Log.warn("sandbox \(id.prefix(13)): \(error)") }
         // Each pause is checked once (a /proc read), then the state is what the views show. The
         // table and -q need only each record's summary; -o json|yaml print whole records.
-        let whole = !quiet && output != .table
+        let whole = (!quiet && output != .table) || !labels.isEmpty
         let records = whole ? try store.list(effectiveState: true, onError: warn) : []
         let rows = whole ? records.map(SandboxSummary.init) : try store.summaries(effectiveState: true, onError: warn)
         var shown = rows.indices.filter { i in
@@ -58,9 +86,12 @@ struct ListPods: ParsableCommand {
             if let nameRE, (try? nameRE.firstMatch(in: r.name)) == nil { return false }
             if let nsRE, (try? nsRE.firstMatch(in: r.namespace)) == nil { return false }
             if let state, (r.state == .ready) != (state.lowercased() == "ready") { return false }
+            if let id, !r.id.hasPrefix(id) { return false }
+            if !labels.isEmpty, !labels.allSatisfy({ records[i].config.labels[$0.key] == $0.value }) { return false }
             return true
         }
         shown.sort { rows[$0].createdAt > rows[$1].createdAt }
+        if q.latest { shown = Array(shown.prefix(1)) } else if let n = q.last, n > 0 { shown = Array(shown.prefix(n)) }
         if quiet {
             for i in shown { print(rows[i].id) }
             return
@@ -81,4 +112,19 @@ struct ListPods: ParsableCommand {
             printDocument(["items": .array(shown.map { SandboxView.summary(records[$0]) })], .yaml)
         }
     }
+}
+
+/// What `pods` was asked, from ArgumentParser or the hot verbs' parser alike.
+struct PodsQuery: Equatable {
+    var quiet = false
+    var name: String?
+    var namespace: String?
+    var state: String?
+    var id: String?
+    /// key=value each.
+    var labels: [String] = []
+    var latest = false
+    var last: Int?
+    var output = OutputFormat.table
+    var noTrunc = false
 }

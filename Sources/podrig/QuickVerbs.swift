@@ -17,7 +17,7 @@ enum QuickVerbs {
         case runp(podConfig: String)
         case stopp(ids: [String])
         case rmp(force: Bool, all: Bool, ids: [String])
-        case pods(quiet: Bool, name: String?, namespace: String?, state: String?, output: OutputFormat, noTrunc: Bool)
+        case pods(PodsQuery)
         case create(sandbox: String, config: String, podConfig: String?, rotation: LogRotation)
         case start(ids: [String])
         case rm(force: Bool, ids: [String])
@@ -36,9 +36,8 @@ enum QuickVerbs {
         guard let command = args.first, ["runp", "stopp", "rmp", "pods", "create", "start", "rm"].contains(command) else { return nil }
         var f = SandboxFlags()
         var positional: [String] = []
-        var force = false, all = false, quiet = false, noTrunc = false
-        var name: String?, namespace: String?, state: String?
-        var output = OutputFormat.table
+        var force = false, all = false
+        var q = PodsQuery()
         var logMaxSize = LogRotation.defaultMaxSize, logMaxFiles = PodPlanner.defaultLogMaxFiles
         var i = 1
         while i < args.count {
@@ -79,16 +78,20 @@ enum QuickVerbs {
             case ("create", "--container-log-max-size"): guard let v = value() else { return nil }; logMaxSize = v
             case ("create", "--container-log-max-files"): guard let v = value(), let n = Int(v) else { return nil }; logMaxFiles = n
             case ("rmp", "-a"), ("rmp", "--all"): guard flag() else { return nil }; all = true
-            case ("pods", "-q"), ("pods", "--quiet"): guard flag() else { return nil }; quiet = true
-            case ("pods", "--no-trunc"): guard flag() else { return nil }; noTrunc = true
-            case ("pods", "--name"): guard let v = value() else { return nil }; name = v
-            case ("pods", "--namespace"): guard let v = value() else { return nil }; namespace = v
-            case ("pods", "--state"):
+            case ("pods", "-q"), ("pods", "--quiet"): guard flag() else { return nil }; q.quiet = true
+            case ("pods", "--no-trunc"): guard flag() else { return nil }; q.noTrunc = true
+            case ("pods", "-l"), ("pods", "--latest"): guard flag() else { return nil }; q.latest = true
+            case ("pods", "--name"): guard let v = value(), (try? Regex(v)) != nil else { return nil }; q.name = v
+            case ("pods", "--namespace"): guard let v = value(), (try? Regex(v)) != nil else { return nil }; q.namespace = v
+            case ("pods", "--id"): guard let v = value() else { return nil }; q.id = v
+            case ("pods", "--label"): guard let v = value(), v.contains("=") else { return nil }; q.labels.append(v)
+            case ("pods", "--last"): guard let v = value(), let n = Int(v), n >= 0 else { return nil }; q.last = n
+            case ("pods", "--state"), ("pods", "-s"):
                 guard let v = value(), ["ready", "notready"].contains(v.lowercased()) else { return nil }
-                state = v
+                q.state = v
             case ("pods", "-o"), ("pods", "--output"):
                 guard let v = value(), let o = OutputFormat(rawValue: v) else { return nil }
-                output = o
+                q.output = o
             default:
                 if arg.hasPrefix("-") { return nil }
                 positional.append(arg)
@@ -120,7 +123,7 @@ enum QuickVerbs {
             verb = .rm(force: force, ids: positional)
         default:
             guard positional.isEmpty else { return nil }
-            verb = .pods(quiet: quiet, name: name, namespace: namespace, state: state, output: output, noTrunc: noTrunc)
+            verb = .pods(q)
         }
         return Parsed(flags: f, verb: verb)
     }
@@ -130,10 +133,9 @@ enum QuickVerbs {
         case .runp(let podConfig): try RunPodSandbox.execute(p.flags, podConfig: podConfig)
         case .stopp(let ids): try StopPodSandbox.execute(p.flags, ids: ids)
         case .rmp(let force, let all, let ids): try RemovePodSandbox.execute(p.flags, force: force, all: all, ids: ids)
-        case .pods(let quiet, let name, let namespace, let state, let output, let noTrunc):
+        case .pods(let q):
             p.flags.apply()
-            try ListPods.execute(root: p.flags.root, quiet: quiet, name: name, namespace: namespace, state: state,
-                                 output: output, noTrunc: noTrunc)
+            try ListPods.execute(root: p.flags.root, q)
         case .create(let sandbox, let config, let podConfig, let rotation):
             try CreateContainer.execute(p.flags, rotation: rotation, sandbox: sandbox, containerConfig: config, podConfig: podConfig)
         case .start(let ids): try StartContainer.execute(p.flags, ids: ids)

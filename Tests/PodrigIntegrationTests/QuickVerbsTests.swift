@@ -5,10 +5,11 @@ import Testing
 /// The hand parser of runp/stopp/rmp/pods/create/start/rm must know every flag ArgumentParser defines for them,
 /// give the same values, and fall back to ArgumentParser for anything else.
 @Suite struct QuickVerbsTests {
-    static let sample: [String: String] = ["--cni-timeout": "5", "--ip-family": "ipv6", "--state": "ready", "--output": "json", "-o": "yaml",
+    static let sample: [String: String] = ["--cni-timeout": "5", "--ip-family": "ipv6", "--state": "ready", "-s": "notready", "--output": "json", "-o": "yaml",
+                                                   "--label": "k=v", "--last": "2",
                                                    "--cgroups": "disabled", "--cpu-weight-formula": "linear", "--pod-max-pids": "100",
                                                    "--container-log-max-size": "20Mi", "--container-log-max-files": "3"]
-    static let booleans: Set<String> = ["--debug", "-v", "--verbose", "--single-process-oom-kill", "--force", "-f", "--all", "-a", "--quiet", "-q", "--no-trunc"]
+    static let booleans: Set<String> = ["--debug", "-v", "--verbose", "--single-process-oom-kill", "--force", "-f", "--all", "-a", "--quiet", "-q", "--no-trunc", "-l", "--latest"]
 
     static func flags(_ type: ParsableCommand.Type) -> [String] {
         // The options section only: a discussion may name other tools' flags (kubelet's --seccomp-default).
@@ -56,8 +57,12 @@ import Testing
         guard case .rmp(let force, let all, let ids) = rm.verb else { Issue.record("not rmp"); return }
         #expect(force && all && ids.isEmpty)
         let pods = try #require(QuickVerbs.parse(["pods", "-q", "--name", "n", "--namespace", "s", "--state", "notready", "-o", "json", "--no-trunc"]))
-        guard case .pods(let quiet, let name, let ns, let state, let output, let noTrunc) = pods.verb else { Issue.record("not pods"); return }
-        #expect(quiet && name == "n" && ns == "s" && state == "notready" && output == .json && noTrunc)
+        guard case .pods(let q) = pods.verb else { Issue.record("not pods"); return }
+        #expect(q == (try ListPods.parse(["-q", "--name", "n", "--namespace", "s", "--state", "notready", "-o", "json", "--no-trunc"])).query)
+        #expect(q.quiet && q.name == "n" && q.namespace == "s" && q.state == "notready" && q.output == .json && q.noTrunc)
+        let filters = ["-s", "ready", "--id", "ab", "--label", "a=b", "--label=c=d", "-l", "--last", "3"]
+        guard case .pods(let fq) = try #require(QuickVerbs.parse(["pods"] + filters)).verb else { Issue.record("not pods"); return }
+        #expect(fq == (try ListPods.parse(filters)).query && fq.labels == ["a=b", "c=d"] && fq.last == 3 && fq.latest)
 
         // The container verbs: the same flags, rotation values and positionals as ArgumentParser's.
         let rotation = ["--container-log-max-size", "20Mi", "--container-log-max-files", "3"]

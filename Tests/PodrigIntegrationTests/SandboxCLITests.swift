@@ -64,6 +64,19 @@ struct SandboxCLITests {
         let json = try JSONParser.parse(podrig("pods -o json --name sha --state ready", root: root).out)
         #expect(json["items"]?.array?.count == 1)
         #expect(podrig("pods -q --state notready", root: root).out.trimmed.isEmpty)
+        // crictl pods' other filters, with a second, newer sandbox beside it.
+        let cfg2 = writeConfig(root, "p2.json", #"{"metadata":{"name":"other","namespace":"ns2","uid":"u-2"},"labels":{"app":"y"},"linux":{"security_context":{"namespace_options":{"network":2}}}}"#)
+        let id2 = podrig("runp --node-ip 192.0.2.7 \(cfg2)", root: root).out.trimmed
+        for (args, ids) in [("--label app=x", [id]), ("--label app=x --label app=y", []), ("-l", [id2]), ("--last 2", [id2, id]),
+                            ("--id \(id.prefix(6))", [id]), ("-s ready --namespace ^ns2$", [id2]), ("--name sha -o json", [id])] {
+            let r = podrig("pods -q \(args)", root: root)
+            #expect(r.code == 0 && r.out.split(separator: "\n").map(String.init) == ids, "pods \(args): \(r.out) \(r.err)")
+        }
+        for args in ["--label app", "--name '('", "--namespace '('", "--last -1"] {
+            let r = podrig("pods \(args)", root: root)
+            #expect(r.code == 2 && r.err.hasPrefix("Error: "), "pods \(args): \(r.code) \(r.err)")
+        }
+        #expect(podrig("rmp -f \(id2)", root: root).code == 0)
         #expect(podrig("rmp \(id)", root: root).code == 1)  // ready: needs -f
         #expect(podrig("rmp -f \(id)", root: root).code == 0)
         #expect(podrig("rmp \(id)", root: root).code == 0)  // already gone
