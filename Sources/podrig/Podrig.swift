@@ -58,7 +58,7 @@ struct Podrig: ParsableCommand {
         do {
             let raw = Array(CommandLine.arguments.dropFirst())
             // `--version` alone skips normalize, whose option sets cost more than the answer.
-            let arguments = raw == ["--version"] ? raw : LeadingOptions.normalize(raw)
+            let arguments = raw == ["--version"] ? raw : ExecCommandLine.insertTerminator(LeadingOptions.normalize(raw))
             if let quick = QuickVerbs.parse(arguments) {
                 try QuickVerbs.run(quick)
                 QuickVerbs.exit(0)

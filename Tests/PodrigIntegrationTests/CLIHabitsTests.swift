@@ -71,6 +71,24 @@ import Testing
         #expect(r.code == 2 && r.err.contains("--cni-timeout must be a positive number of seconds"), "\(r.err)")
     }
 
+    /// crictl's exec without `--`: everything after the container is the command.
+    @Test func execTakesCrictlsCommandLine() throws {
+        let f = ExecCommandLine.insertTerminator
+        #expect(f(["exec", "c", "ls", "-l"]) == ["exec", "c", "--", "ls", "-l"])
+        #expect(f(["exec", "-it", "c", "sh", "-c", "echo hi"]) == ["exec", "-it", "c", "--", "sh", "-c", "echo hi"])
+        #expect(f(["exec", "-c", "web", "--root", "/r", "--timeout=5", "p", "cat", "/x"])
+                == ["exec", "-c", "web", "--root", "/r", "--timeout=5", "p", "--", "cat", "/x"])
+        #expect(f(["exec", "p", "-c", "web", "--", "sh"]) == ["exec", "p", "-c", "web", "--", "sh"])
+        #expect(f(["exec", "p"]) == ["exec", "p"])
+        #expect(f(["logs", "p", "-f"]) == ["logs", "p", "-f"])
+        let e = try #require(try Podrig.parseAsRoot(f(LeadingOptions.normalize(["-n", "ns", "exec", "-i", "c1", "sh", "-c", "ls -l"]))) as? PodExec)
+        #expect(e.podName == "c1" && e.command == ["sh", "-c", "ls -l"] && e.interactive && e.pod.namespace == "ns")
+        // The valued list is exec's: an option that takes a value eats the "x" and leaves no container.
+        let own = Self.options(PodExec.self).subtracting(LeadingOptions.valued).subtracting(LeadingOptions.flags).subtracting(["--"])
+        let valued = Set(own.filter { (try? PodExec.parse([$0, "x"])) == nil })
+        #expect(valued == ExecCommandLine.valued, "\(valued)")
+    }
+
     @Test func theCLIAcceptsThem() {
         let root = TestRoot()
         var r = sh("\(TestBinaries.podrig) --root \(root.path) pods -q")

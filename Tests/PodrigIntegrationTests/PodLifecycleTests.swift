@@ -232,6 +232,9 @@ import Testing
         }
         #expect(bed.cli("exec logs -- sh -c 'exit 42'").code == 42)
         #expect(bed.cli("exec logs -- true").code == 0)
+        // crictl's form, no `--`: the command's own options stay its own.
+        let crictlStyle = sh("\(TestBinaries.podrig) --root \(bed.root.path) exec logs sh -c 'echo $0-$1; exit 7' -n --root")
+        #expect(crictlStyle.code == 7 && crictlStyle.out == "-n---root\n", "\(crictlStyle)")
         #expect(bed.cli("exec -c nosuch logs -- true").code != 0)
         bed.downAndCheck("logs")
     }
