@@ -21,19 +21,24 @@ struct InspectPodSandbox: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output format: json or yaml.")
     var output: DocumentFormat = .json
 
-    @Argument(help: ArgumentHelp("Sandbox ID or unique prefix.", valueName: "pod-id"))
-    var id: String
+    @Argument(help: ArgumentHelp("Sandbox IDs or unique prefixes.", valueName: "pod-id"))
+    var ids: [String]
 
     func run() throws {
         global.apply()
         let store = SandboxStore(root: global.root)
+        let cgroupMount = SandboxFlags(global, network).cgroups.mount
+        try printEach(ids, output) { id in try document(id, store: store, cgroupMount: cgroupMount) }
+    }
+
+    func document(_ id: String, store: SandboxStore, cgroupMount: String) throws -> JSON {
         let record = try store.load(try store.resolve(id))
         var doc = SandboxView.inspect(record)
         // The pod cgroup (made with the sandbox, pause in it) and the limits in force there.
         if let path = PodCgroup.recorded(store.directory(record.id)) {
             var cg: JSON = ["path": .string(path)]
             if let values = CgroupResources.sandbox(resources: record.config.resources, overhead: record.config.overhead) { cg["resources"] = values.json }
-            if let h = CgroupHierarchy.detect(mount: SandboxFlags(global, network).cgroups.mount) {
+            if let h = CgroupHierarchy.detect(mount: cgroupMount) {
                 cg["files"] = .object(JSONObject(CgroupTree(hierarchy: h).limits(path).map { ($0.file, JSON.string($0.value)) }))
             }
             doc["info"]?["cgroup"] = cg
@@ -49,6 +54,6 @@ struct InspectPodSandbox: ParsableCommand {
                 }
             })
         }
-        printDocument(doc, output)
+        return doc
     }
 }

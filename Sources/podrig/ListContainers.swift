@@ -179,18 +179,40 @@ struct InspectContainer: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output format: json or yaml.")
     var output: DocumentFormat = .json
 
-    @Argument(help: ArgumentHelp("Container ID or unique prefix.", valueName: "container-id"))
-    var id: String
+    @Argument(help: ArgumentHelp("Container IDs or unique prefixes.", valueName: "container-id"))
+    var ids: [String]
 
     func run() throws {
         global.apply()
         let rows = try ContainerView.rows(try makePodManager(global, network))
-        let matches = rows.filter { $0.id.hasPrefix(id) }
-        guard matches.count == 1 else {
-            throw PodrigError(matches.isEmpty ? .notFound : .conflict, matches.isEmpty ? "container \"\(id)\" not found" : "container ID prefix \"\(id)\" is ambiguous")
+        try printEach(ids, output) { id throws(PodrigError) in
+            let matches = rows.filter { $0.id.hasPrefix(id) }
+            guard matches.count == 1 else {
+                throw PodrigError(matches.isEmpty ? .notFound : .conflict, matches.isEmpty ? "container \"\(id)\" not found" : "container ID prefix \"\(id)\" is ambiguous")
+            }
+            return matches[0].json
         }
-        printDocument(matches[0].json, output)
     }
+}
+
+/// crictl inspect and inspectp with several IDs: one document each, in order (YAML ones
+/// separated by `---`); one that cannot be shown is an error line, and the exit status 1.
+func printEach(_ ids: [String], _ format: DocumentFormat, _ document: (String) throws -> JSON) throws {
+    var failures: [any Error] = []
+    var printed = 0
+    for id in ids {
+        do {
+            let doc = try document(id)
+            if format == .yaml && printed > 0 { print("---") }
+            printDocument(doc, format)
+            printed += 1
+        } catch {
+            failures.append(error)
+        }
+    }
+    if failures.count == 1 && ids.count == 1 { throw failures[0] }
+    for f in failures { Log.write("podrig: error: \(f.asPodrigError)\n") }
+    if !failures.isEmpty { throw ExitCode(1) }
 }
 
 extension String {

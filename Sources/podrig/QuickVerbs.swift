@@ -20,7 +20,7 @@ enum QuickVerbs {
         case pods(PodsQuery)
         case create(sandbox: String, config: String, podConfig: String?, rotation: LogRotation)
         case start(ids: [String])
-        case rm(force: Bool, ids: [String])
+        case rm(force: Bool, all: Bool, ids: [String])
         /// `podrig --version` alone: ArgumentParser's answer (the version line) without building its
         /// command tree, so it costs what process start costs.
         case version
@@ -77,7 +77,7 @@ enum QuickVerbs {
             case ("rmp", "-f"), ("rmp", "--force"), ("rm", "-f"), ("rm", "--force"): guard flag() else { return nil }; force = true
             case ("create", "--container-log-max-size"): guard let v = value() else { return nil }; logMaxSize = v
             case ("create", "--container-log-max-files"): guard let v = value(), let n = Int(v) else { return nil }; logMaxFiles = n
-            case ("rmp", "-a"), ("rmp", "--all"): guard flag() else { return nil }; all = true
+            case ("rmp", "-a"), ("rmp", "--all"), ("rm", "-a"), ("rm", "--all"): guard flag() else { return nil }; all = true
             case ("pods", "-q"), ("pods", "--quiet"): guard flag() else { return nil }; q.quiet = true
             case ("pods", "--no-trunc"): guard flag() else { return nil }; q.noTrunc = true
             case ("pods", "-l"), ("pods", "--latest"): guard flag() else { return nil }; q.latest = true
@@ -119,8 +119,8 @@ enum QuickVerbs {
             guard !positional.isEmpty else { return nil }
             verb = .start(ids: positional)
         case "rm":
-            guard !positional.isEmpty else { return nil }
-            verb = .rm(force: force, ids: positional)
+            guard !positional.isEmpty || all else { return nil }
+            verb = .rm(force: force, all: all, ids: positional)
         default:
             guard positional.isEmpty else { return nil }
             verb = .pods(q)
@@ -139,7 +139,7 @@ enum QuickVerbs {
         case .create(let sandbox, let config, let podConfig, let rotation):
             try CreateContainer.execute(p.flags, rotation: rotation, sandbox: sandbox, containerConfig: config, podConfig: podConfig)
         case .start(let ids): try StartContainer.execute(p.flags, ids: ids)
-        case .rm(let force, let ids): try RemoveContainer.execute(p.flags, force: force, ids: ids)
+        case .rm(let force, let all, let ids): try RemoveContainer.execute(p.flags, force: force, all: all, ids: ids)
         case .version:
             print(PodrigVersion.current)
         }

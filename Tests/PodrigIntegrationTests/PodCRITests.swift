@@ -95,6 +95,13 @@ import Testing
             #expect(r.code == 0 && r.out.split(separator: "\n").map(String.init) == ids, "ps \(args): \(r.out) \(r.err)")
         }
         #expect(bed.cli("ps -a --no-trunc").out.contains(q) && !bed.cli("ps -a").out.contains(q))
+        let inspected = try ConfigText.parseAll(bed.cli("inspect -o yaml \(q) \(id.prefix(8))").out, source: "inspect")
+        #expect(inspected.map { $0["status"]?["id"]?.string } == [q, id])
+        // rm -a as crictl's: the exited one goes, the running one needs -f.
+        let rmAll = bed.cli("rm -a")
+        #expect(rmAll.code == 1 && rmAll.out.trimmed == q && rmAll.err.contains(String(id)), "\(rmAll)")
+        #expect(bed.cli("ps -aq").out.trimmed == id)
+        #expect(bed.cli("rm -af").code == 0 && bed.cli("ps -aq").out.trimmed.isEmpty)
         for (args, message) in [("--state gone", "--state"), ("--label tier", "--label"), ("--name '('", "--name")] {
             let r = bed.cli("ps \(args)")
             #expect(r.code == 2 && r.err.hasPrefix("Error: \(message)"), "ps \(args): \(r.err)")

@@ -81,7 +81,9 @@ import Testing
         guard case .create(_, _, _, let defaults) = dc.verb else { Issue.record("not create"); return }
         #expect(defaults == LogRotation(try CreateContainer.parse(["sb", "c.yaml"]).rotation))
         let rmq = try #require(QuickVerbs.parse(["rm", "--force", "a", "b"]))
-        guard case .rm(let f, let rmIDs) = rmq.verb else { Issue.record("not rm"); return }
+        guard case .rm(let f, let rmAll, let rmIDs) = rmq.verb, !rmAll else { Issue.record("not rm"); return }
+        guard case .rm(true, true, []) = try #require(QuickVerbs.parse(["rm", "-f", "-a"])).verb else { Issue.record("not rm -f -a"); return }
+        #expect(QuickVerbs.parse(["rm"]) == nil)
         let rmf = try RemoveContainer.parse(["--force", "a", "b"])
         #expect(f == rmf.force && rmIDs == rmf.ids)
         guard case .start(let startIDs) = try #require(QuickVerbs.parse(["start", "a", "b"])).verb else { Issue.record("not start"); return }
@@ -110,7 +112,7 @@ import Testing
                       ["stopp", "--force", "x"], ["inspectp", "x"], ["runp", "--", "x"],
                       ["create", "sb"], ["create", "a", "b", "c", "d"], ["create", "--container-log-max-files", "1", "a", "b"],
                       ["create", "--container-log-max-size", "0", "a", "b"], ["create", "--container-log-max-size", "lots", "a", "b"],
-                      ["create", "--all", "a", "b"], ["start"], ["start", "-f", "x"], ["rm"], ["rm", "-a", "x"], ["rm", "--node", "n", "x"]])
+                      ["create", "--all", "a", "b"], ["start"], ["start", "-f", "x"], ["rm"], ["rm", "--latest", "x"], ["rm", "--node", "n", "x"]])
     func fallsBack(_ args: [String]) {
         #expect(QuickVerbs.parse(args) == nil)
     }

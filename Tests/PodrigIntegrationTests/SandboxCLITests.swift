@@ -76,6 +76,12 @@ struct SandboxCLITests {
             let r = podrig("pods \(args)", root: root)
             #expect(r.code == 2 && r.err.hasPrefix("Error: "), "pods \(args): \(r.code) \(r.err)")
         }
+        // inspectp with several IDs, as crictl's: a document each; one unknown ID is an error line.
+        let both = try ConfigText.parseAll(podrig("inspectp -o yaml \(id2) \(id.prefix(8))", root: root).out, source: "inspectp")
+        #expect(both.map { $0["status"]?["id"]?.string } == [id2, id])
+        let partly = podrig("inspectp \(id) nosuchid", root: root)
+        #expect(partly.code == 1 && (try? JSONParser.parse(partly.out))?["status"]?["id"]?.string == id
+                && partly.err == "podrig: error: sandbox \"nosuchid\" not found\n", "\(partly)")
         #expect(podrig("rmp -f \(id2)", root: root).code == 0)
         #expect(podrig("rmp \(id)", root: root).code == 1)  // ready: needs -f
         #expect(podrig("rmp -f \(id)", root: root).code == 0)
