@@ -71,6 +71,19 @@ public enum Validate {
         }
     }
 
+    /// A port name, IANA_SVC_NAME as Kubernetes checks it (IsValidPortName): 1–15 characters of
+    /// a–z, 0–9 and '-', at least one letter, no '-' at either end nor two in a row.
+    public static func portName(_ value: String, what: String) throws(PodrigError) {
+        let b = Array(value.utf8)
+        let problem: String? =
+            b.isEmpty || b.count > 15 ? "it must be 1 to 15 characters"
+            : !b.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) ? "use only lower-case letters, digits and '-'"
+            : !b.contains(where: { $0 >= 0x61 && $0 <= 0x7A }) ? "it must contain at least one letter"
+            : b.first == 0x2D || b.last == 0x2D || value.contains("--") ? "no '-' at either end, nor two in a row"
+            : nil
+        if let problem { throw PodrigError.invalid("\(what) \"\(value)\" is not a valid port name: \(problem)") }
+    }
+
     /// A label or annotation key ([prefix/]name), as Kubernetes checks it.
     public static func labelKey(_ key: String, what: String) throws(PodrigError) {
         let parts = key.split(separator: "/", omittingEmptySubsequences: false)

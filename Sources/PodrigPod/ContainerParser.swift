@@ -44,10 +44,22 @@ extension PodManifestParser {
         if let sc = try r.object("securityContext") { c.securityContext = try parseSecurity(.object(sc), path: "\(path).securityContext", notes: &notes) }
         for (i, p) in (try r.array("ports") ?? []).enumerated() {
             var pr = ConfigReader(p, path: "\(path).ports[\(i)]")
-            guard let port = try pr.int("containerPort") else { throw PodrigError.invalid("\(path).ports[\(i)].containerPort: required") }
+            // Kubernetes' validateContainerPorts: numbers in range, IANA names unique in the container.
+            let at = "\(path).ports[\(i)]"
+            guard let port = try pr.int("containerPort") else { throw PodrigError.invalid("\(at).containerPort: required") }
+            guard (1...65535).contains(port) else { throw PodrigError.invalid("\(at).containerPort: \(port) must be between 1 and 65535, inclusive") }
             let pname = try pr.string("name")
-            _ = pr.take("protocol")
-            if pr.take("hostPort") != nil { notes.append("\(path).ports[\(i)].hostPort is ignored (no port mapping without CNI portmap)") }
+            if let pname {
+                try Validate.portName(pname, what: "\(at).name")
+                if c.ports.contains(where: { $0.name == pname }) { throw PodrigError.invalid("\(at).name: duplicate port name \"\(pname)\"") }
+            }
+            if let proto = try pr.string("protocol"), !["TCP", "UDP", "SCTP"].contains(proto) {
+                throw PodrigError.invalid("\(at).protocol: \"\(proto)\" is not TCP, UDP or SCTP")
+            }
+            if let hostPort = try pr.int("hostPort"), hostPort != 0 {
+                guard (1...65535).contains(hostPort) else { throw PodrigError.invalid("\(at).hostPort: \(hostPort) must be between 1 and 65535, inclusive") }
+                notes.append("\(at).hostPort is ignored (no port mapping without CNI portmap)")
+            }
             _ = pr.take("hostIP")
             try pr.finish()
             c.ports.append((pname, port))

@@ -83,6 +83,26 @@ import Testing
         #expect(error(sidecarProbe).contains("init containers cannot have probes"))
     }
 
+    /// Kubernetes' validateContainerPorts, as the API server would refuse the manifest.
+    @Test func containerPortsAsKubernetesValidatesThem() throws {
+        func ports(_ list: String) -> String { error(minimal.replacingFirst("command: [sh, -c, 'true']", "command: [x], ports: \(list)")) }
+        #expect(ports("[{containerPort: 80, name: http, protocol: TCP}, {containerPort: 53, name: dns, protocol: UDP, hostPort: 0}]").isEmpty)
+        for (list, message) in [
+            ("[{containerPort: 0}]", "ports[0].containerPort: 0 must be between 1 and 65535"),
+            ("[{containerPort: 70000}]", "ports[0].containerPort: 70000 must be between"),
+            ("[{name: x}]", "ports[0].containerPort: required"),
+            ("[{containerPort: 80, hostPort: 99999}]", "ports[0].hostPort: 99999 must be between"),
+            ("[{containerPort: 80, protocol: tcp}]", "ports[0].protocol: \"tcp\" is not TCP, UDP or SCTP"),
+            ("[{containerPort: 80, name: HTTP}]", "ports[0].name \"HTTP\" is not a valid port name"),
+            ("[{containerPort: 80, name: a-very-long-port-name}]", "1 to 15 characters"),
+            ("[{containerPort: 80, name: '8080'}]", "at least one letter"),
+            ("[{containerPort: 80, name: a--b}]", "two in a row"),
+            ("[{containerPort: 80, name: web}, {containerPort: 81, name: web}]", "ports[1].name: duplicate port name \"web\""),
+        ] {
+            #expect(ports(list).contains("spec.containers[0]." + message) || ports(list).contains(message), "\(list): \(ports(list))")
+        }
+    }
+
     @Test func probesHandlersAndSidecars() throws {
         let p = try pod("""
             apiVersion: v1
