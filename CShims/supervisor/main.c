@@ -117,6 +117,7 @@ static void start_reply(void) {
 
 static int64_t next_wake(void) {
     int64_t next = INT64_MAX;
+    if (P.active_deadline_ns && !P.done && !P.terminating) next = P.active_deadline_ns;
     for (int i = 0; i < P.count; i++) {
         container *c = &P.c[i];
         if (c->restart_at_ns && c->restart_at_ns < next) next = c->restart_at_ns;
@@ -175,6 +176,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     P.start_wall_ns = wall_ns();
+    // kubelet counts activeDeadlineSeconds from the pod's StartTime: when it took the pod on.
+    if (P.active_deadline_s > 0) P.active_deadline_ns = now_ns() + (int64_t)P.active_deadline_s * SEC;
     for (int i = 0; i < P.count; i++) holder_start(&P.c[i]);  // first: they inherit as few fds as can be
     gate_open();
     for (int i = 0; i < P.count; i++) attach_listen(&P.c[i]);

@@ -284,6 +284,12 @@ void status_write(void) {
     sb_str(&b, P.done == RESULT_SUCCEEDED ? pr_pod_phase_name(PR_PHASE_SUCCEEDED)
                : P.done == RESULT_FAILED  ? pr_pod_phase_name(PR_PHASE_FAILED)
                                           : NULL);
+    if (P.deadline_exceeded) {
+        sb_add(&b, ",\"reason\":");
+        sb_str(&b, PR_REASON_DEADLINE_EXCEEDED);
+        sb_add(&b, ",\"message\":");
+        sb_str(&b, PR_MESSAGE_DEADLINE_EXCEEDED);
+    }
     sb_add(&b, ",\"containers\":[");
     for (int i = 0; i < P.count; i++) {
         container *c = &P.c[i];

@@ -34,7 +34,7 @@ static char *read_file(const char *path, size_t *len) {
 // supervisor does not know is an error: the two sides were changed apart.
 static const char *const root_keys[] = {"version", "name", "namespace", "stateDir", "logDir", "restartPolicy",
                                         "terminationGracePeriodSeconds", "probeHost", "finish", "containers", "logMaxSize",
-                                        "logMaxFiles", "startGate", "startReply", NULL};
+                                        "logMaxFiles", "startGate", "startReply", "activeDeadlineSeconds", NULL};
 static const char *const container_keys[] = {"name", "kind", "spawn", "postStart", "preStop", "startupProbe", "readinessProbe",
                                              "livenessProbe", "terminationMessageFile", "logPath", "stdin", "stdinOnce", "tty",
                                              "cgroup", NULL};
@@ -268,6 +268,7 @@ int plan_load(const char *path, pod *p) {
     p->probe_host = json_str(&root, "probeHost");
     const char *policy = json_str(&root, "restartPolicy");
     p->grace = json_int_in(&root, "terminationGracePeriodSeconds", 30, 0, PR_MAX_SECONDS);
+    p->active_deadline_s = json_int_in(&root, "activeDeadlineSeconds", 0, 0, PR_MAX_SECONDS);
     p->log_max_size = json_int(&root, "logMaxSize", 10 * 1024 * 1024);
     p->log_max_files = json_int_in(&root, "logMaxFiles", 5, 1, INT32_MAX);
     p->finish = json_strv(json_get(&root, "finish"));

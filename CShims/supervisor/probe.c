@@ -17,7 +17,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SEC 1000000000LL
 
 static const char *role_name[] = {"Startup", "Readiness", "Liveness"};
 

@@ -15,7 +15,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SEC 1000000000LL
 
 // Opens the namespaces (paths may name the container's pid with %d) and spawns: through the
 // container's cgroup holder (its programs are born in its cgroups), else with its cgroup.procs
@@ -390,7 +389,22 @@ static void check_done(void) {
     if (phase == PR_PHASE_FAILED) P.done = RESULT_FAILED;
 }
 
+// kubelet's activeDeadlineHandler: a pod active longer than activeDeadlineSeconds fails
+// (reason DeadlineExceeded) and its containers are killed with the grace period; none restarts.
+static void check_deadline(int64_t now) {
+    if (!P.active_deadline_ns || P.done || P.terminating || now < P.active_deadline_ns) return;
+    P.done = RESULT_FAILED;
+    P.deadline_exceeded = 1;
+    event(NULL, "%s: %s", PR_REASON_DEADLINE_EXCEEDED, PR_MESSAGE_DEADLINE_EXCEEDED);
+    for (int i = 0; i < P.count; i++) {
+        P.c[i].restart_at_ns = 0;
+        if (P.c[i].kind == PR_CONTAINER_MAIN) container_stop(&P.c[i], now + (int64_t)P.grace * SEC, KILL_NONE);
+    }
+    P.dirty = 1;
+}
+
 void pod_tick(int64_t now) {
+    check_deadline(now);
     for (int i = 0; i < P.count; i++) {
         container *c = &P.c[i];
         if (c->restart_at_ns && now >= c->restart_at_ns && !P.terminating && !P.done) {

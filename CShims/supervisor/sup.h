@@ -135,6 +135,9 @@ typedef struct pod {
     int count;
     int64_t start_wall_ns, initialized_wall_ns;
     pod_result done;
+    int active_deadline_s;       // plan activeDeadlineSeconds (0: none)
+    int64_t active_deadline_ns;  // monotonic: supervisor start + active_deadline_s
+    int deadline_exceeded;       // the deadline passed: result Failed, reason DeadlineExceeded
     int terminating;
     int64_t terminate_deadline_ns;
     int dirty;
@@ -146,6 +149,7 @@ typedef struct pod {
 
 extern pod P;
 
+#define SEC 1000000000LL  // nanoseconds per second, for every deadline below
 int64_t now_ns(void);   // CLOCK_MONOTONIC: every deadline and interval (a wall-clock step moves none)
 int64_t wall_ns(void);  // CLOCK_REALTIME: the times written to status.json, events and logs
 void fmt_time(int64_t ns, char *buf, size_t len);  // RFC 3339 with nanoseconds, UTC

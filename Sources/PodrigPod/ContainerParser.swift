@@ -7,7 +7,9 @@ extension PodManifestParser {
         try Validate.dns1123Label(name, what: "\(path).name")
         var c = ContainerSpec(name: name)
         c.image = try r.string("image")
-        _ = r.take("imagePullPolicy")
+        if let policy = try r.string("imagePullPolicy"), !["Always", "IfNotPresent", "Never"].contains(policy) {
+            throw PodrigError.invalid("\(path).imagePullPolicy: expected Always, IfNotPresent or Never, got \"\(policy)\"")
+        }
         c.command = try r.strings("command") ?? []
         c.args = try r.strings("args") ?? []
         // No image, so no ENTRYPOINT/CMD: `args` alone run as the command, as they do with images
@@ -28,6 +30,10 @@ extension PodManifestParser {
             }
             guard mp.hasPrefix("/"), !mp.split(separator: "/").contains("..") else {
                 throw PodrigError.invalid("\(path).volumeMounts[\(i)].mountPath: must be an absolute path without '..'")
+            }
+            // validateVolumeMounts: one mount per path in a container.
+            if c.volumeMounts.contains(where: { $0.mountPath == mp }) {
+                throw PodrigError.invalid("\(path).volumeMounts[\(i)].mountPath: \"\(mp)\" must be unique")
             }
             var vm = VolumeMount(name: n, mountPath: mp)
             vm.readOnly = try mr.bool("readOnly") ?? false

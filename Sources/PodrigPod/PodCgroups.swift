@@ -118,11 +118,17 @@ public enum PodCgroups {
     }
 
     /// The refusals before anything is made: each container's values and the pod's.
-    public static func validate(_ spec: PodSpec, node: NodeCapacity, version: CgroupHierarchy.Version?) throws(PodrigError) {
-        for c in spec.initContainers + spec.containers {
-            try container(c, pod: spec, node: node, version: version).validate(version, what: "container \(c.name): resources")
+    /// `manifest`: the pod's name for a manifest's pod, whose errors then name the manifest's
+    /// field (spec.containers[0].resources); CRI containers are named as such.
+    public static func validate(_ spec: PodSpec, node: NodeCapacity, version: CgroupHierarchy.Version?,
+                                manifest: String? = nil) throws(PodrigError) {
+        let all = spec.initContainers.enumerated().map { ("initContainers", $0.offset, $0.element) }
+            + spec.containers.enumerated().map { ("containers", $0.offset, $0.element) }
+        for (kind, i, c) in all {
+            let what = manifest.map { "pod \($0): spec.\(kind)[\(i)].resources" } ?? "container \(c.name): resources"
+            try container(c, pod: spec, node: node, version: version).validate(version, what: what)
         }
-        try pod(spec).validate(version, what: "pod resources")
+        try pod(spec).validate(version, what: manifest.map { "pod \($0): resources" } ?? "pod resources")
     }
 }
 

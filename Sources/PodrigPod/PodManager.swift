@@ -83,7 +83,8 @@ public final class PodManager: @unchecked Sendable {
         let s = manifest.spec
         let tree = try options.cgroups.tree()
         if let tree {
-            try PodCgroups.validate(s, node: NodeCapacity.discover(), version: tree.hierarchy.version)
+            try PodCgroups.validate(s, node: NodeCapacity.discover(), version: tree.hierarchy.version,
+                                    manifest: "\(manifest.namespace)/\(manifest.name)")
         } else if (s.initContainers + s.containers).contains(where: { !$0.resources.limits.isEmpty }) {
             Log.warn("pod \(manifest.namespace)/\(manifest.name): resource limits are not enforced (cgroups disabled)")
         }

@@ -26,6 +26,8 @@ public struct PodSpec: Sendable {
     public var containers: [ContainerSpec] = []
     public var restartPolicy: RestartPolicy = .always
     public var terminationGracePeriodSeconds = 30
+    /// kubelet fails the pod (reason DeadlineExceeded) once it was active this long; nil: never.
+    public var activeDeadlineSeconds: Int?
     public var hostname: String?
     public var subdomain: String?
     public var hostAliases: [(ip: String, hostnames: [String])] = []

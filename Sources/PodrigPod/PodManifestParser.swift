@@ -89,6 +89,12 @@ public enum PodManifestParser {
             guard let rp = RestartPolicy(rawValue: p) else { throw PodrigError.invalid("spec.restartPolicy: expected Always, OnFailure or Never, got \"\(p)\"") }
             s.restartPolicy = rp
         }
+        if let d = try r.int("activeDeadlineSeconds") {
+            guard (1...Int(Int32.max)).contains(d) else {
+                throw PodrigError.invalid("spec.activeDeadlineSeconds: \(d) must be between 1 and 2147483647, inclusive")
+            }
+            s.activeDeadlineSeconds = d
+        }
         if let g = try r.int("terminationGracePeriodSeconds") {
             guard g >= 0 else { throw PodrigError.invalid("spec.terminationGracePeriodSeconds: must be ≥ 0") }
             s.terminationGracePeriodSeconds = g
@@ -119,7 +125,16 @@ public enum PodManifestParser {
             var dr = ConfigReader(.object(d), path: "spec.dnsConfig")
             let servers = try dr.strings("nameservers") ?? []
             for ip in servers where IPAddress.family(ip) == nil { throw PodrigError.invalid("spec.dnsConfig.nameservers: \"\(ip)\" is not an IP address") }
+            // validatePodDNSConfig's limits (the resolver's): 3 nameservers, 32 search paths of 2048 characters in all.
+            if servers.count > 3 { throw PodrigError.invalid("spec.dnsConfig.nameservers: must not have more than 3 nameservers, got \(servers.count)") }
             let searches = try dr.strings("searches") ?? []
+            if searches.count > 32 { throw PodrigError.invalid("spec.dnsConfig.searches: must not have more than 32 search paths, got \(searches.count)") }
+            if searches.joined(separator: " ").utf8.count > 2048 {
+                throw PodrigError.invalid("spec.dnsConfig.searches: must not have more than 2048 characters (including spaces) in the search list")
+            }
+            for (i, d) in searches.enumerated() {
+                try Validate.dns1123Subdomain(d.hasSuffix(".") ? String(d.dropLast()) : d, what: "spec.dnsConfig.searches[\(i)]")
+            }
             var options: [String] = []
             for (i, o) in (try dr.array("options") ?? []).enumerated() {
                 var or = ConfigReader(o, path: "spec.dnsConfig.options[\(i)]")
@@ -132,6 +147,9 @@ public enum PodManifestParser {
             s.dnsConfig = (servers, searches, options)
         }
         if s.dnsPolicy == "None" && s.dnsConfig == nil { throw PodrigError.invalid("spec.dnsConfig: required when dnsPolicy is None") }
+        if s.dnsPolicy == "None" && s.dnsConfig?.nameservers.isEmpty == true {
+            throw PodrigError.invalid("spec.dnsConfig.nameservers: must provide at least one DNS nameserver when dnsPolicy is None")
+        }
         s.hostNetwork = try r.bool("hostNetwork") ?? false
         s.hostPID = try r.bool("hostPID") ?? false
         s.hostIPC = try r.bool("hostIPC") ?? false
@@ -161,7 +179,7 @@ public enum PodManifestParser {
         for k in ["enableServiceLinks", "automountServiceAccountToken", "imagePullSecrets", "schedulerName", "priority",
                   "priorityClassName", "preemptionPolicy", "os", "setHostnameAsFQDN", "schedulingGates"] { _ = r.take(k) }
         for k in ["nodeSelector", "affinity", "tolerations", "topologySpreadConstraints", "runtimeClassName", "overhead",
-                  "readinessGates", "activeDeadlineSeconds", "resourceClaims", "resources"] where r.take(k) != nil {
+                  "readinessGates", "resourceClaims", "resources"] where r.take(k) != nil {
             notes.append("spec.\(k) is ignored (one node, no scheduler or resource control)")
         }
         if r.take("ephemeralContainers") != nil { throw PodrigError.invalid("spec.ephemeralContainers: not supported") }

@@ -107,6 +107,7 @@ public struct PodPlanner {
             "logMaxSize": .int(Int(logMaxSize)), "logMaxFiles": .int(logMaxFiles),
             "containers": .array(containers),
         ]
+        if let d = spec.activeDeadlineSeconds { plan["activeDeadlineSeconds"] = .int(SupervisorTiming.clampSeconds(d)) }
         if let startGate { plan["startGate"] = .string(startGate) }
         if let startReply { plan["startReply"] = .string(startReply) }
         return plan

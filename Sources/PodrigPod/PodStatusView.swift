@@ -153,6 +153,8 @@ public enum PodStatusView {
         let initWaiting = "PodInitializing"
         let mainWaiting = initialized ? "ContainerCreating" : "PodInitializing"
         var o: JSON = ["phase": .string(phase), "conditions": conditions]
+        if let r = s?.reason { o["reason"] = .string(r) }
+        if let msg = s?.message { o["message"] = .string(msg) }
         let hostIPs = record.node?.hostIPs ?? (m.spec.hostNetwork ? record.podIPs : NodeAddresses.discover())
         if let h = hostIPs.first { o["hostIP"] = .string(h) }
         if !hostIPs.isEmpty { o["hostIPs"] = .array(hostIPs.map { ["ip": .string($0)] }) }
@@ -180,6 +182,7 @@ public enum PodStatusView {
     public static func display(_ m: PodManifest, status st: JSON, terminating: Bool, now: Int64 = Time.nowNanos())
         -> (status: String, ready: Int, total: Int, restarts: String) {
         var reason = st["phase"]?.string ?? "Pending"
+        if let r = st["reason"]?.string, !r.isEmpty { reason = r }  // printPod: status.reason over the phase
         var total = m.spec.containers.count + m.spec.initContainers.filter(\.isSidecar).count
         var ready = 0, restarts = 0, sidecarRestarts = 0
         var lastRestart: Int64 = 0, lastSidecarRestart: Int64 = 0

@@ -56,15 +56,20 @@ public struct SupervisorStatus: Sendable {
     public var terminating: Bool
     /// "Succeeded" or "Failed" once the pod completed on its own.
     public var result: String?
+    /// The pod's own reason and message (DeadlineExceeded: PR_REASON_DEADLINE_EXCEEDED).
+    public var reason: String?
+    public var message: String?
     public var containers: [Container]
 
     public init(supervisorPid: Int32 = 0, startTime: Int64 = 0, initializedAt: Int64 = 0, terminating: Bool = false,
-                result: String? = nil, containers: [Container] = []) {
+                result: String? = nil, reason: String? = nil, message: String? = nil, containers: [Container] = []) {
         self.supervisorPid = supervisorPid
         self.startTime = startTime
         self.initializedAt = initializedAt
         self.terminating = terminating
         self.result = result
+        self.reason = reason
+        self.message = message
         self.containers = containers
     }
 
@@ -90,6 +95,7 @@ public struct SupervisorStatus: Sendable {
         }
         return SupervisorStatus(supervisorPid: j["supervisorPid"]?.int.flatMap(ProcessIdentity.pid) ?? 0, startTime: int64(j["startTime"]),
                                 initializedAt: int64(j["initializedAt"]), terminating: j["terminating"]?.bool ?? false,
-                                result: j["result"]?.string, containers: containers)
+                                result: j["result"]?.string, reason: j["reason"]?.string, message: j["message"]?.string,
+                                containers: containers)
     }
 }

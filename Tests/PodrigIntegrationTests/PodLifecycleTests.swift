@@ -1,3 +1,4 @@
+import CPodrig
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -188,6 +189,39 @@ import Testing
         let pids = (p.status?.containers ?? []).map(\.pid).filter { $0 > 0 }
         let r = bed.cli("down -v forever")
         #expect(r.code == 0 && r.err.contains("grace period 2147483647s"), "down -v: \(r.code) \(r.err)")
+        bed.checkGone(p, containerPids: pids)
+    }
+
+    /// kubelet's activeDeadlineSeconds: the pod fails with DeadlineExceeded, its containers are
+    /// stopped with the grace period (the TERM trap runs) and not restarted, whatever the policy.
+    @Test(.enabled(if: isRoot)) func activeDeadlineFailsThePod() throws {
+        let bed = PodBed()
+        let file = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: deadline}
+            spec:
+              hostNetwork: true
+              restartPolicy: Always
+              activeDeadlineSeconds: 1
+              terminationGracePeriodSeconds: 5
+              containers:
+              - name: c
+                command: [sh, -c, 'trap "echo got-term; exit 3" TERM; while true; do sleep 0.1; done']
+            """)
+        #expect(bed.cli("up -d \(file)").code == 0)
+        guard let p = bed.pod("deadline") else { Issue.record("pod deadline not found"); return }
+        let pids = (p.status?.containers ?? []).map(\.pid).filter { $0 > 0 }
+        #expect(bed.wait(15) { bed.pod("deadline")?.supervisorAlive == false })
+        let status = try #require(try JSONParser.parse(bed.cli("get pod deadline -o json").out)["status"])
+        #expect(status["phase"]?.string == "Failed" && status["reason"]?.string == PR_REASON_DEADLINE_EXCEEDED
+                && status["message"]?.string == PR_MESSAGE_DEADLINE_EXCEEDED, "\(status.compact)")
+        let c = status["containerStatuses"]?[0]
+        #expect(c?["restartCount"]?.int == 0 && c?["state"]?["terminated"]?["exitCode"]?.int == 3, "\(c?.compact ?? "")")
+        #expect(bed.cli("logs deadline").out.contains("got-term"))
+        #expect(bed.cli("get pods").out.contains("DeadlineExceeded") || bed.cli("get pods").out.contains("Error"))
+        let r = bed.cli("down deadline")
+        #expect(r.code == 0, "\(r.err)")
         bed.checkGone(p, containerPids: pids)
     }
 

@@ -83,6 +83,30 @@ import Testing
         #expect(error(sidecarProbe).contains("init containers cannot have probes"))
     }
 
+    /// The rest of validatePodSpec that podrig acts on: activeDeadlineSeconds, DNS limits, mounts, pull policy.
+    @Test func podSpecLimitsAsKubernetesValidatesThem() throws {
+        #expect(try pod(minimal + "\n  activeDeadlineSeconds: 30").spec.activeDeadlineSeconds == 30)
+        #expect(try pod(minimal).spec.activeDeadlineSeconds == nil)
+        for v in ["0", "-5", "2147483648"] {
+            #expect(error(minimal + "\n  activeDeadlineSeconds: \(v)").contains("spec.activeDeadlineSeconds: \(v) must be between 1 and 2147483647"))
+        }
+        let dns = minimal + "\n  dnsPolicy: None\n  dnsConfig: "
+        #expect(error(dns + "{nameservers: [192.0.2.1, 192.0.2.2, 192.0.2.3]}").isEmpty)
+        #expect(error(dns + "{nameservers: [192.0.2.1, 192.0.2.2, 192.0.2.3, 192.0.2.4]}").contains("more than 3 nameservers"))
+        #expect(error(dns + "{searches: [a.test]}").contains("at least one DNS nameserver"))
+        let many = (0..<33).map { "s\($0).test" }.joined(separator: ", ")
+        #expect(error(dns + "{nameservers: [192.0.2.1], searches: [\(many)]}").contains("more than 32 search paths"))
+        let long = (0..<17).map { _ in String(repeating: "a", count: 60) + "." + String(repeating: "b", count: 60) + ".test" }.joined(separator: ", ")
+        #expect(error(dns + "{nameservers: [192.0.2.1], searches: [\(long)]}").contains("2048 characters"))
+        #expect(error(dns + "{nameservers: [192.0.2.1], searches: [Bad_Domain]}").contains("spec.dnsConfig.searches[0]"))
+        #expect(error(dns + "{nameservers: [192.0.2.1], searches: [ok.test.]}").isEmpty)
+        let mounts = minimal.replacingFirst("command: [sh, -c, 'true']", "command: [x], volumeMounts: [{name: v, mountPath: /x}, {name: v, mountPath: /x}]")
+            + "\n  volumes: [{name: v, emptyDir: {}}]"
+        #expect(error(mounts).contains("spec.containers[0].volumeMounts[1].mountPath: \"/x\" must be unique"))
+        #expect(error(minimal.replacingFirst("image: nginx,", "image: nginx, imagePullPolicy: Sometimes,")).contains("imagePullPolicy: expected Always, IfNotPresent or Never"))
+        #expect(error(minimal.replacingFirst("image: nginx,", "image: nginx, imagePullPolicy: IfNotPresent,")).isEmpty)
+    }
+
     /// Kubernetes' validateContainerPorts, as the API server would refuse the manifest.
     @Test func containerPortsAsKubernetesValidatesThem() throws {
         func ports(_ list: String) -> String { error(minimal.replacingFirst("command: [sh, -c, 'true']", "command: [x], ports: \(list)")) }

@@ -90,6 +90,7 @@ import Testing
     spec:
       restartPolicy: OnFailure
       terminationGracePeriodSeconds: 5
+      activeDeadlineSeconds: 600
       volumes: [{name: scratch, emptyDir: {}}]
       initContainers:
       - name: setup
@@ -141,6 +142,7 @@ import Testing
         #expect(web?["cgroup"]?["files"]?["cpu.max"]?.string == "20000 100000")
         #expect(web?["spawn"]?["oomScoreAdj"]?.int != nil)
         #expect(plan["version"]?.int == PodPlanner.planVersion)
+        #expect(plan["activeDeadlineSeconds"]?.int == 600)
         try Files.writeAtomic(dir + "/plan.json", plan.pretty + "\n")
         let ok = check(dir + "/plan.json")
         #expect(ok.code == 0, "\(ok.err)")

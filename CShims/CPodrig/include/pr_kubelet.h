@@ -51,6 +51,11 @@ const char *pr_pod_phase_name(pr_pod_phase phase);
 /// supervisor clamps what it reads (plan.c, main.c's grace override).
 #define PR_MAX_SECONDS 2147483647
 
+/// kubelet's pod status once activeDeadlineSeconds passed (status.json "reason" and "message";
+/// Swift reads them back as SupervisorStatus.reason/message and shows them as status.reason/message).
+#define PR_REASON_DEADLINE_EXCEEDED "DeadlineExceeded"
+#define PR_MESSAGE_DEADLINE_EXCEEDED "Pod was active on the node longer than the specified deadline"
+
 /// kubelet's ShouldContainerBeRestarted: sidecars always restart; init containers restart after a
 /// failure unless the policy is Never; main containers follow the policy.
 bool pr_container_restarts(pr_restart_policy policy, pr_container_kind kind, int exit_code);
