@@ -111,7 +111,6 @@ extension PodManifestParser {
         _ = r.take("resizePolicy")
         if let res = try r.object("resources") {
             c.resources = try parseResources(.object(res), path: "\(path).resources")
-            if !c.resources.isEmpty { notes.append("\(path).resources is not enforced (no cgroups); it sets the QoS class and resourceFieldRef values") }
         }
         c.stdin = try r.bool("stdin") ?? false
         c.stdinOnce = try r.bool("stdinOnce") ?? false
