@@ -25,8 +25,21 @@ struct PodDown: ParsableCommand {
     @Flag(help: "Shorthand for --grace-period 1 (kubectl delete --now).")
     var now = false
 
+    @Flag(help: "Every pod in the namespace (kubectl delete --all).")
+    var all = false
+
+    @Option(name: [.customShort("l"), .customLong("selector")], help: ArgumentHelp("The pods whose labels match (kubectl's -l: app=web, tier!=db, env in (a,b)).", valueName: "selector"))
+    var selector: String?
+
+    @Flag(name: [.customShort("A"), .customLong("all-namespaces")], help: "With --all or -l: in every namespace.")
+    var allNamespaces = false
+
     func validate() throws {
-        if pods.isEmpty && file == nil { throw ValidationError("give at least one pod name, or -f FILE") }
+        if allNamespaces && !all && selector == nil { throw ValidationError("-A needs --all or -l") }
+        if pods.isEmpty && file == nil && !all && selector == nil { throw ValidationError("give at least one pod name, or -f FILE, --all or -l SELECTOR") }
+        if !pods.isEmpty && (all || selector != nil) { throw ValidationError("pod names cannot be given with --all or -l (as kubectl delete)") }
+        if all && selector != nil { throw ValidationError("--all and -l cannot be combined") }
+        if let l = selector { do { _ = try LabelSelector.parse(l) } catch { throw ValidationError("-l: \(error.asPodrigError.message)") } }
         if let g = gracePeriod, g < 0 { throw ValidationError("--grace-period must be ≥ 0") }
         if now && gracePeriod != nil { throw ValidationError("--now and --grace-period cannot be combined") }
     }
@@ -50,6 +63,23 @@ struct PodDown: ParsableCommand {
             } catch {
                 Log.write("podrig: error: down \"\(name)\": \(error.asPodrigError)\n")
                 failures += 1
+            }
+        }
+        if all || selector != nil {
+            let namespace = pod.namespace ?? "default"
+            let sel = try selector.map { try LabelSelector.parse($0) }
+            let chosen = try manager.list().filter { p in
+                (allNamespaces || p.manifest.namespace == namespace) && (sel?.matches(p.manifest.labels) ?? true)
+            }.sorted { ($0.manifest.namespace, $0.manifest.name) < ($1.manifest.namespace, $1.manifest.name) }
+            if chosen.isEmpty { Log.write("No resources found\n") }
+            for p in chosen {
+                do {
+                    try manager.down(p, gracePeriod: now ? 1 : gracePeriod)
+                    print("pod \"\(p.manifest.name)\" deleted\(allNamespaces ? " from \(p.manifest.namespace) namespace" : "")")
+                } catch {
+                    Log.write("podrig: error: down \"\(p.manifest.namespace)/\(p.manifest.name)\": \(error.asPodrigError)\n")
+                    failures += 1
+                }
             }
         }
         if failures > 0 { throw ExitCode(1) }

@@ -192,6 +192,39 @@ import Testing
         bed.checkGone(p, containerPids: pids)
     }
 
+    /// kubectl delete's --all, -l and -A.
+    @Test(.enabled(if: isRoot)) func downBySelectorAllAndAllNamespaces() throws {
+        let bed = PodBed()
+        func doc(_ name: String, _ ns: String, _ app: String) -> String {
+            """
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: \(name), namespace: \(ns), labels: {app: \(app)}}
+            spec:
+              hostNetwork: true
+              terminationGracePeriodSeconds: 1
+              containers: [{name: c, command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 0.1; done']}]
+            """
+        }
+        let file = bed.manifest([doc("a1", "default", "a"), doc("a2", "default", "a"), doc("b1", "default", "b"), doc("o1", "other", "a")]
+            .joined(separator: "\n---\n"))
+        #expect(bed.cli("up -d \(file)").code == 0)
+        let all = try bed.pods.list()
+        #expect(all.count == 4)
+        for (args, message) in [("a1 --all", "cannot be given with"), ("-A", "-A needs"), ("--all -l app=a", "cannot be combined"),
+                                ("-l 'app in'", "-l:"), ("", "at least one pod name")] {
+            let r = bed.cli("down \(args)")
+            #expect(r.code == 2 && r.err.contains(message), "down \(args): \(r.err)")
+        }
+        let bySelector = bed.cli("down -l app=a")
+        #expect(bySelector.code == 0 && bySelector.out == "pod \"a1\" deleted\npod \"a2\" deleted\n", "\(bySelector)")
+        #expect(bed.cli("down -l app=nothing").err.contains("No resources found"))
+        #expect(bed.cli("down --all").out == "pod \"b1\" deleted\n")
+        #expect(bed.cli("down -A --all").out == "pod \"o1\" deleted from other namespace\n")
+        #expect(try bed.pods.list().isEmpty)
+        for p in all { bed.checkGone(p, containerPids: (p.status?.containers ?? []).map(\.pid).filter { $0 > 0 }) }
+    }
+
     /// kubelet's activeDeadlineSeconds: the pod fails with DeadlineExceeded, its containers are
     /// stopped with the grace period (the TERM trap runs) and not restarted, whatever the policy.
     @Test(.enabled(if: isRoot)) func activeDeadlineFailsThePod() throws {
