@@ -20,3 +20,17 @@ podrig_leftovers() {
     iptables-save 2>/dev/null | grep -oE '^:CNI-[A-Za-z0-9_-]+' | sed 's/^:/iptables /' || true
   } | sort -u
 }
+# The release bin directory (hack/build's stdout). Under set -e a failing `bin=$(hack/build | tail -1)`
+# ended the caller without a word; this names the failure and shows the build's errors.
+release_bin() {
+  local log out
+  log=$(mktemp)
+  if ! out=$(bash hack/build 2>"$log") || [ ! -x "$out/podrig" ]; then
+    echo "$0: the release build (hack/build) failed:" >&2
+    grep -E 'error' "$log" >&2 || tail -n 20 "$log" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  rm -f "$log"
+  printf '%s\n' "$out"
+}
