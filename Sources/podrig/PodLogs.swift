@@ -48,6 +48,12 @@ struct PodLogs: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Reopen the container's log file at its path (CRI ReopenContainerLog) instead of printing it.")
     var reopen = false
 
+    @Flag(name: .customLong("all-containers"), help: "Every container of the pod, init containers first (kubectl logs --all-containers).")
+    var allContainers = false
+
+    @Flag(help: "Prefix each line with its source, [pod/NAME/CONTAINER] (kubectl logs --prefix).")
+    var prefix = false
+
     @Option(name: .shortAndLong, help: "Container name (default: the pod's first container, or the sandbox's only one).")
     var container: String?
 
@@ -62,9 +68,10 @@ struct PodLogs: ParsableCommand {
         if let t = sinceTime, Time.parseRFC3339(t) == nil {
             throw ValidationError("--since-time: \"\(t)\" is not an RFC 3339 time (like 2026-12-04T17:00:00Z)")
         }
-        if reopen && (follow || previous || tail != -1 || since != nil || sinceTime != nil || limitBytes != nil) {
-            throw ValidationError("--reopen prints nothing: it takes none of -f, -p, --tail, --since, --since-time, --limit-bytes")
+        if reopen && (follow || previous || tail != -1 || since != nil || sinceTime != nil || limitBytes != nil || allContainers || prefix) {
+            throw ValidationError("--reopen prints nothing: it takes none of -f, -p, --tail, --since, --since-time, --limit-bytes, --all-containers, --prefix")
         }
+        if allContainers && container != nil { throw ValidationError("--all-containers and -c exclude each other") }
     }
 
     func options() -> CRILogOptions {
@@ -74,40 +81,79 @@ struct PodLogs: ParsableCommand {
         return o
     }
 
+    /// One container's log as it is printed: its file, what it has printed so far, its line prefix.
+    struct Source {
+        var target: ContainerExec.Target
+        var restarts: Int
+        var file: CRILogTail
+        var rotated: [CRILogLine]
+        var printer: CRILogPrinter
+        var linePrefix: [UInt8]
+        var done = false
+    }
+
     func run() throws {
         global.apply()
         let manager = try makePodManager(global, network, pod)
-        var t = try ContainerExec.target(podName, container: container, namespace: pod.namespace, pods: manager)
-        if reopen { return try reopenLog(t) }
-        let restarts = t.status?.restartCount ?? 0
-        let path: String
-        if let cri = t.criLogPath {
-            if previous { throw PodrigError(.notFound, "previous terminated container: CRI containers are not restarted in place (\(t.what))") }
-            path = cri
-        } else {
-            if previous && restarts == 0 {
-                throw PodrigError(.notFound, "previous terminated container \"\(t.name)\" (\(t.what)) not found")
+        let first = try ContainerExec.target(podName, container: container, namespace: pod.namespace, pods: manager)
+        if reopen { return try reopenLog(first) }
+        var targets = [first]
+        // --all-containers: a pod's init containers and sidecars, then its main ones (kubectl's order);
+        // a CRI container is its own only one.
+        if allContainers, let p = try? manager.find(podName, namespace: pod.namespace) {
+            let names = (p.manifest.spec.initContainers + p.manifest.spec.containers).map(\.name)
+            targets = try names.map { n throws(PodrigError) in
+                try ContainerExec.target(podName, container: n, namespace: pod.namespace, pods: manager)
             }
-            path = "\(t.podLogDirectory ?? "")/\(previous ? restarts - 1 : restarts).log"
         }
-        var file = CRILogTail(path: path)
-        var printer = CRILogPrinter(options())
+        var sources: [Source] = []
+        let who = (try? manager.find(podName, namespace: pod.namespace)).map { $0.manifest.name } ?? podName
+        for t in targets {
+            let restarts = t.status?.restartCount ?? 0
+            let path: String
+            if let cri = t.criLogPath {
+                if previous { throw PodrigError(.notFound, "previous terminated container: CRI containers are not restarted in place (\(t.what))") }
+                path = cri
+            } else {
+                if previous && restarts == 0 {
+                    // kubectl --all-containers -p skips a container that never restarted only if others did; one alone is an error.
+                    if targets.count > 1 { continue }
+                    throw PodrigError(.notFound, "previous terminated container \"\(t.name)\" (\(t.what)) not found")
+                }
+                path = "\(t.podLogDirectory ?? "")/\(previous ? restarts - 1 : restarts).log"
+            }
+            sources.append(Source(target: t, restarts: restarts, file: CRILogTail(path: path), rotated: CRILogFiles.readRotated(path),
+                                  printer: CRILogPrinter(options()), linePrefix: prefix ? Array("[pod/\(who)/\(t.name)] ".utf8) : []))
+        }
         // A reader that went away (logs | head) ends the command quietly, as kubectl's does.
         var readerGone = false
-        func emit(_ lines: [CRILogLine], backlog: Bool = false) {
-            let out = printer.render(lines, backlog: backlog)
+        func emit(_ i: Int, _ lines: [CRILogLine], backlog: Bool = false) {
+            var out = sources[i].printer.render(lines, backlog: backlog)
+            if !sources[i].linePrefix.isEmpty && !out.isEmpty {
+                var prefixed: [UInt8] = sources[i].linePrefix
+                for (k, b) in out.enumerated() {
+                    prefixed.append(b)
+                    if b == 0x0A && k + 1 < out.count { prefixed += sources[i].linePrefix }
+                }
+                out = prefixed
+            }
             if !out.isEmpty && Files.writeAll(1, out, what: "stdout") != nil { readerGone = true }
         }
-        emit(CRILogFiles.readRotated(path) + file.read(), backlog: true)
+        for i in sources.indices { emit(i, sources[i].rotated + sources[i].file.read(), backlog: true) }
         guard follow && !previous else { return }
-        while !printer.finished && !readerGone {
+        while !readerGone && sources.contains(where: { !$0.done && !$0.printer.finished }) {
             usleep(200_000)
-            emit(file.read())
-            guard let cur = try? ContainerExec.target(podName, container: container, namespace: pod.namespace, pods: manager) else { return }
-            t = cur
-            if !t.supervisorAlive || t.status?.state != .running || (t.status?.restartCount ?? 0) != restarts {
-                emit(file.read())
-                return
+            for i in sources.indices where !sources[i].done && !sources[i].printer.finished {
+                emit(i, sources[i].file.read())
+                let t = sources[i].target
+                // Re-resolved as first asked (a CRI container ID with no -c), or by name with --all-containers.
+                let again = targets.count > 1 ? t.name : container
+                guard let cur = try? ContainerExec.target(podName, container: again, namespace: pod.namespace, pods: manager),
+                      cur.supervisorAlive, cur.status?.state == .running, (cur.status?.restartCount ?? 0) == sources[i].restarts else {
+                    emit(i, sources[i].file.read())
+                    sources[i].done = true
+                    continue
+                }
             }
         }
     }

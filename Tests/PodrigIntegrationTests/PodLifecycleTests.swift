@@ -192,6 +192,32 @@ import Testing
         bed.checkGone(p, containerPids: pids)
     }
 
+    /// kubectl logs --all-containers and --prefix: init containers first, each line with its source;
+    /// -f follows them all and ends when they have stopped.
+    @Test(.enabled(if: isRoot)) func logsOfAllContainers() throws {
+        let bed = PodBed()
+        let file = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: mc}
+            spec:
+              hostNetwork: true
+              restartPolicy: Never
+              initContainers: [{name: init, command: [sh, -c, "echo from-init"]}]
+              containers:
+              - {name: a, command: [sh, -c, "echo a1; echo a2; sleep 1"]}
+              - {name: b, command: [sh, -c, "echo b1; echo b2; sleep 1"]}
+            """)
+        #expect(bed.cli("up -d \(file)").code == 0)
+        #expect(bed.wait(10) { bed.cli("logs mc -c b").out == "b1\nb2\n" })
+        #expect(bed.cli("logs mc --all-containers").out == "from-init\na1\na2\nb1\nb2\n")
+        #expect(bed.cli("logs mc --all-containers --prefix --tail 1").out == "[pod/mc/init] from-init\n[pod/mc/a] a2\n[pod/mc/b] b2\n")
+        let followed = bed.cli("logs -f mc --all-containers --prefix", timeout: 20)
+        #expect(followed.code == 0 && followed.out.hasSuffix("[pod/mc/b] b2\n"), "\(followed)")
+        #expect(bed.cli("logs mc --all-containers -c a").code == 2)
+        bed.downAndCheck("mc")
+    }
+
     /// kubectl delete's --all, -l and -A.
     @Test(.enabled(if: isRoot)) func downBySelectorAllAndAllNamespaces() throws {
         let bed = PodBed()
