@@ -65,25 +65,38 @@ func printDocument(_ value: JSON, _ format: DocumentFormat) {
 
 /// Column-aligned output like crictl's tables.
 func printTable(_ header: [String], _ rows: [[String]]) {
+    print(TableLayout(header, rows).text(header, rows), terminator: "")
+}
+
+/// Column widths of a table (three spaces between columns), kept so that rows printed later
+/// (`get pods -w`) line up with the first ones.
+struct TableLayout {
+    var widths: [Int]
+
     // Widths in characters; ASCII cells (nearly all) are measured by bytes, which is cheap.
-    func width(_ s: String) -> Int { s.utf8.allSatisfy { $0 < 0x80 } ? s.utf8.count : s.count }
-    var widths = header.map(width)
-    let rowWidths = rows.map { $0.map(width) }
-    for row in rowWidths {
-        for (i, w) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], w) }
-    }
-    var out = ""
-    out.reserveCapacity((rows.count + 1) * (widths.reduce(0, +) + 3 * widths.count))
-    func line(_ cells: [String], _ cellWidths: [Int]) {
-        for (i, cell) in cells.enumerated() {
-            out += cell
-            if i < cells.count - 1 { out += String(repeating: " ", count: widths[i] - cellWidths[i] + 3) }
+    static func width(_ s: String) -> Int { s.utf8.allSatisfy { $0 < 0x80 } ? s.utf8.count : s.count }
+
+    init(_ header: [String], _ rows: [[String]]) {
+        widths = header.map(Self.width)
+        for row in rows {
+            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], Self.width(cell)) }
         }
-        out += "\n"
     }
-    line(header, header.map(width))
-    for (row, w) in zip(rows, rowWidths) { line(row, w) }
-    print(out, terminator: "")
+
+    func text(_ header: [String]?, _ rows: [[String]]) -> String {
+        var out = ""
+        out.reserveCapacity((rows.count + 1) * (widths.reduce(0, +) + 3 * widths.count))
+        func line(_ cells: [String]) {
+            for (i, cell) in cells.enumerated() {
+                out += cell
+                if i < cells.count - 1 { out += String(repeating: " ", count: max(0, (i < widths.count ? widths[i] : 0) - Self.width(cell)) + 3) }
+            }
+            out += "\n"
+        }
+        if let header { line(header) }
+        for row in rows { line(row) }
+        return out
+    }
 }
 
 /// "2 minutes ago", as crictl prints CREATED.

@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import PodrigCore
 import PodrigPod
 
@@ -32,6 +35,9 @@ struct PodGet: ParsableCommand {
         guard ["pods", "pod", "po", "nodes", "node", "no"].contains(resource.lowercased()) || WorkloadViews.aliases[resource.lowercased()] != nil else {
             throw ValidationError("podrig knows pods, nodes, all, deployments, replicasets, statefulsets, jobs, daemonsets, configmaps and secrets (got \"\(resource)\")")
         }
+        if watch && (!["pods", "pod", "po"].contains(resource.lowercased()) || output == .json || output == .yaml) {
+            throw ValidationError("-w watches pods as a table (-o wide at most)")
+        }
     }
 
     @Option(help: ArgumentHelp("With nodes: only this cluster's.", valueName: "name"))
@@ -43,6 +49,9 @@ struct PodGet: ParsableCommand {
     @Option(name: .customLong("field-selector"), help: ArgumentHelp("Pod field selector: spec.nodeName=node-1, status.phase!=Running, metadata.name=…", valueName: "selector"))
     var fieldSelector: String?
 
+    @Flag(name: .shortAndLong, help: "After the table, print a pod's row again each time it changes, until interrupted (kubectl get -w).")
+    var watch = false
+
     func run() throws {
         global.apply()
         if ["nodes", "node", "no"].contains(resource.lowercased()) {
@@ -50,22 +59,9 @@ struct PodGet: ParsableCommand {
             return
         }
         let manager = try makePodManager(global, network, pod)
-        var pods: [PodManager.Pod]
+        if watch { return try watchPods(manager) }
         let isWorkload = WorkloadViews.aliases[resource.lowercased()] != nil
-        if names.isEmpty || isWorkload {
-            pods = try manager.list().filter { allNamespaces || $0.manifest.namespace == (pod.namespace ?? "default") }
-        } else {
-            pods = try names.map { try manager.find($0, namespace: pod.namespace) }
-        }
-        if let l = selector {
-            let sel = try LabelSelector.parse(l)
-            pods = pods.filter { sel.matches($0.manifest.labels) }
-        }
-        if let f = fieldSelector {
-            let sel = try FieldSelector.parse(f)
-            pods = pods.filter { p in sel.matches { field in podField(p, field) } }
-        }
-        pods.sort { ($0.manifest.namespace, $0.manifest.name) < ($1.manifest.namespace, $1.manifest.name) }
+        let pods = try select(manager, named: !isWorkload)
         if isWorkload {
             let ns = allNamespaces ? nil : (pod.namespace ?? "default")
             let allPods = resource.lowercased() == "all" ? pods : []
@@ -111,6 +107,61 @@ struct PodGet: ParsableCommand {
         case "status.phase": return p.phase
         case "status.podIP": return p.record.podIPs.first ?? ""
         default: return ""
+        }
+    }
+
+    /// The pods asked for: by name (an unknown one is an error) or all of the namespace, then the selectors.
+    func select(_ manager: PodManager, named: Bool) throws -> [PodManager.Pod] {
+        var pods: [PodManager.Pod]
+        if names.isEmpty || !named {
+            pods = try manager.list().filter { allNamespaces || $0.manifest.namespace == (pod.namespace ?? "default") }
+        } else {
+            pods = try names.map { try manager.find($0, namespace: pod.namespace) }
+        }
+        if let l = selector {
+            let sel = try LabelSelector.parse(l)
+            pods = pods.filter { sel.matches($0.manifest.labels) }
+        }
+        if let f = fieldSelector {
+            let sel = try FieldSelector.parse(f)
+            pods = pods.filter { p in sel.matches { field in podField(p, field) } }
+        }
+        return pods.sorted { ($0.manifest.namespace, $0.manifest.name) < ($1.manifest.namespace, $1.manifest.name) }
+    }
+
+    /// kubectl get -w: the table, then a row each time a pod appears or its row changes (AGE
+    /// aside), every half second, until interrupted or the reader goes away.
+    func watchPods(_ manager: PodManager) throws {
+        var header = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+        if allNamespaces { header.insert("NAMESPACE", at: 0) }
+        if output == .wide { header += ["IP", "NODE", "SANDBOX"] } else { header.append("IP") }
+        let ageColumn = allNamespaces ? 5 : 4
+        var layout: TableLayout?
+        var shown: [String: [String]] = [:]
+        func key(_ p: PodManager.Pod) -> String { p.manifest.namespace + "/" + p.manifest.name }
+        func send(_ text: String) -> Bool { Files.writeAll(1, Array(text.utf8), what: "stdout") == nil }
+        let wanted = Set(names)
+        while true {
+            // Named pods that do not exist (yet) are waited for, not an error, as kubectl -w does.
+            let pods = try select(manager, named: false).filter { wanted.isEmpty || wanted.contains($0.manifest.name) }
+            let rows = pods.map(row)
+            var changed: [[String]] = []
+            for (p, r) in zip(pods, rows) {
+                var cmp = r
+                cmp.remove(at: ageColumn)
+                if shown[key(p)] != cmp { changed.append(r); shown[key(p)] = cmp }
+            }
+            let gone = Set(shown.keys).subtracting(pods.map(key))
+            for k in gone { shown[k] = nil }
+            if layout == nil {
+                if !rows.isEmpty {
+                    layout = TableLayout(header, rows)
+                    guard send(layout!.text(header, changed)) else { return }
+                }
+            } else if !changed.isEmpty {
+                guard send(layout!.text(nil, changed)) else { return }
+            }
+            usleep(500_000)
         }
     }
 

@@ -218,6 +218,36 @@ import Testing
         bed.downAndCheck("mc")
     }
 
+    /// kubectl get -w: the table, then a row for each change, lined up with the first.
+    @Test(.enabled(if: isRoot)) func getWatchPrintsChanges() throws {
+        let bed = PodBed()
+        let out = bed.root.path + "/watch.out"
+        // In the background, by PID: ended before the root goes, so it cannot outlive the test.
+        let pid = Int32(sh("timeout 20 \(TestBinaries.podrig) --root \(bed.root.path) get pods -w > \(out) 2>&1 & echo $!").out.trimmed) ?? 0
+        #expect(pid > 0)
+        defer {
+            if pid > 0 { kill(pid, SIGTERM) }
+            _ = bed.wait(5) { Proc.status(pid, "State").map { $0.hasPrefix("Z") } ?? true }  // gone, or a zombie of init's
+        }
+        usleep(300_000)
+        let file = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: wp}
+            spec:
+              hostNetwork: true
+              restartPolicy: Never
+              containers: [{name: c, command: [sh, -c, "sleep 1.5; exit 3"]}]
+            """)
+        #expect(bed.cli("up -d \(file)").code == 0)
+        #expect(bed.wait(10) { ((try? Files.readString(out)) ?? "").contains("Error") })
+        let lines = try Files.readString(out).split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("NAME   READY   STATUS") == true, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("wp     1/1     Running   0 ") } && lines.last?.hasPrefix("wp     0/1     Error     0 ") == true, "\(lines)")
+        #expect(bed.cli("get nodes -w").code == 2 && bed.cli("get pods -w -o json").code == 2)
+        bed.downAndCheck("wp")
+    }
+
     /// kubectl delete's --all, -l and -A.
     @Test(.enabled(if: isRoot)) func downBySelectorAllAndAllNamespaces() throws {
         let bed = PodBed()
