@@ -23,6 +23,7 @@ struct Podrig: ParsableCommand {
             PodUp.self,
             PodDown.self,
             PodGet.self,
+            PodWait.self,
             PodLogs.self,
             PodExec.self,
             PodAttach.self,

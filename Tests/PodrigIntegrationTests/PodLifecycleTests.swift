@@ -248,6 +248,47 @@ import Testing
         bed.downAndCheck("wp")
     }
 
+    /// kubectl wait: a condition, a field's value, deletion; a timeout names the pods; bad --for is a usage error.
+    @Test(.enabled(if: isRoot)) func waitLikeKubectl() throws {
+        let bed = PodBed()
+        let file = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: wt, labels: {app: w}}
+            spec:
+              hostNetwork: true
+              terminationGracePeriodSeconds: 1
+              containers:
+              - name: c
+                command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 0.1; done']
+                readinessProbe: {exec: {command: ["true"]}, initialDelaySeconds: 1, periodSeconds: 1}
+            """)
+        #expect(bed.cli("up -d \(file)").code == 0)
+        let ready = bed.cli("wait --for=condition=Ready pod/wt --timeout 20s")
+        #expect(ready.code == 0 && ready.out == "pod/wt condition met\n", "\(ready)")
+        let phase = bed.cli("wait --for jsonpath={.status.phase}=Running -l app=w")
+        #expect(phase.code == 0 && phase.out == "pod/wt condition met\n", "\(phase)")
+        let index = bed.cli("wait --for=jsonpath='{.status.containerStatuses[0].ready}'=true pods wt")
+        #expect(index.code == 0, "\(index)")
+        let never = bed.cli("wait --for=condition=Ready=false pod/wt --timeout 0.3s")
+        #expect(never.code == 1 && never.err == "podrig: error: timed out waiting for the condition on pods/wt\n", "\(never)")
+        #expect(bed.cli("wait --for=condition=Ready pod/nosuch").err.contains("not found"))
+        #expect(bed.cli("wait --for=delete pod/nosuch").code == 0)
+        for (args, message) in [("--for=ready pod/wt", "is not condition="), ("--for=delete", "give pod/NAME"),
+                                ("--for=delete --timeout x pod/wt", "--timeout"), ("--for=jsonpath=status pod/wt", "must start with '.'"),
+                                ("--for=delete deployment/x", "pods only")] {
+            let r = bed.cli("wait \(args)")
+            #expect(r.code == 2 && r.err.contains(message), "wait \(args): \(r.err)")
+        }
+        // Deletion, from another process.
+        let p = try #require(bed.pod("wt"))
+        sh("(sleep 0.3; \(TestBinaries.podrig) --root \(bed.root.path) down wt >/dev/null 2>&1) &")
+        let gone = bed.cli("wait --for=delete pod/wt --timeout 20s")
+        #expect(gone.code == 0 && gone.out == "pod/wt deleted\n", "\(gone)")
+        #expect(bed.wait(10) { !(p.supervisor?.isAlive ?? false) })
+        bed.checkGone(p, containerPids: [])
+    }
+
     /// kubectl delete's --all, -l and -A.
     @Test(.enabled(if: isRoot)) func downBySelectorAllAndAllNamespaces() throws {
         let bed = PodBed()

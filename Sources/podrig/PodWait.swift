@@ -1,0 +1,200 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+import PodrigCore
+import PodrigIPAM
+import PodrigPod
+
+/// kubectl wait for pods: until a condition holds (`condition=Ready`, `condition=Ready=false`),
+/// a field has a value (`jsonpath={.status.phase}=Running`), or the pod is gone (`delete`).
+struct PodWait: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wait",
+        abstract: "Wait for pods to meet a condition, like `kubectl wait`: a condition, a field's value, or deletion.",
+        discussion: """
+            Pods are named as kubectl names them (pod/NAME, or NAME after `pods`), or chosen with --all or -l in the \
+            namespace. Prints `pod/NAME condition met` (`deleted`) for each; on timeout, an error naming the pods \
+            still waited for, exit 1. A named pod that does not exist is an error, except for --for=delete.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var network: NetworkOptions
+    @OptionGroup var pod: PodOptions
+
+    @Option(name: .customLong("for"), help: ArgumentHelp("condition=TYPE[=VALUE], jsonpath={.path}[=VALUE] or delete.", valueName: "what"))
+    var condition: String
+
+    @Option(help: ArgumentHelp("How long to wait (30s, 5m; 0: check once).", valueName: "duration"))
+    var timeout = "30s"
+
+    @Flag(help: "Every pod in the namespace.")
+    var all = false
+
+    @Option(name: [.customShort("l"), .customLong("selector")], help: ArgumentHelp("The pods whose labels match.", valueName: "selector"))
+    var selector: String?
+
+    @Argument(help: ArgumentHelp("pod/NAME, or pods followed by names.", valueName: "pod"))
+    var targets: [String] = []
+
+    enum Goal: Equatable {
+        case condition(type: String, value: String)
+        case field(path: [JSONPathStep], value: String?)
+        case delete
+    }
+
+    static func goal(_ text: String) throws(PodrigError) -> Goal {
+        if text == "delete" { return .delete }
+        if text.hasPrefix("condition=") {
+            let rest = text.dropFirst("condition=".count)
+            let parts = rest.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let type = parts.first, !type.isEmpty else { throw PodrigError.invalid("--for: \"\(text)\" names no condition type") }
+            return .condition(type: String(type), value: parts.count > 1 ? String(parts[1]) : "true")
+        }
+        if text.hasPrefix("jsonpath=") {
+            let rest = String(text.dropFirst("jsonpath=".count))
+            // {.a.b}=value, the braces optional as kubectl allows.
+            var expression = rest, value: String?
+            if rest.hasPrefix("{"), let close = rest.firstIndex(of: "}") {
+                expression = String(rest[rest.index(after: rest.startIndex)..<close])
+                let after = rest[rest.index(after: close)...]
+                if after.hasPrefix("=") { value = String(after.dropFirst()) } else if !after.isEmpty {
+                    throw PodrigError.invalid("--for: \"\(text)\": expected {.path}=value")
+                }
+            } else if let eq = rest.firstIndex(of: "=") {
+                expression = String(rest[..<eq])
+                value = String(rest[rest.index(after: eq)...])
+            }
+            return .field(path: try JSONPathStep.parse(expression, what: "--for jsonpath"), value: value)
+        }
+        throw PodrigError.invalid("--for: \"\(text)\" is not condition=TYPE[=VALUE], jsonpath={.path}[=VALUE] or delete")
+    }
+
+    /// The pod names the arguments give: pod/NAME, pods/NAME, or a bare `pod(s)` then names.
+    func names() throws(PodrigError) -> [String] {
+        var out: [String] = []
+        for (i, t) in targets.enumerated() {
+            let parts = t.split(separator: "/", maxSplits: 1).map(String.init)
+            if parts.count == 2 {
+                guard ["pod", "pods", "po"].contains(parts[0].lowercased()) else { throw PodrigError.invalid("\(t): podrig waits for pods only") }
+                out.append(parts[1])
+            } else if i == 0 && ["pod", "pods", "po"].contains(t.lowercased()) {
+                continue
+            } else {
+                out.append(t)
+            }
+        }
+        return out
+    }
+
+    func validate() throws {
+        do {
+            _ = try Self.goal(condition)
+            let ns = try IPAMDuration.parse(timeout, what: "--timeout")
+            if ns > Int64(SecondsOption.year * 1e9) { throw PodrigError.invalid("--timeout: at most a year") }
+            let named = try names()
+            if named.isEmpty && !all && selector == nil { throw PodrigError.invalid("give pod/NAME, --all or -l SELECTOR") }
+            if !named.isEmpty && (all || selector != nil) { throw PodrigError.invalid("pod names cannot be given with --all or -l") }
+            if let l = selector { _ = try LabelSelector.parse(l) }
+        } catch let e as PodrigError {
+            throw ValidationError(e.message)
+        }
+    }
+
+    func run() throws {
+        global.apply()
+        let manager = try makePodManager(global, network, pod)
+        let goal = try Self.goal(condition)
+        let namespace = pod.namespace ?? "default"
+        let deadline = Time.nowNanos() + (try IPAMDuration.parse(timeout, what: "--timeout"))
+        var waiting: [String] = try names()
+        if waiting.isEmpty {
+            let sel = try selector.map { try LabelSelector.parse($0) }
+            waiting = try manager.list().filter { $0.manifest.namespace == namespace && (sel?.matches($0.manifest.labels) ?? true) }
+                .map(\.manifest.name).sorted()
+            if waiting.isEmpty { throw PodrigError(.notFound, "no matching resources found") }
+        } else if goal != .delete {
+            for n in waiting { _ = try manager.find(n, namespace: namespace) }  // kubectl: NotFound at once
+        }
+        while true {
+            var still: [String] = []
+            for name in waiting {
+                let p = try? manager.find(name, namespace: namespace)
+                if Self.met(goal, p) {
+                    print("pod/\(name) \(goal == .delete ? "deleted" : "condition met")")
+                } else if p == nil && goal != .delete {
+                    throw PodrigError(.notFound, "pod \(namespace)/\(name) went away while waited for")
+                } else {
+                    still.append(name)
+                }
+            }
+            fflush(nil)
+            waiting = still
+            if waiting.isEmpty { return }
+            if Time.nowNanos() >= deadline {
+                throw PodrigError(.timeout, "timed out waiting for the condition on \(waiting.map { "pods/\($0)" }.joined(separator: ", "))")
+            }
+            usleep(100_000)
+        }
+    }
+
+    static func met(_ goal: Goal, _ p: PodManager.Pod?) -> Bool {
+        switch goal {
+        case .delete:
+            return p == nil
+        case .condition(let type, let value):
+            guard let conditions = p?.statusJSON["conditions"]?.array else { return false }
+            return conditions.contains {
+                $0["type"]?.string?.lowercased() == type.lowercased() && $0["status"]?.string?.lowercased() == value.lowercased()
+            }
+        case .field(let path, let value):
+            guard let p else { return false }
+            var doc = p.manifest.raw
+            doc["status"] = p.statusJSON
+            guard let found = JSONPathStep.evaluate(path, in: doc) else { return false }
+            guard let value else { return true }
+            return (found.string ?? found.compact) == value
+        }
+    }
+}
+
+/// A JSONPath of the simple kind kubectl wait users write: `.status.phase`,
+/// `.status.containerStatuses[0].ready`.
+enum JSONPathStep: Equatable {
+    case key(String)
+    case index(Int)
+
+    static func parse(_ text: String, what: String) throws(PodrigError) -> [JSONPathStep] {
+        guard text.hasPrefix("."), text.count > 1 else { throw PodrigError.invalid("\(what): \"\(text)\" must start with '.', like .status.phase") }
+        var steps: [JSONPathStep] = []
+        for part in text.dropFirst().split(separator: ".", omittingEmptySubsequences: false) {
+            var rest = Substring(part)
+            let key = rest.prefix { $0 != "[" }
+            guard !key.isEmpty else { throw PodrigError.invalid("\(what): \"\(text)\" has an empty field name") }
+            steps.append(.key(String(key)))
+            rest = rest.dropFirst(key.count)
+            while rest.hasPrefix("[") {
+                guard let close = rest.firstIndex(of: "]"), let n = Int(rest[rest.index(after: rest.startIndex)..<close]), n >= 0 else {
+                    throw PodrigError.invalid("\(what): \"\(text)\": an index is [n], n ≥ 0")
+                }
+                steps.append(.index(n))
+                rest = rest[rest.index(after: close)...]
+            }
+            guard rest.isEmpty else { throw PodrigError.invalid("\(what): \"\(text)\" is not a simple path") }
+        }
+        return steps
+    }
+
+    static func evaluate(_ steps: [JSONPathStep], in doc: JSON) -> JSON? {
+        var cur: JSON? = doc
+        for s in steps {
+            switch s {
+            case .key(let k): cur = cur?[k]
+            case .index(let i): cur = cur?.array.flatMap { i < $0.count ? $0[i] : nil }
+            }
+            if cur == nil { return nil }
+        }
+        return cur
+    }
+}
