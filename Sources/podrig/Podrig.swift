@@ -24,6 +24,7 @@ struct Podrig: ParsableCommand {
             PodDown.self,
             PodGet.self,
             PodWait.self,
+            PodDescribe.self,
             PodLogs.self,
             PodExec.self,
             PodAttach.self,

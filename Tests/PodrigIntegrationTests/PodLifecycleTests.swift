@@ -289,6 +289,42 @@ import Testing
         bed.checkGone(p, containerPids: [])
     }
 
+    /// kubectl describe pod's layout, from the same v1 Pod as get -o json, with the supervisor's events.
+    @Test(.enabled(if: isRoot)) func describeLikeKubectl() throws {
+        let bed = PodBed()
+        let file = bed.manifest("""
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: ds, labels: {app: web, tier: x}}
+            spec:
+              hostNetwork: true
+              terminationGracePeriodSeconds: 1
+              volumes: [{name: scratch, emptyDir: {}}]
+              containers:
+              - name: web
+                command: [sh, -c, 'trap "exit 0" TERM; while true; do sleep 0.1; done']
+                env: [{name: FOO, value: bar}, {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]
+                resources: {limits: {memory: 64Mi}}
+                readinessProbe: {exec: {command: ["true"]}, periodSeconds: 2}
+                volumeMounts: [{name: scratch, mountPath: /scratch, readOnly: true}]
+            """)
+        #expect(bed.cli("up -d \(file)").code == 0)
+        #expect(bed.cli("wait --for=condition=Ready pod/ds").code == 0)
+        let d = bed.cli("describe pod ds")
+        #expect(d.code == 0, "\(d.err)")
+        for expected in ["Name:             ds\n", "Labels:           app=web\n                  tier=x\n", "Status:           Running\n",
+                         "Containers:\n  web:\n", "    State:          Running\n", "    Ready:          True\n",
+                         "    Limits:\n      memory:  64Mi\n", "    Readiness:      exec [true] delay=0s timeout=1s period=2s #success=1 #failure=3\n",
+                         "      FOO:  bar\n      POD:  (v1:metadata.name)\n", "      /scratch from scratch (ro)\n",
+                         "  Ready                       True\n", "QoS Class:        Burstable\n", "  ----     ------"] {
+            #expect(d.out.contains(expected), "missing \(expected.debugDescription) in\n\(d.out)")
+        }
+        #expect(d.out.contains("web: Started (pid "))
+        #expect(bed.cli("describe pods -l app=web").out.hasPrefix("Name:             ds\n"))
+        #expect(bed.cli("describe pod nosuch").code == 1 && bed.cli("describe nodes").code == 2)
+        bed.downAndCheck("ds")
+    }
+
     /// kubectl delete's --all, -l and -A.
     @Test(.enabled(if: isRoot)) func downBySelectorAllAndAllNamespaces() throws {
         let bed = PodBed()
