@@ -75,6 +75,10 @@ struct NodeGet: ParsableCommand {
     @Argument(help: "Node names.")
     var names: [String] = []
 
+    func validate() throws {
+        if output?.podsOnly == true { throw ValidationError("-o name and -o jsonpath are for pods") }
+    }
+
     func run() throws {
         global.apply()
         try NodeViews.get(root: global.root, cluster: cluster, names: names, output: output)

@@ -5,8 +5,30 @@ import Glibc
 import PodrigCore
 import PodrigPod
 
-enum GetFormat: String, ExpressibleByArgument, CaseIterable {
-    case wide, json, yaml
+/// kubectl get's -o: wide, json, yaml, name (`pod/NAME`), jsonpath=TEMPLATE (JSONPathTemplate).
+enum GetFormat: Equatable, ExpressibleByArgument {
+    case wide, json, yaml, name
+    /// The template as given; validate() parses it, so its error names what is wrong.
+    case jsonpath(String)
+
+    init?(argument: String) {
+        switch argument {
+        case "wide": self = .wide
+        case "json": self = .json
+        case "yaml": self = .yaml
+        case "name": self = .name
+        default:
+            guard argument.hasPrefix("jsonpath=") else { return nil }
+            self = .jsonpath(String(argument.dropFirst("jsonpath=".count)))
+        }
+    }
+
+    static var allValueStrings: [String] { ["wide", "json", "yaml", "name", "jsonpath=TEMPLATE"] }
+
+    /// name and jsonpath are the pods' only (nodes, workloads: tables, json, yaml).
+    var podsOnly: Bool {
+        switch self { case .name, .jsonpath: true; default: false }
+    }
 }
 
 struct PodGet: ParsableCommand {
@@ -19,7 +41,7 @@ struct PodGet: ParsableCommand {
     @OptionGroup var network: NetworkOptions
     @OptionGroup var pod: PodOptions
 
-    @Option(name: .shortAndLong, help: "Output: wide, json or yaml (a v1 Pod, or a v1 List of them).")
+    @Option(name: .shortAndLong, help: "Output: wide, json or yaml (a v1 Pod, or a v1 List of them), name (pod/NAME), or jsonpath=TEMPLATE as kubectl's.")
     var output: GetFormat?
 
     @Flag(name: [.short, .customShort("A"), .customLong("all-namespaces")], help: "Pods of every namespace.")
@@ -35,8 +57,14 @@ struct PodGet: ParsableCommand {
         guard ["pods", "pod", "po", "nodes", "node", "no"].contains(resource.lowercased()) || WorkloadViews.aliases[resource.lowercased()] != nil else {
             throw ValidationError("podrig knows pods, nodes, all, deployments, replicasets, statefulsets, jobs, daemonsets, configmaps and secrets (got \"\(resource)\")")
         }
-        if watch && (!["pods", "pod", "po"].contains(resource.lowercased()) || output == .json || output == .yaml) {
+        if watch && (!["pods", "pod", "po"].contains(resource.lowercased()) || (output != nil && output != .wide)) {
             throw ValidationError("-w watches pods as a table (-o wide at most)")
+        }
+        if output?.podsOnly == true && !["pods", "pod", "po"].contains(resource.lowercased()) {
+            throw ValidationError("-o name and -o jsonpath are for pods")
+        }
+        if case .jsonpath(let t) = output {
+            do { _ = try JSONPathTemplate(t) } catch { throw ValidationError("-o \(error.message)") }
         }
     }
 
@@ -74,10 +102,16 @@ struct PodGet: ParsableCommand {
             return
         }
         switch output {
-        case .json, .yaml:
+        case .json, .yaml, .jsonpath:
             let docs = pods.map(document)
             let doc: JSON = names.count == 1 ? docs[0] : ["apiVersion": "v1", "kind": "List", "items": .array(docs), "metadata": ["resourceVersion": ""]]
-            printDocument(doc, output == .json ? .json : .yaml)
+            if case .jsonpath(let t) = output {
+                _ = Files.writeAll(1, Array(try JSONPathTemplate(t).render(doc).utf8), what: "stdout")  // no newline added, as kubectl's
+            } else {
+                printDocument(doc, output == .json ? .json : .yaml)
+            }
+        case .name:
+            for p in pods { print("pod/\(p.manifest.name)") }
         default:
             if pods.isEmpty {
                 Log.write("No resources found in \(allNamespaces ? "any" : pod.namespace ?? "default") namespace.\n")

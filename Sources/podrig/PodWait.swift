@@ -40,7 +40,7 @@ struct PodWait: ParsableCommand {
 
     enum Goal: Equatable {
         case condition(type: String, value: String)
-        case field(path: [JSONPathStep], value: String?)
+        case field(path: [JSONPathTemplate.Step], value: String?)
         case delete
     }
 
@@ -56,7 +56,7 @@ struct PodWait: ParsableCommand {
             let rest = String(text.dropFirst("jsonpath=".count))
             // {.a.b}=value, the braces optional as kubectl allows.
             var expression = rest, value: String?
-            if rest.hasPrefix("{"), let close = rest.firstIndex(of: "}") {
+            if rest.hasPrefix("{"), let close = JSONPathTemplate.closingBrace(rest, from: rest.startIndex) {
                 expression = String(rest[rest.index(after: rest.startIndex)..<close])
                 let after = rest[rest.index(after: close)...]
                 if after.hasPrefix("=") { value = String(after.dropFirst()) } else if !after.isEmpty {
@@ -66,7 +66,7 @@ struct PodWait: ParsableCommand {
                 expression = String(rest[..<eq])
                 value = String(rest[rest.index(after: eq)...])
             }
-            return .field(path: try JSONPathStep.parse(expression, what: "--for jsonpath"), value: value)
+            return .field(path: try JSONPathTemplate.parsePath(expression), value: value)
         }
         throw PodrigError.invalid("--for: \"\(text)\" is not condition=TYPE[=VALUE], jsonpath={.path}[=VALUE] or delete")
     }
@@ -152,49 +152,9 @@ struct PodWait: ParsableCommand {
             guard let p else { return false }
             var doc = p.manifest.raw
             doc["status"] = p.statusJSON
-            guard let found = JSONPathStep.evaluate(path, in: doc) else { return false }
-            guard let value else { return true }
-            return (found.string ?? found.compact) == value
+            let found = JSONPathTemplate.evaluate(path, in: doc)
+            guard let value else { return !found.isEmpty }
+            return found.contains { JSONPathTemplate.text($0) == value }
         }
-    }
-}
-
-/// A JSONPath of the simple kind kubectl wait users write: `.status.phase`,
-/// `.status.containerStatuses[0].ready`.
-enum JSONPathStep: Equatable {
-    case key(String)
-    case index(Int)
-
-    static func parse(_ text: String, what: String) throws(PodrigError) -> [JSONPathStep] {
-        guard text.hasPrefix("."), text.count > 1 else { throw PodrigError.invalid("\(what): \"\(text)\" must start with '.', like .status.phase") }
-        var steps: [JSONPathStep] = []
-        for part in text.dropFirst().split(separator: ".", omittingEmptySubsequences: false) {
-            var rest = Substring(part)
-            let key = rest.prefix { $0 != "[" }
-            guard !key.isEmpty else { throw PodrigError.invalid("\(what): \"\(text)\" has an empty field name") }
-            steps.append(.key(String(key)))
-            rest = rest.dropFirst(key.count)
-            while rest.hasPrefix("[") {
-                guard let close = rest.firstIndex(of: "]"), let n = Int(rest[rest.index(after: rest.startIndex)..<close]), n >= 0 else {
-                    throw PodrigError.invalid("\(what): \"\(text)\": an index is [n], n ≥ 0")
-                }
-                steps.append(.index(n))
-                rest = rest[rest.index(after: close)...]
-            }
-            guard rest.isEmpty else { throw PodrigError.invalid("\(what): \"\(text)\" is not a simple path") }
-        }
-        return steps
-    }
-
-    static func evaluate(_ steps: [JSONPathStep], in doc: JSON) -> JSON? {
-        var cur: JSON? = doc
-        for s in steps {
-            switch s {
-            case .key(let k): cur = cur?[k]
-            case .index(let i): cur = cur?.array.flatMap { i < $0.count ? $0[i] : nil }
-            }
-            if cur == nil { return nil }
-        }
-        return cur
     }
 }

@@ -272,6 +272,12 @@ import Testing
         #expect(index.code == 0, "\(index)")
         let never = bed.cli("wait --for=condition=Ready=false pod/wt --timeout 0.3s")
         #expect(never.code == 1 && never.err == "podrig: error: timed out waiting for the condition on pods/wt\n", "\(never)")
+        let filtered = bed.cli(#"wait --for='jsonpath={.status.conditions[?(@.type=="Ready")].status}=True' pod/wt"#)
+        #expect(filtered.code == 0, "\(filtered)")
+        // get -o jsonpath and -o name, as scripts use them.
+        #expect(bed.cli("get pod wt -o jsonpath='{.status.phase}'").out == "Running")
+        #expect(bed.cli("get pods -o jsonpath='{range .items[*]}{.metadata.name}{\"\\n\"}{end}'").out == "wt\n")
+        #expect(bed.cli("get pods -o name").out == "pod/wt\n")
         #expect(bed.cli("wait --for=condition=Ready pod/nosuch").err.contains("not found"))
         #expect(bed.cli("wait --for=delete pod/nosuch").code == 0)
         for (args, message) in [("--for=ready pod/wt", "is not condition="), ("--for=delete", "give pod/NAME"),
