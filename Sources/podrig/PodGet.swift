@@ -66,6 +66,7 @@ struct PodGet: ParsableCommand {
         if case .jsonpath(let t) = output {
             do { _ = try JSONPathTemplate(t) } catch { throw ValidationError("-o \(error.message)") }
         }
+        do { _ = try sortSteps() } catch { throw ValidationError("--sort-by: \(error.message)") }
     }
 
     @Option(help: ArgumentHelp("With nodes: only this cluster's.", valueName: "name"))
@@ -79,6 +80,37 @@ struct PodGet: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "After the table, print a pod's row again each time it changes, until interrupted (kubectl get -w).")
     var watch = false
+
+    @Flag(name: .customLong("show-labels"), help: "A LABELS column.")
+    var showLabels = false
+
+    @Option(name: [.customShort("L"), .customLong("label-columns")], help: ArgumentHelp("A column for each of these label keys (repeatable, or comma-separated).", valueName: "key"))
+    var labelColumns: [String] = []
+
+    @Flag(name: .customLong("no-headers"), help: "No header line in tables.")
+    var noHeaders = false
+
+    @Option(name: .customLong("sort-by"), help: ArgumentHelp("Sort pods by this JSONPath (.metadata.name, {.status.startTime}).", valueName: "jsonpath"))
+    var sortBy: String?
+
+    /// -L keys, comma lists split.
+    var labelKeys: [String] { labelColumns.flatMap { $0.split(separator: ",").map { String($0).trimmed } }.filter { !$0.isEmpty } }
+
+    /// The table's columns, kubectl's: label columns (the key's last segment, upper-cased) and LABELS last.
+    var header: [String] {
+        var h = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+        if allNamespaces { h.insert("NAMESPACE", at: 0) }
+        if output == .wide { h += ["IP", "NODE", "SANDBOX"] } else { h.append("IP") }
+        h += labelKeys.map { String($0.split(separator: "/").last ?? Substring($0)).uppercased() }
+        if showLabels { h.append("LABELS") }
+        return h
+    }
+
+    func sortSteps() throws(PodrigError) -> [JSONPathTemplate.Step]? {
+        guard var s = sortBy?.trimmed else { return nil }
+        if s.hasPrefix("{") && s.hasSuffix("}") { s = String(s.dropFirst().dropLast()) }
+        return try JSONPathTemplate.parsePath(s)
+    }
 
     func run() throws {
         global.apply()
@@ -117,10 +149,8 @@ struct PodGet: ParsableCommand {
                 Log.write("No resources found in \(allNamespaces ? "any" : pod.namespace ?? "default") namespace.\n")
                 return
             }
-            var header = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
-            if allNamespaces { header.insert("NAMESPACE", at: 0) }
-            if output == .wide { header += ["IP", "NODE", "SANDBOX"] } else { header.append("IP") }
-            printTable(header, pods.map(row))
+            let rows = pods.map(row)
+            if noHeaders { print(TableLayout(header, rows).text(nil, rows), terminator: "") } else { printTable(header, rows) }
         }
     }
 
@@ -160,15 +190,30 @@ struct PodGet: ParsableCommand {
             let sel = try FieldSelector.parse(f)
             pods = pods.filter { p in sel.matches { field in podField(p, field) } }
         }
-        return pods.sorted { ($0.manifest.namespace, $0.manifest.name) < ($1.manifest.namespace, $1.manifest.name) }
+        pods.sort { ($0.manifest.namespace, $0.manifest.name) < ($1.manifest.namespace, $1.manifest.name) }
+        // --sort-by: kubectl's order of the values (numbers as numbers, the rest as text; none first), stable.
+        if let steps = try sortSteps() {
+            let keys = pods.map { JSONPathTemplate.evaluate(steps, in: document($0)).first }
+            let order = pods.indices.sorted { a, b in
+                switch (keys[a], keys[b]) {
+                case (nil, nil): return a < b
+                case (nil, _): return true
+                case (_, nil): return false
+                case let (x?, y?):
+                    if let i = x.double ?? x.int.map(Double.init), let j = y.double ?? y.int.map(Double.init), i != j { return i < j }
+                    let (tx, ty) = (JSONPathTemplate.text(x), JSONPathTemplate.text(y))
+                    return tx != ty ? tx < ty : a < b
+                }
+            }
+            pods = order.map { pods[$0] }
+        }
+        return pods
     }
 
     /// kubectl get -w: the table, then a row each time a pod appears or its row changes (AGE
     /// aside), every half second, until interrupted or the reader goes away.
     func watchPods(_ manager: PodManager) throws {
-        var header = ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
-        if allNamespaces { header.insert("NAMESPACE", at: 0) }
-        if output == .wide { header += ["IP", "NODE", "SANDBOX"] } else { header.append("IP") }
+        let header = self.header
         let ageColumn = allNamespaces ? 5 : 4
         var layout: TableLayout?
         var shown: [String: [String]] = [:]
@@ -190,7 +235,7 @@ struct PodGet: ParsableCommand {
             if layout == nil {
                 if !rows.isEmpty {
                     layout = TableLayout(header, rows)
-                    guard send(layout!.text(header, changed)) else { return }
+                    guard send(layout!.text(noHeaders ? nil : header, changed)) else { return }
                 }
             } else if !changed.isEmpty {
                 guard send(layout!.text(nil, changed)) else { return }
@@ -206,6 +251,11 @@ struct PodGet: ParsableCommand {
         if allNamespaces { r.insert(p.manifest.namespace, at: 0) }
         r.append(p.record.podIPs.first ?? "<none>")
         if output == .wide { r += [p.record.node?.name ?? PodFiles.nodeName(), String(p.record.id.prefix(13))] }
+        r += labelKeys.map { p.manifest.labels[$0] ?? "" }
+        if showLabels {
+            let l = p.manifest.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            r.append(l.isEmpty ? "<none>" : l)
+        }
         return r
     }
 

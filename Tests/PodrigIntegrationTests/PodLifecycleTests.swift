@@ -355,6 +355,13 @@ import Testing
             let r = bed.cli("down \(args)")
             #expect(r.code == 2 && r.err.contains(message), "down \(args): \(r.err)")
         }
+        // kubectl get's table options on the same pods.
+        #expect(bed.cli("get pods --show-labels").out.split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix("app=a") || $0.hasSuffix("app=b") })
+        let columns = bed.cli("get pods -L app --no-headers").out.split(separator: "\n").map { $0.split(separator: " ").last.map(String.init) ?? "" }
+        #expect(columns == ["a", "a", "b"], "\(columns)")
+        #expect(bed.cli("get pods -A --sort-by={.metadata.labels.app} -o name").out == "pod/a1\npod/a2\npod/o1\npod/b1\n")
+        #expect(bed.cli("get pods --sort-by .metadata.name -o jsonpath={.items[*].metadata.name}").out == "a1 a2 b1")
+        #expect(bed.cli("get pods --sort-by .a[").code == 2)
         let bySelector = bed.cli("down -l app=a")
         #expect(bySelector.code == 0 && bySelector.out == "pod \"a1\" deleted\npod \"a2\" deleted\n", "\(bySelector)")
         #expect(bed.cli("down -l app=nothing").err.contains("No resources found"))
