@@ -57,8 +57,11 @@ struct PodLogs: ParsableCommand {
     @Option(name: .shortAndLong, help: "Container name (default: the pod's first container, or the sandbox's only one).")
     var container: String?
 
+    @Option(name: [.customShort("l"), .customLong("selector")], help: ArgumentHelp("The pods whose labels match, instead of one (kubectl logs -l).", valueName: "selector"))
+    var selector: String?
+
     @Argument(help: ArgumentHelp("Container ID (or unique prefix), sandbox ID prefix, or pod name.", valueName: "container-or-pod"))
-    var podName: String
+    var podName: String?
 
     func validate() throws {
         if tail < -1 { throw ValidationError("--tail must be -1 (all) or a number of lines ≥ 0, got \(tail)") }
@@ -72,6 +75,9 @@ struct PodLogs: ParsableCommand {
             throw ValidationError("--reopen prints nothing: it takes none of -f, -p, --tail, --since, --since-time, --limit-bytes, --all-containers, --prefix")
         }
         if allContainers && container != nil { throw ValidationError("--all-containers and -c exclude each other") }
+        if (podName == nil) == (selector == nil) { throw ValidationError("give a container or pod, or -l SELECTOR (not both)") }
+        if reopen && selector != nil { throw ValidationError("--reopen takes one container, not -l") }
+        if let l = selector { do { _ = try LabelSelector.parse(l) } catch { throw ValidationError("-l: \(error.asPodrigError.message)") } }
     }
 
     func options() -> CRILogOptions {
@@ -83,6 +89,9 @@ struct PodLogs: ParsableCommand {
 
     /// One container's log as it is printed: its file, what it has printed so far, its line prefix.
     struct Source {
+        /// What the target was resolved from (a pod name, a container or sandbox ID) and with (-c or its name).
+        var arg: String
+        var container: String?
         var target: ContainerExec.Target
         var restarts: Int
         var file: CRILogTail
@@ -95,20 +104,32 @@ struct PodLogs: ParsableCommand {
     func run() throws {
         global.apply()
         let manager = try makePodManager(global, network, pod)
-        let first = try ContainerExec.target(podName, container: container, namespace: pod.namespace, pods: manager)
-        if reopen { return try reopenLog(first) }
-        var targets = [first]
-        // --all-containers: a pod's init containers and sidecars, then its main ones (kubectl's order);
-        // a CRI container is its own only one.
-        if allContainers, let p = try? manager.find(podName, namespace: pod.namespace) {
-            let names = (p.manifest.spec.initContainers + p.manifest.spec.containers).map(\.name)
-            targets = try names.map { n throws(PodrigError) in
-                try ContainerExec.target(podName, container: n, namespace: pod.namespace, pods: manager)
+        // (argument, container) pairs: one container, a pod's every container, or each selected pod's.
+        var asked: [(arg: String, container: String?)] = []
+        if let podName {
+            let first = try ContainerExec.target(podName, container: container, namespace: pod.namespace, pods: manager)
+            if reopen { return try reopenLog(first) }
+            asked = [(podName, container)]
+            // --all-containers: a pod's init containers and sidecars, then its main ones (kubectl's order);
+            // a CRI container is its own only one.
+            if allContainers, let p = try? manager.find(podName, namespace: pod.namespace) {
+                asked = (p.manifest.spec.initContainers + p.manifest.spec.containers).map { (podName, $0.name) }
+            }
+        } else if let l = selector {
+            let sel = try LabelSelector.parse(l)
+            let namespace = pod.namespace ?? "default"
+            let chosen = try manager.list().filter { $0.manifest.namespace == namespace && sel.matches($0.manifest.labels) }
+                .sorted { $0.manifest.name < $1.manifest.name }
+            if chosen.isEmpty { Log.write("No resources found in \(namespace) namespace.\n"); return }
+            for p in chosen {
+                let names = allContainers ? (p.manifest.spec.initContainers + p.manifest.spec.containers).map(\.name)
+                    : [container ?? p.manifest.spec.containers.first?.name].compactMap { $0 }
+                asked += names.map { (p.manifest.name, $0) }
             }
         }
         var sources: [Source] = []
-        let who = (try? manager.find(podName, namespace: pod.namespace)).map { $0.manifest.name } ?? podName
-        for t in targets {
+        for (arg, name) in asked {
+            let t = try ContainerExec.target(arg, container: name, namespace: pod.namespace, pods: manager)
             let restarts = t.status?.restartCount ?? 0
             let path: String
             if let cri = t.criLogPath {
@@ -117,13 +138,15 @@ struct PodLogs: ParsableCommand {
             } else {
                 if previous && restarts == 0 {
                     // kubectl --all-containers -p skips a container that never restarted only if others did; one alone is an error.
-                    if targets.count > 1 { continue }
+                    if asked.count > 1 { continue }
                     throw PodrigError(.notFound, "previous terminated container \"\(t.name)\" (\(t.what)) not found")
                 }
                 path = "\(t.podLogDirectory ?? "")/\(previous ? restarts - 1 : restarts).log"
             }
-            sources.append(Source(target: t, restarts: restarts, file: CRILogTail(path: path), rotated: CRILogFiles.readRotated(path),
-                                  printer: CRILogPrinter(options()), linePrefix: prefix ? Array("[pod/\(who)/\(t.name)] ".utf8) : []))
+            let who = (try? manager.find(arg, namespace: pod.namespace)).map { $0.manifest.name } ?? arg
+            sources.append(Source(arg: arg, container: name, target: t, restarts: restarts, file: CRILogTail(path: path),
+                                  rotated: CRILogFiles.readRotated(path), printer: CRILogPrinter(options()),
+                                  linePrefix: prefix ? Array("[pod/\(who)/\(t.name)] ".utf8) : []))
         }
         // A reader that went away (logs | head) ends the command quietly, as kubectl's does.
         var readerGone = false
@@ -145,10 +168,8 @@ struct PodLogs: ParsableCommand {
             usleep(200_000)
             for i in sources.indices where !sources[i].done && !sources[i].printer.finished {
                 emit(i, sources[i].file.read())
-                let t = sources[i].target
-                // Re-resolved as first asked (a CRI container ID with no -c), or by name with --all-containers.
-                let again = targets.count > 1 ? t.name : container
-                guard let cur = try? ContainerExec.target(podName, container: again, namespace: pod.namespace, pods: manager),
+                // Re-resolved as first asked (a CRI container ID with no -c), or by name.
+                guard let cur = try? ContainerExec.target(sources[i].arg, container: sources[i].container, namespace: pod.namespace, pods: manager),
                       cur.supervisorAlive, cur.status?.state == .running, (cur.status?.restartCount ?? 0) == sources[i].restarts else {
                     emit(i, sources[i].file.read())
                     sources[i].done = true

@@ -199,7 +199,7 @@ import Testing
         let file = bed.manifest("""
             apiVersion: v1
             kind: Pod
-            metadata: {name: mc}
+            metadata: {name: mc, labels: {app: mc}}
             spec:
               hostNetwork: true
               restartPolicy: Never
@@ -215,6 +215,12 @@ import Testing
         let followed = bed.cli("logs -f mc --all-containers --prefix", timeout: 20)
         #expect(followed.code == 0 && followed.out.hasSuffix("[pod/mc/b] b2\n"), "\(followed)")
         #expect(bed.cli("logs mc --all-containers -c a").code == 2)
+        // kubectl logs -l: each matching pod's first container (or -c, or all of them).
+        #expect(bed.cli("logs -l app=mc --prefix").out == "[pod/mc/a] a1\n[pod/mc/a] a2\n")
+        #expect(bed.cli("logs -l app=mc -c b").out == "b1\nb2\n")
+        #expect(bed.cli("logs -l app=mc --all-containers").out == "from-init\na1\na2\nb1\nb2\n")
+        #expect(bed.cli("logs -l app=none").err.contains("No resources found"))
+        #expect(bed.cli("logs mc -l app=mc").code == 2 && bed.cli("logs").code == 2)
         bed.downAndCheck("mc")
     }
 
