@@ -18,7 +18,7 @@ struct CNIVersionCommand: ParsableCommand {
     func run() throws {
         global.apply()
         let cni = try network.cniOptions()
-        var picked = try CNIToolLists.pick(cni: cni, tool: tool, target: target, global: global)
+        let picked = try CNIToolLists.pick(cni: cni, tool: tool, target: target, global: global)
         defer { picked.target?.lock?.unlock() }
         let engine = cni.engine(trace: picked.target?.trace ?? tool.trace, owner: nil)
         var rows: [[String]] = []

@@ -27,9 +27,7 @@ struct RunContainer: ParsableCommand {
     var podConfig: String
 
     func run() throws {
-        var flags = SandboxFlags(global, network)
-        flags.node = placement.node
-        flags.cluster = placement.cluster
+        let flags = SandboxFlags(global, network, placement)
         flags.apply()
         let pod = try PodSandboxConfig.load(path: podConfig)
         let container = try CRIContainerConfig.load(path: containerConfig)

@@ -20,9 +20,7 @@ struct RunPodSandbox: ParsableCommand {
     var podConfig: String
 
     func run() throws {
-        var flags = SandboxFlags(global, network)
-        flags.node = placement.node
-        flags.cluster = placement.cluster
+        let flags = SandboxFlags(global, network, placement)
         try Self.execute(flags, podConfig: podConfig)
     }
 

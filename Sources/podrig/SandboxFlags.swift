@@ -42,6 +42,13 @@ struct SandboxFlags {
         cgroups.singleProcessOOMKill = g.singleProcessOomKill
     }
 
+    /// runp's and run's: with --node/--cluster placement.
+    init(_ g: GlobalOptions, _ n: NetworkOptions, _ placement: NodeOptions) {
+        self.init(g, n)
+        node = placement.node
+        cluster = placement.cluster
+    }
+
     init(network n: NetworkOptions) {
         nodeIPs = n.nodeIPs
         cniConfDir = n.cniConfDir
