@@ -111,15 +111,8 @@ enum PodDescription {
         line(0, "QoS Class", status["qosClass"]?.string ?? "BestEffort")
         line(0, "Node-Selectors", "<none>")
         line(0, "Tolerations", "<none>")
-        // events.log: "<RFC 3339 time>\t<container or ->\t<message>".
-        let rows: [[String]] = events.split(separator: "\n").compactMap { l in
-            let f = l.split(separator: "\t", maxSplits: 2).map(String.init)
-            guard f.count == 3 else { return nil }
-            let message = f[1] == "-" ? f[2] : "\(f[1]): \(f[2])"
-            let reason = String(f[2].prefix { $0 != " " && $0 != ":" && $0 != "(" })
-            let warning = ["Failed", "BackOff", "Back-off", "Unhealthy", "OOMKilled", "DeadlineExceeded", "Error", "Killing"].contains { f[2].hasPrefix($0) }
-            let age = Time.parseRFC3339(f[0]).map { PodStatusView.age(now.subtracting(saturating: $0)) } ?? "<unknown>"
-            return [warning ? "Warning" : "Normal", reason, age, "podrig-supervisor", message]
+        let rows: [[String]] = PodEvent.parse(events).map { e in
+            [e.type, e.reason, e.time.map { PodStatusView.age(now.subtracting(saturating: $0)) } ?? "<unknown>", "podrig-supervisor", e.message]
         }
         if rows.isEmpty {
             line(0, "Events", "<none>")
@@ -224,6 +217,27 @@ enum PodDescription {
         if pairs.isEmpty { out += label + pad + "<none>\n"; return }
         for (i, p) in pairs.enumerated() {
             out += (i == 0 ? label + pad : String(repeating: " ", count: 18)) + "\(p.key)=\(p.value.string ?? p.value.compact)\n"
+        }
+    }
+}
+
+/// One line of a pod's events.log ("<RFC 3339 time>\t<container or ->\t<message>") as kubectl
+/// shows events: a type (Warning for failures), a reason (the message's first word), the message.
+struct PodEvent {
+    var time: Int64?
+    var type: String
+    var reason: String
+    var message: String
+
+    static let warnings = ["Failed", "BackOff", "Back-off", "Unhealthy", "OOMKilled", "DeadlineExceeded", "Error", "Killing"]
+
+    static func parse(_ text: String) -> [PodEvent] {
+        text.split(separator: "\n").compactMap { l in
+            let f = l.split(separator: "\t", maxSplits: 2).map(String.init)
+            guard f.count == 3 else { return nil }
+            let reason = String(f[2].prefix { $0 != " " && $0 != ":" && $0 != "(" })
+            return PodEvent(time: Time.parseRFC3339(f[0]), type: warnings.contains { f[2].hasPrefix($0) } ? "Warning" : "Normal",
+                            reason: reason, message: f[1] == "-" ? f[2] : "\(f[1]): \(f[2])")
         }
     }
 }

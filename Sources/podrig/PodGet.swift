@@ -54,8 +54,12 @@ struct PodGet: ParsableCommand {
     var names: [String] = []
 
     func validate() throws {
-        guard ["pods", "pod", "po", "nodes", "node", "no"].contains(resource.lowercased()) || WorkloadViews.aliases[resource.lowercased()] != nil else {
-            throw ValidationError("podrig knows pods, nodes, all, deployments, replicasets, statefulsets, jobs, daemonsets, configmaps and secrets (got \"\(resource)\")")
+        guard ["pods", "pod", "po", "nodes", "node", "no", "events", "event", "ev"].contains(resource.lowercased())
+                || WorkloadViews.aliases[resource.lowercased()] != nil else {
+            throw ValidationError("podrig knows pods, nodes, events, all, deployments, replicasets, statefulsets, jobs, daemonsets, configmaps and secrets (got \"\(resource)\")")
+        }
+        if ["events", "event", "ev"].contains(resource.lowercased()) && (output != nil || watch || !names.isEmpty) {
+            throw ValidationError("get events prints every pod's events as a table (no names, -o or -w)")
         }
         if watch && (!["pods", "pod", "po"].contains(resource.lowercased()) || (output != nil && output != .wide)) {
             throw ValidationError("-w watches pods as a table (-o wide at most)")
@@ -120,6 +124,7 @@ struct PodGet: ParsableCommand {
         }
         let manager = try makePodManager(global, network, pod)
         if watch { return try watchPods(manager) }
+        if ["events", "event", "ev"].contains(resource.lowercased()) { return try events(manager) }
         let isWorkload = WorkloadViews.aliases[resource.lowercased()] != nil
         let pods = try select(manager, named: !isWorkload)
         if isWorkload {
@@ -152,6 +157,25 @@ struct PodGet: ParsableCommand {
             let rows = pods.map(row)
             if noHeaders { print(TableLayout(header, rows).text(nil, rows), terminator: "") } else { printTable(header, rows) }
         }
+    }
+
+    /// kubectl get events: the supervisors' events of the namespace's pods (every namespace's with -A), oldest first.
+    func events(_ manager: PodManager) throws {
+        let now = Time.nowNanos()
+        var rows: [(time: Int64, cells: [String])] = []
+        for p in try select(manager, named: false) {
+            for e in PodEvent.parse((try? Files.readString(p.layout.events)) ?? "") {
+                var cells = [e.time.map { PodStatusView.age(now.subtracting(saturating: $0)) } ?? "<unknown>", e.type, e.reason,
+                             "pod/\(p.manifest.name)", e.message]
+                if allNamespaces { cells.insert(p.manifest.namespace, at: 0) }
+                rows.append((e.time ?? 0, cells))
+            }
+        }
+        if rows.isEmpty { Log.write("No resources found in \(allNamespaces ? "any" : pod.namespace ?? "default") namespace.\n"); return }
+        var header = ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
+        if allNamespaces { header.insert("NAMESPACE", at: 0) }
+        let sorted = rows.enumerated().sorted { ($0.element.time, $0.offset) < ($1.element.time, $1.offset) }.map(\.element.cells)
+        if noHeaders { print(TableLayout(header, sorted).text(nil, sorted), terminator: "") } else { printTable(header, sorted) }
     }
 
     func document(_ p: PodManager.Pod) -> JSON {

@@ -334,6 +334,10 @@ import Testing
         #expect(d.out.contains("web: Started (pid "))
         #expect(bed.cli("describe pods -l app=web").out.hasPrefix("Name:             ds\n"))
         #expect(bed.cli("describe pod nosuch").code == 1 && bed.cli("describe nodes").code == 2)
+        // kubectl get events: the same events, every pod's, oldest first.
+        let ev = bed.cli("get events").out
+        #expect(ev.hasPrefix("LAST SEEN   TYPE     REASON") && ev.contains("Normal   Started") && ev.contains("pod/ds   web: Started (pid "), "\(ev)")
+        #expect(bed.cli("get events -o json").code == 2)
         bed.downAndCheck("ds")
     }
 
