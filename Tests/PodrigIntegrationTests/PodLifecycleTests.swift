@@ -294,10 +294,12 @@ import Testing
         }
         // Deletion, from another process.
         let p = try #require(bed.pod("wt"))
-        sh("(sleep 0.3; \(TestBinaries.podrig) --root \(bed.root.path) down wt >/dev/null 2>&1) &")
+        let downDone = bed.root.path + "/down.done"
+        sh("(sleep 0.3; \(TestBinaries.podrig) --root \(bed.root.path) down wt >/dev/null 2>&1; touch \(downDone)) &")
         let gone = bed.cli("wait --for=delete pod/wt --timeout 20s")
         #expect(gone.code == 0 && gone.out == "pod/wt deleted\n", "\(gone)")
-        #expect(bed.wait(10) { !(p.supervisor?.isAlive ?? false) })
+        // The pod is gone from queries before down has finished its teardown: wait for down itself.
+        #expect(bed.wait(20) { Files.exists(downDone) })
         bed.checkGone(p, containerPids: [])
     }
 
