@@ -36,6 +36,7 @@ struct Podrig: ParsableCommand {
             ListContainers.self,
             InspectContainer.self,
             Stats.self,
+            StatsPods.self,
             Top.self,
             VersionCommand.self,
             InfoCommand.self,

@@ -33,6 +33,11 @@ struct Stats: ParsableCommand {
     func validate() throws { try SecondsOption.check(window, "--window", atMost: 3600) }
 
     func run() throws {
+        try Self.execute(global, network, pods: pods, all: all, output: output, window: window, ids: ids)
+    }
+
+    static func execute(_ global: GlobalOptions, _ network: NetworkOptions, pods: Bool, all: Bool, output: OutputFormat,
+                        window: Double, ids: [String]) throws {
         global.apply()
         let manager = try makePodManager(global, network)
         guard let h = CgroupHierarchy.detect() else { throw PodrigError(.notFound, "stats: no cgroup hierarchy at /sys/fs/cgroup") }
@@ -159,5 +164,28 @@ struct UsageSample {
                               containers: s.containers.filter { $0.podID == id }))
         }
         return s
+    }
+}
+
+/// crictl statsp: `stats -p` under crictl's own name.
+struct StatsPods: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "statsp", abstract: "Show pod resource usage, like `crictl statsp` (stats -p).")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var network: NetworkOptions
+
+    @Option(name: .shortAndLong, help: "Output format: table, json or yaml.")
+    var output: OutputFormat = .table
+
+    @Option(help: ArgumentHelp("Window over which the CPU rate is measured, in seconds.", valueName: "seconds"))
+    var window: Double = 0.1
+
+    @Argument(help: ArgumentHelp("Pod sandbox IDs or prefixes; default: all.", valueName: "id"))
+    var ids: [String] = []
+
+    func validate() throws { try SecondsOption.check(window, "--window", atMost: 3600) }
+
+    func run() throws {
+        try Stats.execute(global, network, pods: true, all: false, output: output, window: window, ids: ids)
     }
 }

@@ -160,6 +160,9 @@ import Testing
         #expect(cpuStat <= cpuNow && cpuStat >= cpuNow * 0.95, "stats \(cpuStat) vs cgroup \(cpuNow)")
         let podStats = try JSONParser.parse(bed.cli("stats -p -o json").out)
         #expect(podStats["stats"]?.array?.count == 3, "\(podStats.compact)")
+        // crictl's own name for it.
+        let statsp = try JSONParser.parse(bed.cli("statsp -o json").out)
+        #expect(statsp["stats"]?.array?.count == 3, "\(statsp.compact)")
         #expect(bed.cli("top pods").out.contains("pr-qos-g"))
         let records = ["pr-qos-g", "pr-qos-b", "pr-qos-e"].compactMap { bed.pod($0)?.record }
         #expect(records.count == 3)
