@@ -139,7 +139,7 @@ struct ListContainers: ParsableCommand {
             throw ValidationError("--state must be one of \(Self.states.joined(separator: ", ")), got \"\(s)\"")
         }
         if let n = last, n < 0 { throw ValidationError("--last must be ≥ 0, got \(n)") }
-        for l in label where !l.contains("=") { throw ValidationError("--label must be key=value, got \"\(l)\"") }
+        try LabelFilters.check(label)
         if let n = name, (try? Regex(n)) == nil { throw ValidationError("--name: \"\(n)\" is not a regular expression") }
     }
 
@@ -148,11 +148,11 @@ struct ListContainers: ParsableCommand {
         let pods = try makePodManager(global, network)
         let anyState = all || latest || (last ?? 0) > 0
         let wanted = state.map { "CONTAINER_" + $0.uppercased() } ?? (anyState ? nil : "CONTAINER_RUNNING")
-        let labels = label.map { l in (key: String(l.prefix { $0 != "=" }), value: String(l.drop { $0 != "=" }.dropFirst())) }
+        let labels = LabelFilters.parse(label) ?? []
         let pattern = try name.map { try Regex($0) }
         var rows = try ContainerView.rows(pods).filter { r in
             (wanted == nil || r.state == wanted) && (pod == nil || r.podID.hasPrefix(pod!)) && (id == nil || r.id.hasPrefix(id!))
-                && labels.allSatisfy { r.labels[$0.key] == $0.value } && (pattern == nil || r.name.firstMatch(of: pattern!) != nil)
+                && LabelFilters.matches(labels, r.labels) && (pattern == nil || r.name.firstMatch(of: pattern!) != nil)
         }
         // Newest first, as rows come; crictl cuts after filtering.
         if latest { rows = Array(rows.prefix(1)) } else if let n = last, n > 0 { rows = Array(rows.prefix(n)) }

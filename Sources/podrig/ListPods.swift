@@ -47,7 +47,7 @@ struct ListPods: ParsableCommand {
             throw ValidationError("--state must be ready or notready, got \"\(state)\"")
         }
         if let n = last, n < 0 { throw ValidationError("--last must be ≥ 0, got \(n)") }
-        for l in label where !l.contains("=") { throw ValidationError("--label must be key=value, got \"\(l)\"") }
+        try LabelFilters.check(label)
         for (option, re) in [("--name", name), ("--namespace", namespace)] {
             if let re, (try? Regex(re)) == nil { throw ValidationError("\(option): \"\(re)\" is not a regular expression") }
         }
@@ -66,7 +66,7 @@ struct ListPods: ParsableCommand {
     /// crictl pods' filters; --latest and --last cut after them, newest first.
     static func execute(root: String, _ q: PodsQuery) throws {
         let (quiet, name, namespace, state, id, output, noTrunc) = (q.quiet, q.name, q.namespace, q.state, q.id, q.output, q.noTrunc)
-        let labels = q.labels.map { l in (key: String(l.prefix { $0 != "=" }), value: String(l.drop { $0 != "=" }.dropFirst())) }
+        let labels = LabelFilters.parse(q.labels) ?? []
         let store = SandboxStore(root: root)
         // The hot verbs' parser skips validate(): the same words here.
         func regex(_ option: String, _ text: String?) throws(PodrigError) -> Regex<AnyRegexOutput>? {
@@ -87,7 +87,7 @@ struct ListPods: ParsableCommand {
             if let nsRE, (try? nsRE.firstMatch(in: r.namespace)) == nil { return false }
             if let state, (r.state == .ready) != (state.lowercased() == "ready") { return false }
             if let id, !r.id.hasPrefix(id) { return false }
-            if !labels.isEmpty, !labels.allSatisfy({ records[i].config.labels[$0.key] == $0.value }) { return false }
+            if !labels.isEmpty, !LabelFilters.matches(labels, records[i].config.labels) { return false }
             return true
         }
         shown.sort { rows[$0].createdAt > rows[$1].createdAt }

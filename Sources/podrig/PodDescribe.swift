@@ -31,7 +31,7 @@ struct PodDescribe: ParsableCommand {
         guard ["pods", "pod", "po"].contains(r) || r.hasPrefix("pod/") || r.hasPrefix("pods/") || r.hasPrefix("po/") else {
             throw ValidationError("podrig describes pods (got \"\(resource)\")")
         }
-        if let l = selector { do { _ = try LabelSelector.parse(l) } catch { throw ValidationError("-l: \(error.asPodrigError.message)") } }
+        try SelectorOption.check(selector)
     }
 
     func run() throws {
@@ -42,9 +42,7 @@ struct PodDescribe: ParsableCommand {
         if let slash = resource.firstIndex(of: "/") { wanted.insert(String(resource[resource.index(after: slash)...]), at: 0) }
         var pods: [PodManager.Pod]
         if wanted.isEmpty {
-            let sel = try selector.map { try LabelSelector.parse($0) }
-            pods = try manager.list().filter { $0.manifest.namespace == namespace && (sel?.matches($0.manifest.labels) ?? true) }
-                .sorted { $0.manifest.name < $1.manifest.name }
+            pods = try manager.pods(in: namespace, matching: selector)
             if pods.isEmpty { Log.write("No resources found in \(namespace) namespace.\n"); return }
         } else {
             pods = try wanted.map { try manager.find($0, namespace: namespace) }
@@ -52,10 +50,7 @@ struct PodDescribe: ParsableCommand {
         var text = ""
         for (i, p) in pods.enumerated() {
             if i > 0 { text += "\n\n" }
-            var doc = p.manifest.raw
-            doc["spec"] = PodStatusView.defaultedSpec(p.manifest, nodeName: p.record.node?.name ?? p.manifest.spec.nodeName ?? PodFiles.nodeName())
-            doc["status"] = p.statusJSON
-            text += PodDescription.text(doc, events: (try? Files.readString(p.layout.events)) ?? "")
+            text += PodDescription.text(p.document, events: (try? Files.readString(p.layout.events)) ?? "")
         }
         _ = Files.writeAll(1, Array(text.utf8), what: "stdout")
     }

@@ -39,7 +39,7 @@ struct PodDown: ParsableCommand {
         if pods.isEmpty && file == nil && !all && selector == nil { throw ValidationError("give at least one pod name, or -f FILE, --all or -l SELECTOR") }
         if !pods.isEmpty && (all || selector != nil) { throw ValidationError("pod names cannot be given with --all or -l (as kubectl delete)") }
         if all && selector != nil { throw ValidationError("--all and -l cannot be combined") }
-        if let l = selector { do { _ = try LabelSelector.parse(l) } catch { throw ValidationError("-l: \(error.asPodrigError.message)") } }
+        try SelectorOption.check(selector)
         if let g = gracePeriod, g < 0 { throw ValidationError("--grace-period must be ≥ 0") }
         if now && gracePeriod != nil { throw ValidationError("--now and --grace-period cannot be combined") }
     }
@@ -66,11 +66,7 @@ struct PodDown: ParsableCommand {
             }
         }
         if all || selector != nil {
-            let namespace = pod.namespace ?? "default"
-            let sel = try selector.map { try LabelSelector.parse($0) }
-            let chosen = try manager.list().filter { p in
-                (allNamespaces || p.manifest.namespace == namespace) && (sel?.matches(p.manifest.labels) ?? true)
-            }.sorted { ($0.manifest.namespace, $0.manifest.name) < ($1.manifest.namespace, $1.manifest.name) }
+            let chosen = try manager.pods(in: allNamespaces ? nil : pod.namespace ?? "default", matching: selector)
             if chosen.isEmpty { Log.write("No resources found\n") }
             for p in chosen {
                 do {

@@ -140,7 +140,7 @@ struct PodGet: ParsableCommand {
         }
         switch output {
         case .json, .yaml, .jsonpath:
-            let docs = pods.map(document)
+            let docs = pods.map(\.document)
             let doc: JSON = names.count == 1 ? docs[0] : ["apiVersion": "v1", "kind": "List", "items": .array(docs), "metadata": ["resourceVersion": ""]]
             if case .jsonpath(let t) = output {
                 _ = Files.writeAll(1, Array(try JSONPathTemplate(t).render(doc).utf8), what: "stdout")  // no newline added, as kubectl's
@@ -178,12 +178,6 @@ struct PodGet: ParsableCommand {
         if noHeaders { print(TableLayout(header, sorted).text(nil, sorted), terminator: "") } else { printTable(header, sorted) }
     }
 
-    func document(_ p: PodManager.Pod) -> JSON {
-        var doc = p.manifest.raw
-        doc["spec"] = PodStatusView.defaultedSpec(p.manifest, nodeName: p.record.node?.name ?? p.manifest.spec.nodeName ?? PodFiles.nodeName())
-        doc["status"] = p.statusJSON
-        return doc
-    }
 
     func podField(_ p: PodManager.Pod, _ field: String) -> String {
         switch field {
@@ -202,22 +196,19 @@ struct PodGet: ParsableCommand {
     func select(_ manager: PodManager, named: Bool) throws -> [PodManager.Pod] {
         var pods: [PodManager.Pod]
         if names.isEmpty || !named {
-            pods = try manager.list().filter { allNamespaces || $0.manifest.namespace == (pod.namespace ?? "default") }
+            pods = try manager.pods(in: allNamespaces ? nil : pod.namespace ?? "default", matching: selector)
         } else {
-            pods = try names.map { try manager.find($0, namespace: pod.namespace) }
-        }
-        if let l = selector {
-            let sel = try LabelSelector.parse(l)
-            pods = pods.filter { sel.matches($0.manifest.labels) }
+            let sel = try selector.map { try LabelSelector.parse($0) }
+            pods = try names.map { try manager.find($0, namespace: pod.namespace) }.filter { sel?.matches($0.manifest.labels) ?? true }
+                .sorted { ($0.manifest.namespace, $0.manifest.name) < ($1.manifest.namespace, $1.manifest.name) }
         }
         if let f = fieldSelector {
             let sel = try FieldSelector.parse(f)
             pods = pods.filter { p in sel.matches { field in podField(p, field) } }
         }
-        pods.sort { ($0.manifest.namespace, $0.manifest.name) < ($1.manifest.namespace, $1.manifest.name) }
         // --sort-by: kubectl's order of the values (numbers as numbers, the rest as text; none first), stable.
         if let steps = try sortSteps() {
-            let keys = pods.map { JSONPathTemplate.evaluate(steps, in: document($0)).first }
+            let keys = pods.map { JSONPathTemplate.evaluate(steps, in: $0.document).first }
             let order = pods.indices.sorted { a, b in
                 switch (keys[a], keys[b]) {
                 case (nil, nil): return a < b

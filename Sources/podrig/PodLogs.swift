@@ -77,7 +77,7 @@ struct PodLogs: ParsableCommand {
         if allContainers && container != nil { throw ValidationError("--all-containers and -c exclude each other") }
         if (podName == nil) == (selector == nil) { throw ValidationError("give a container or pod, or -l SELECTOR (not both)") }
         if reopen && selector != nil { throw ValidationError("--reopen takes one container, not -l") }
-        if let l = selector { do { _ = try LabelSelector.parse(l) } catch { throw ValidationError("-l: \(error.asPodrigError.message)") } }
+        try SelectorOption.check(selector)
     }
 
     func options() -> CRILogOptions {
@@ -95,7 +95,6 @@ struct PodLogs: ParsableCommand {
         var target: ContainerExec.Target
         var restarts: Int
         var file: CRILogTail
-        var rotated: [CRILogLine]
         var printer: CRILogPrinter
         var linePrefix: [UInt8]
         var done = false
@@ -115,11 +114,9 @@ struct PodLogs: ParsableCommand {
             if allContainers, let p = try? manager.find(podName, namespace: pod.namespace) {
                 asked = (p.manifest.spec.initContainers + p.manifest.spec.containers).map { (podName, $0.name) }
             }
-        } else if let l = selector {
-            let sel = try LabelSelector.parse(l)
+        } else if let selector {
             let namespace = pod.namespace ?? "default"
-            let chosen = try manager.list().filter { $0.manifest.namespace == namespace && sel.matches($0.manifest.labels) }
-                .sorted { $0.manifest.name < $1.manifest.name }
+            let chosen = try manager.pods(in: namespace, matching: selector)
             if chosen.isEmpty { Log.write("No resources found in \(namespace) namespace.\n"); return }
             for p in chosen {
                 let names = allContainers ? (p.manifest.spec.initContainers + p.manifest.spec.containers).map(\.name)
@@ -145,7 +142,7 @@ struct PodLogs: ParsableCommand {
             }
             let who = (try? manager.find(arg, namespace: pod.namespace)).map { $0.manifest.name } ?? arg
             sources.append(Source(arg: arg, container: name, target: t, restarts: restarts, file: CRILogTail(path: path),
-                                  rotated: CRILogFiles.readRotated(path), printer: CRILogPrinter(options()),
+                                  printer: CRILogPrinter(options()),
                                   linePrefix: prefix ? Array("[pod/\(who)/\(t.name)] ".utf8) : []))
         }
         // A reader that went away (logs | head) ends the command quietly, as kubectl's does.
@@ -162,7 +159,7 @@ struct PodLogs: ParsableCommand {
             }
             if !out.isEmpty && Files.writeAll(1, out, what: "stdout") != nil { readerGone = true }
         }
-        for i in sources.indices { emit(i, sources[i].rotated + sources[i].file.read(), backlog: true) }
+        for i in sources.indices { emit(i, CRILogFiles.readRotated(sources[i].file.path) + sources[i].file.read(), backlog: true) }
         guard follow && !previous else { return }
         while !readerGone && sources.contains(where: { !$0.done && !$0.printer.finished }) {
             usleep(200_000)

@@ -96,10 +96,10 @@ struct PodWait: ParsableCommand {
             let named = try names()
             if named.isEmpty && !all && selector == nil { throw PodrigError.invalid("give pod/NAME, --all or -l SELECTOR") }
             if !named.isEmpty && (all || selector != nil) { throw PodrigError.invalid("pod names cannot be given with --all or -l") }
-            if let l = selector { _ = try LabelSelector.parse(l) }
         } catch let e as PodrigError {
             throw ValidationError(e.message)
         }
+        try SelectorOption.check(selector)
     }
 
     func run() throws {
@@ -110,9 +110,7 @@ struct PodWait: ParsableCommand {
         let deadline = Time.nowNanos() + (try IPAMDuration.parse(timeout, what: "--timeout"))
         var waiting: [String] = try names()
         if waiting.isEmpty {
-            let sel = try selector.map { try LabelSelector.parse($0) }
-            waiting = try manager.list().filter { $0.manifest.namespace == namespace && (sel?.matches($0.manifest.labels) ?? true) }
-                .map(\.manifest.name).sorted()
+            waiting = try manager.pods(in: namespace, matching: selector).map(\.manifest.name)
             if waiting.isEmpty { throw PodrigError(.notFound, "no matching resources found") }
         } else if goal != .delete {
             for n in waiting { _ = try manager.find(n, namespace: namespace) }  // kubectl: NotFound at once
@@ -150,9 +148,7 @@ struct PodWait: ParsableCommand {
             }
         case .field(let path, let value):
             guard let p else { return false }
-            var doc = p.manifest.raw
-            doc["status"] = p.statusJSON
-            let found = JSONPathTemplate.evaluate(path, in: doc)
+            let found = JSONPathTemplate.evaluate(path, in: p.document)
             guard let value else { return !found.isEmpty }
             return found.contains { JSONPathTemplate.text($0) == value }
         }

@@ -31,14 +31,12 @@ struct RunContainer: ParsableCommand {
         flags.apply()
         let pod = try PodSandboxConfig.load(path: podConfig)
         let container = try CRIContainerConfig.load(path: containerConfig)
-        let node = try flags.resolveNode()
-        let cgroup = try flags.cgroups.sandboxCgroup(pod)
         let rotation = LogRotation(rotation)
         let pods = try flags.podManager { o in
             o.logMaxSize = rotation.maxSizeBytes
             o.logMaxFiles = rotation.maxFiles
         }
-        let sandbox = try pods.sandboxes.run(pod, node: node, cgroup: cgroup).id
+        let sandbox = try RunPodSandbox.run(flags, pod, in: pods.sandboxes)
         do {
             let cri = CRIContainers(pods: pods)
             let id = try cri.create(sandboxID: sandbox, config: container, configDirectory: Files.dirname(of: containerConfig))

@@ -27,8 +27,13 @@ struct RunPodSandbox: ParsableCommand {
     static func execute(_ flags: SandboxFlags, podConfig: String) throws {
         flags.apply()
         let config = try PodSandboxConfig.load(path: podConfig)
+        print(try run(flags, config, in: try flags.sandboxManager()))
+    }
+
+    /// The sandbox on its node (--node/--cluster) in its pod cgroup; its ID. runp's and run's.
+    static func run(_ flags: SandboxFlags, _ config: PodSandboxConfig, in sandboxes: SandboxManager) throws -> String {
         let node = try flags.resolveNode()
         let cgroup = try flags.cgroups.sandboxCgroup(config)
-        print(try flags.sandboxManager().run(config, node: node, cgroup: cgroup).id)
+        return try sandboxes.run(config, node: node, cgroup: cgroup).id
     }
 }

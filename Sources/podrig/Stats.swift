@@ -21,19 +21,13 @@ struct Stats: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Containers that are not running too.")
     var all = false
 
-    @Option(name: .shortAndLong, help: "Output format: table, json or yaml.")
-    var output: OutputFormat = .table
-
-    @Option(help: ArgumentHelp("Window over which the CPU rate is measured, in seconds.", valueName: "seconds"))
-    var window: Double = 0.1
+    @OptionGroup var sampling: StatsOptions
 
     @Argument(help: ArgumentHelp("Container (or with -p, pod sandbox) IDs or prefixes; default: all.", valueName: "id"))
     var ids: [String] = []
 
-    func validate() throws { try SecondsOption.check(window, "--window", atMost: 3600) }
-
     func run() throws {
-        try Self.execute(global, network, pods: pods, all: all, output: output, window: window, ids: ids)
+        try Self.execute(global, network, pods: pods, all: all, output: sampling.output, window: sampling.window, ids: ids)
     }
 
     static func execute(_ global: GlobalOptions, _ network: NetworkOptions, pods: Bool, all: Bool, output: OutputFormat,
@@ -173,19 +167,23 @@ struct StatsPods: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var network: NetworkOptions
+    @OptionGroup var sampling: StatsOptions
 
+    @Argument(help: ArgumentHelp("Pod sandbox IDs or prefixes; default: all.", valueName: "id"))
+    var ids: [String] = []
+
+    func run() throws {
+        try Stats.execute(global, network, pods: true, all: false, output: sampling.output, window: sampling.window, ids: ids)
+    }
+}
+
+/// stats' and statsp's output and CPU sampling window.
+struct StatsOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Output format: table, json or yaml.")
     var output: OutputFormat = .table
 
     @Option(help: ArgumentHelp("Window over which the CPU rate is measured, in seconds.", valueName: "seconds"))
     var window: Double = 0.1
 
-    @Argument(help: ArgumentHelp("Pod sandbox IDs or prefixes; default: all.", valueName: "id"))
-    var ids: [String] = []
-
     func validate() throws { try SecondsOption.check(window, "--window", atMost: 3600) }
-
-    func run() throws {
-        try Stats.execute(global, network, pods: true, all: false, output: output, window: window, ids: ids)
-    }
 }
