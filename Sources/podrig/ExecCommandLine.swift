@@ -6,22 +6,33 @@ enum ExecCommandLine {
     /// exec's own options that take a value (CLIHabitsTests checks them against PodExec).
     static let valued: Set<String> = ["-c", "--container", "--timeout"]
 
-    /// `args` after LeadingOptions.normalize (the verb first).
+    /// `args` after LeadingOptions.normalize (the verb first). A `--` already there is kept when
+    /// only exec's options stand between the container and it (`exec POD -c web -- sh`); one that
+    /// belongs to the command (`exec c git log -- file`) gets a `--` of podrig's before the command.
     static func insertTerminator(_ args: [String]) -> [String] {
-        guard args.first == "exec", !args.contains("--") else { return args }
+        guard args.first == "exec" else { return args }
         var i = 1
+        var container: Int?
         while i < args.count {
             let a = args[i]
-            guard a.hasPrefix("-"), a != "-" else {
-                // The container: a command after it gets its `--`.
-                guard i + 1 < args.count else { return args }
+            if a == "--" { return args }  // before or right after exec's options: already ArgumentParser's form
+            guard isOption(a) else {
+                if container == nil { container = i; i += 1; continue }
+                // The command's first word: everything from here on is the command's.
                 var out = args
-                out.insert("--", at: i + 1)
+                out.insert("--", at: container! + 1)
                 return out
             }
-            let name = a.hasPrefix("--") ? String(a.prefix { $0 != "=" }) : a
-            i += (name == a && (valued.contains(name) || LeadingOptions.valued.contains(name))) ? 2 : 1
+            i += takesValue(a) ? 2 : 1
         }
         return args
+    }
+
+    static func isOption(_ a: String) -> Bool { a.hasPrefix("-") && a != "-" }
+
+    /// A valued option written apart from its value (`-c web`, not `--container=web`).
+    static func takesValue(_ a: String) -> Bool {
+        guard !a.contains("=") else { return false }
+        return valued.contains(a) || LeadingOptions.valued.contains(a)
     }
 }

@@ -79,6 +79,12 @@ import Testing
         #expect(f(["exec", "-c", "web", "--root", "/r", "--timeout=5", "p", "cat", "/x"])
                 == ["exec", "-c", "web", "--root", "/r", "--timeout=5", "p", "--", "cat", "/x"])
         #expect(f(["exec", "p", "-c", "web", "--", "sh"]) == ["exec", "p", "-c", "web", "--", "sh"])
+        #expect(f(["exec", "-it", "p", "--", "sh"]) == ["exec", "-it", "p", "--", "sh"])
+        // A `--` of the command's own (git's, a script's) stays the command's.
+        #expect(f(["exec", "c", "git", "log", "--", "f"]) == ["exec", "c", "--", "git", "log", "--", "f"])
+        #expect(f(["exec", "-c", "web", "p", "sh", "-c", "echo -- x"]) == ["exec", "-c", "web", "p", "--", "sh", "-c", "echo -- x"])
+        let git = try #require(try Podrig.parseAsRoot(f(["exec", "c", "git", "log", "--", "f"])) as? PodExec)
+        #expect(git.podName == "c" && git.command == ["git", "log", "--", "f"])
         #expect(f(["exec", "p"]) == ["exec", "p"])
         #expect(f(["logs", "p", "-f"]) == ["logs", "p", "-f"])
         let e = try #require(try Podrig.parseAsRoot(f(LeadingOptions.normalize(["-n", "ns", "exec", "-i", "c1", "sh", "-c", "ls -l"]))) as? PodExec)

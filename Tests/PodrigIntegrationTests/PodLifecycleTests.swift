@@ -460,6 +460,8 @@ import Testing
         // crictl's form, no `--`: the command's own options stay its own.
         let crictlStyle = sh("\(TestBinaries.podrig) --root \(bed.root.path) exec logs sh -c 'echo $0-$1; exit 7' -n --root")
         #expect(crictlStyle.code == 7 && crictlStyle.out == "-n---root\n", "\(crictlStyle)")
+        let ownDashes = sh("\(TestBinaries.podrig) --root \(bed.root.path) exec logs sh -c 'echo \"$@\"' sh -- x")
+        #expect(ownDashes.code == 0 && ownDashes.out == "-- x\n", "\(ownDashes)")
         #expect(bed.cli("exec -c nosuch logs -- true").code != 0)
         bed.downAndCheck("logs")
     }
